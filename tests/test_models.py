@@ -1,0 +1,67 @@
+"""Every registered model: builds tiny, predicts on strings, trains a step, saves/loads."""
+
+import pytest
+from helpers import check_model, tiny_model
+
+import tfx_textzoo as textzoo
+
+
+@pytest.mark.parametrize("name", textzoo.list_models())
+def test_every_model(name, tmp_path):
+    model = tiny_model(name)
+    assert model.model_name == textzoo.registry.get_spec(name).name
+    check_model(model, tmp_path)
+
+
+def test_labels_are_stored_and_kept(tmp_path):
+    model = tiny_model("scratch-small", num_classes=None, labels=["W", "S", "B", "T"])
+    assert model.labels == ["W", "S", "B", "T"]
+    check_model(model, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["bert-tiny", "bert-base-uncased", "all-minilm-l6-v2"])
+def test_uncased_models_load_random_init_with_shipped_vocabulary(name):
+    # No network and no overrides: the uncased vocabulary ships with the package.
+    model = textzoo.load(name, num_classes=2, weights=None, num_layers=1)
+    assert model.preprocessor.tokenizer.vocabulary_size() == 30522
+    probs = model.predict(["The team won the final"], verbose=0)
+    assert probs.shape == (1, 2)
+
+
+def test_small_bert_l4_full_size_random_init():
+    model = textzoo.load("small-bert-L4", num_classes=4, weights=None)
+    backbone = model.backbone
+    assert (backbone.num_layers, backbone.hidden_dim, backbone.num_heads) == (4, 128, 2)
+    assert model.count_params() == textzoo.get_model_info("small-bert-L4")["params"] + 2 * 129
+    assert model.predict(["Stocks rallied on Friday", "The team won"], verbose=0).shape == (2, 4)
+
+
+def test_scratch_small_is_the_lessons_architecture():
+    model = textzoo.load("scratch-small", num_classes=4)
+    backbone = model.backbone
+    assert backbone.vocabulary_size == 20000
+    assert backbone.embedding_dim == 32
+    assert backbone.num_heads == 2 and backbone.intermediate_dim == 32
+    assert backbone.num_layers == 1
+    assert model.get_layer("head_hidden").units == 20
+    assert model.get_layer("probabilities").units == 4
+    info = textzoo.get_model_info("scratch-small")
+    assert model.count_params() == info["params"] + 2 * 21
+
+
+def test_scratch_masks_padding():
+    """Outputs do not depend on how much padding follows the text."""
+    model = textzoo.load("scratch-tiny", num_classes=3, sequence_length=8)
+    model.preprocessor.adapt(["alpha beta gamma", "delta"])
+    short = textzoo.load("scratch-tiny", num_classes=3, sequence_length=32)
+    short.preprocessor.adapt(["alpha beta gamma", "delta"])
+    short.set_weights(model.get_weights()) if False else None  # shapes differ by position table
+    ids = model.preprocessor(["alpha beta"]).numpy()
+    import numpy as np
+
+    padded = np.zeros((1, 8), dtype="int32")
+    padded[0, :2] = ids[0, :2]
+    more = padded.copy()
+    out = model.backbone(padded)["pooled_output"].numpy()
+    more_padding = model.backbone(more[:, :4])["pooled_output"].numpy()
+    np.testing.assert_allclose(out, more_padding, atol=1e-5)

@@ -1,0 +1,34 @@
+"""tfx_textzoo: a Keras 3 model zoo for text classification.
+
+Example:
+    >>> import tfx_textzoo as textzoo
+    >>> "scratch-small" in textzoo.list_models()
+    True
+"""
+
+import os as _os
+
+_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from tfx_textzoo import registry  # noqa: E402
+from tfx_textzoo.registry import (  # noqa: E402
+    get_model_info,
+    list_models,
+    register_catalog,
+    register_family,
+)
+from tfx_textzoo.weights import WeightsNotFoundError  # noqa: E402
+from tfx_textzoo.zoo import load  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "WeightsNotFoundError",
+    "get_model_info",
+    "list_models",
+    "load",
+    "register_catalog",
+    "register_family",
+    "registry",
+]

@@ -1,0 +1,217 @@
+"""The ``bert`` family: keras-hub ``BertBackbone`` + WordPiece preprocessor + a new head.
+
+Covers BERT-base/large, the 24 compact BERTs of Turc et al. (2019) and the
+sentence-transformers MiniLM encoders (BERT architecture).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_hub
+
+from tfx_textzoo.families.common import (
+    check_string_tensor,
+    compile_classifier,
+    zoo_config,
+)
+from tfx_textzoo.registry import ModelSpec, register_family
+from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
+
+ARCHITECTURE_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim",
+                     "vocabulary_size")
+_ARCH_OVERRIDES = {"num_layers", "hidden_dim", "num_heads", "intermediate_dim",
+                   "max_sequence_length", "num_segments"}
+_PACKAGED_VOCABULARIES = {"bert-uncased": "bert-uncased-vocab.txt"}
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class BertPreprocessor(keras_hub.models.BertTextClassifierPreprocessor):
+    """keras-hub's BERT classifier preprocessor that rejects non-string input clearly."""
+
+    def call(self, x, y=None, sample_weight=None):  # noqa: D102
+        for segment in x if isinstance(x, tuple) else (x,):
+            check_string_tensor(segment)
+        return super().call(x, y, sample_weight)
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class BertClassifier(keras_hub.models.BertTextClassifier):
+    """A keras-hub ``BertTextClassifier`` that also stores the class names and zoo name.
+
+    Args:
+        backbone: A ``keras_hub.models.BertBackbone``.
+        num_classes: Number of classes.
+        preprocessor: The (BERT) preprocessor that turns raw strings into inputs.
+        labels: Optional class names, ``labels[i]`` is the name of class ``i``.
+        model_name: The zoo name the model was built from.
+        **kwargs: Passed to ``BertTextClassifier`` (``activation``, ``dropout``...).
+    """
+
+    preprocessor_cls = BertPreprocessor
+
+    def __init__(self, backbone, num_classes, preprocessor=None, labels=None, model_name=None,
+                 **kwargs):
+        super().__init__(backbone, num_classes, preprocessor=preprocessor, **kwargs)
+        self.labels = list(labels) if labels else None
+        self.model_name = model_name
+
+    def get_config(self):  # noqa: D102
+        return {**super().get_config(), **zoo_config(self.labels, self.model_name)}
+
+
+def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
+    """Parameter count of a BERT backbone (with pooler) plus a ``num_classes`` head.
+
+    Example:
+        >>> count_params({"num_layers": 2, "hidden_dim": 128, "intermediate_dim": 512,
+        ...               "vocabulary_size": 30522}, 2)
+        4386178
+    """
+    h, i, layers = arch["hidden_dim"], arch["intermediate_dim"], arch["num_layers"]
+    positions = arch.get("max_sequence_length", 512)
+    segments = arch.get("num_segments", 2)
+    embeddings = (arch["vocabulary_size"] + positions + segments) * h + 2 * h
+    per_layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h
+    pooler = h * h + h
+    return embeddings + layers * per_layer + pooler + h * num_classes + num_classes
+
+
+@register_family("bert", count_params=count_params, architecture_keys=ARCHITECTURE_KEYS)
+def build(
+    spec: ModelSpec,
+    *,
+    num_classes: int,
+    labels: list[str] | None,
+    weights: Any,
+    sequence_length: int | None,
+    vocabulary: Any = None,
+    lowercase: bool | None = None,
+    **overrides: Any,
+) -> BertClassifier:
+    """Build a compiled BERT classifier for ``spec`` (see :func:`tfx_textzoo.load`).
+
+    Args:
+        spec: The catalog entry.
+        num_classes: Number of classes.
+        labels: Optional class names.
+        weights: ``"auto"``, None (random init) or a weights location.
+        sequence_length: Tokens per text (default: the entry's ``tokenizer.sequence_length``).
+        vocabulary: With ``weights=None``: a list of tokens or a ``vocab.txt`` path to use
+            instead of the entry's vocabulary (the embedding table is sized to it).
+        lowercase: Override the entry's lower-casing.
+        **overrides: With ``weights=None``: architecture numbers (``num_layers``,
+            ``hidden_dim``, ``num_heads``, ``intermediate_dim``, ``max_sequence_length``);
+            always allowed: ``dropout`` (of the classification head).
+
+    Returns:
+        A compiled :class:`BertClassifier` whose preprocessor takes raw strings.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> model = textzoo.load("bert-tiny", num_classes=3, weights=None, num_layers=1)
+        >>> model.predict(["hello world"], verbose=0).shape
+        (1, 3)
+    """
+    head_dropout = overrides.pop("dropout", spec.architecture.get("dropout", 0.1))
+    unknown = set(overrides) - _ARCH_OVERRIDES
+    if unknown:
+        raise TypeError(
+            f"Unknown argument(s) for a {spec.family} model: {sorted(unknown)}. "
+            f"Architecture overrides allowed with weights=None: {sorted(_ARCH_OVERRIDES)}."
+        )
+    if lowercase is None:
+        lowercase = bool(spec.tokenizer.get("lowercase", True))
+    if weights is None:
+        tokenizer = keras_hub.models.BertTokenizer(
+            vocabulary=_vocabulary(spec, vocabulary), lowercase=lowercase
+        )
+        arch = {k: v for k, v in spec.architecture.items()
+                if k in _ARCH_OVERRIDES | {"vocabulary_size", "dropout"}}
+        arch.update(overrides)
+        arch["vocabulary_size"] = tokenizer.vocabulary_size()
+        backbone = keras_hub.models.BertBackbone(**arch)
+    else:
+        if overrides or vocabulary is not None:
+            raise ValueError(
+                f"Architecture/vocabulary overrides ({sorted(overrides) or ['vocabulary']}) "
+                "only apply to a randomly initialised model: pass weights=None, or drop them "
+                "to use the pretrained architecture."
+            )
+        load_fn = functools.partial(_load_backbone, spec=spec, lowercase=lowercase,
+                                    check_arch=weights == "auto")
+        backbone, tokenizer = resolve_and_load(spec, weights, load_fn)
+    if sequence_length is None:  # the default, capped by what the backbone can take
+        sequence_length = min(int(spec.tokenizer.get("sequence_length", 128)),
+                              backbone.max_sequence_length)
+    sequence_length = int(sequence_length)
+    if not 2 < sequence_length <= backbone.max_sequence_length:
+        raise ValueError(
+            f"sequence_length={sequence_length} is out of range for {spec.name}: it must be "
+            f"between 3 and the backbone's max_sequence_length ({backbone.max_sequence_length})."
+        )
+    preprocessor = BertPreprocessor(tokenizer, sequence_length=sequence_length)
+    model = BertClassifier(
+        backbone, num_classes, preprocessor=preprocessor, labels=labels, model_name=spec.name,
+        activation="softmax", dropout=head_dropout,
+    )
+    compile_classifier(model, spec.finetune, pretrained=weights is not None)
+    return model
+
+
+def _vocabulary(spec: ModelSpec, vocabulary: Any) -> Any:
+    """The vocabulary of a randomly initialised model: override, packaged, or fetched."""
+    if vocabulary is not None:
+        return [str(t) for t in vocabulary] if not isinstance(vocabulary, str) else vocabulary
+    vocab_id = spec.tokenizer.get("vocabulary", "")
+    if vocab_id in _PACKAGED_VOCABULARIES:
+        return str(resources.files("tfx_textzoo") / "assets" / _PACKAGED_VOCABULARIES[vocab_id])
+    # Not shipped with the package: take vocab.txt from the first source that has it.
+    def vocab_only(local: LocalWeights) -> str:
+        path = Path(local.location) / "vocab.txt"
+        if not path.exists():
+            path = Path(local.location) / "assets" / "tokenizer" / "vocabulary.txt"
+        if not path.exists():
+            raise FileNotFoundError(f"no vocab.txt in {local.location}")
+        return str(path)
+
+    try:
+        return resolve_and_load(spec, "auto", vocab_only)
+    except WeightsNotFoundError as err:
+        raise WeightsNotFoundError(
+            f"{spec.name} with weights=None still needs its tokenizer vocabulary "
+            f"({vocab_id!r}), which is not shipped with tfx_textzoo.\n{err}\n"
+            "Alternatively pass vocabulary=[...] or vocabulary='path/to/vocab.txt'."
+        ) from None
+
+
+def _load_backbone(local: LocalWeights, *, spec: ModelSpec, lowercase: bool, check_arch: bool):
+    backbone = keras_hub.models.BertBackbone.from_preset(local.location)
+    if local.format == "keras_hub":
+        tokenizer = keras_hub.models.BertTokenizer.from_preset(local.location)
+    else:
+        directory = Path(local.location)
+        tok_config = directory / "tokenizer_config.json"
+        if tok_config.exists():
+            lowercase = bool(json.loads(tok_config.read_text()).get("do_lower_case", lowercase))
+        vocab = directory / "vocab.txt"
+        if not vocab.exists():
+            raise FileNotFoundError(f"{directory} has no vocab.txt for the WordPiece tokenizer")
+        tokenizer = keras_hub.models.BertTokenizer(vocabulary=str(vocab), lowercase=lowercase)
+    if check_arch:
+        expected = {k: spec.architecture[k] for k in ("num_layers", "hidden_dim", "num_heads")}
+        got = {k: getattr(backbone, k) for k in expected}
+        if got != expected:
+            raise ValueError(f"the checkpoint's architecture {got} is not {spec.name}'s {expected}")
+    if tokenizer.vocabulary_size() != backbone.vocabulary_size:
+        raise ValueError(
+            f"vocabulary has {tokenizer.vocabulary_size()} tokens but the embedding table has "
+            f"{backbone.vocabulary_size} rows"
+        )
+    return backbone, tokenizer

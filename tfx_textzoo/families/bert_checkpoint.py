@@ -1,0 +1,609 @@
+"""Convert original Google BERT TensorFlow checkpoints to the Hugging Face format.
+
+Google's BERT releases (the ``*_L-*_H-*_A-*.zip`` files and the
+``google/bert_uncased_L-*_H-*_A-*`` repositories on the Hugging Face Hub) ship
+a TF1 name-based checkpoint::
+
+    bert_config.json
+    bert_model.ckpt.index
+    bert_model.ckpt.data-00000-of-00001
+    vocab.txt
+
+keras-hub cannot read that format directly, but it can read the Hugging Face
+``BertModel`` format (``config.json`` + ``model.safetensors`` + ``vocab.txt`` +
+``tokenizer_config.json``). This module converts the former into the latter so
+that ``keras_hub.models.BertBackbone.from_preset(dst_dir)`` and
+``keras_hub.models.BertTokenizer.from_preset(dst_dir)`` work on the result.
+
+Only the encoder and the pooler are converted; the pre-training heads
+(``cls/...``) and optimizer state (``*/adam_m``, ``*/adam_v``, ``global_step``)
+are dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "convert_tf_checkpoint_to_hf",
+    "find_tf_checkpoint",
+    "read_tf_checkpoint",
+]
+
+#: Files that make a converted directory complete (all written before the rename).
+HF_FILES = ("config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json")
+
+#: Config keys every BERT config must define.
+REQUIRED_CONFIG_KEYS = (
+    "vocab_size",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+    "max_position_embeddings",
+)
+
+_PREFERRED_PREFIX = "bert_model.ckpt"
+_IGNORED_SUFFIXES = ("/adam_m", "/adam_v", "/Adam", "/Adam_1", "/Momentum")
+_IGNORED_NAMES = ("global_step", "_CHECKPOINTABLE_OBJECT_GRAPH")
+_LAYER_RE = re.compile(r"^bert/encoder/layer_(\d+)/")
+
+# (original TF suffix, HF suffix, transpose) for each encoder layer.
+_LAYER_VARIABLES = (
+    ("attention/self/query/kernel", "attention.self.query.weight", True),
+    ("attention/self/query/bias", "attention.self.query.bias", False),
+    ("attention/self/key/kernel", "attention.self.key.weight", True),
+    ("attention/self/key/bias", "attention.self.key.bias", False),
+    ("attention/self/value/kernel", "attention.self.value.weight", True),
+    ("attention/self/value/bias", "attention.self.value.bias", False),
+    ("attention/output/dense/kernel", "attention.output.dense.weight", True),
+    ("attention/output/dense/bias", "attention.output.dense.bias", False),
+    ("attention/output/LayerNorm/gamma", "attention.output.LayerNorm.weight", False),
+    ("attention/output/LayerNorm/beta", "attention.output.LayerNorm.bias", False),
+    ("intermediate/dense/kernel", "intermediate.dense.weight", True),
+    ("intermediate/dense/bias", "intermediate.dense.bias", False),
+    ("output/dense/kernel", "output.dense.weight", True),
+    ("output/dense/bias", "output.dense.bias", False),
+    ("output/LayerNorm/gamma", "output.LayerNorm.weight", False),
+    ("output/LayerNorm/beta", "output.LayerNorm.bias", False),
+)
+
+# (original TF name, HF name, transpose) outside the encoder layers.
+_GLOBAL_VARIABLES = (
+    ("bert/embeddings/word_embeddings", "embeddings.word_embeddings.weight", False),
+    ("bert/embeddings/position_embeddings", "embeddings.position_embeddings.weight", False),
+    ("bert/embeddings/token_type_embeddings", "embeddings.token_type_embeddings.weight", False),
+    ("bert/embeddings/LayerNorm/gamma", "embeddings.LayerNorm.weight", False),
+    ("bert/embeddings/LayerNorm/beta", "embeddings.LayerNorm.bias", False),
+    ("bert/pooler/dense/kernel", "pooler.dense.weight", True),
+    ("bert/pooler/dense/bias", "pooler.dense.bias", False),
+)
+
+
+def _is_ignored(name: str) -> bool:
+    """Whether a checkpoint variable is optimizer state or a pre-training head."""
+    return (
+        name in _IGNORED_NAMES
+        or name.startswith("cls/")
+        or name.endswith(_IGNORED_SUFFIXES)
+        or name.startswith("_CHECKPOINTABLE_OBJECT_GRAPH")
+    )
+
+
+def _name_map(num_layers: int) -> list[tuple[str, str, bool]]:
+    """Return the (TF name, HF name, transpose) triples for ``num_layers`` layers."""
+    names = list(_GLOBAL_VARIABLES)
+    for i in range(num_layers):
+        for tf_suffix, hf_suffix, transpose in _LAYER_VARIABLES:
+            names.append(
+                (f"bert/encoder/layer_{i}/{tf_suffix}", f"encoder.layer.{i}.{hf_suffix}", transpose)
+            )
+    return names
+
+
+def _corrupt_error(prefix: str, err: Exception) -> ValueError:
+    return ValueError(
+        f"Could not read the TensorFlow checkpoint {prefix!r} "
+        f"(files {prefix}.index and {prefix}.data-*): {type(err).__name__}: {err}. "
+        "The checkpoint is corrupt, truncated or incomplete (for example an interrupted "
+        "download). Delete the checkpoint directory and download it again."
+    )
+
+
+def find_tf_checkpoint(directory: str | os.PathLike) -> str | None:
+    """Find the TensorFlow checkpoint prefix in a directory.
+
+    A checkpoint is identified by its ``<prefix>.index`` file. If the directory
+    has a ``checkpoint`` state file, ``tf.train.latest_checkpoint`` is asked
+    first (its answer is used only when that index file exists, because state
+    files often hold absolute paths from the machine that trained the model).
+    Otherwise ``bert_model.ckpt`` is preferred; failing that the index file
+    with the highest step number (``model.ckpt-1000000`` beats
+    ``model.ckpt-900000``) is chosen. Only the directory itself is searched,
+    not its subdirectories.
+
+    Args:
+        directory: Directory that may contain a checkpoint.
+
+    Returns:
+        The checkpoint prefix (e.g. ``"/data/uncased_L-2_H-128_A-2/bert_model.ckpt"``),
+        or None when the directory does not exist or holds no checkpoint.
+
+    Example:
+        >>> prefix = find_tf_checkpoint("/data/uncased_L-2_H-128_A-2")
+        >>> prefix.endswith("bert_model.ckpt")
+        True
+
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        return None
+    if os.path.isfile(os.path.join(directory, "checkpoint")):
+        import tensorflow as tf
+
+        try:
+            latest = tf.train.latest_checkpoint(directory)
+        except (tf.errors.OpError, ValueError) as err:  # unparsable state file
+            logger.warning("Ignoring unreadable checkpoint state file in %s: %s", directory, err)
+            latest = None
+        if latest and os.path.isfile(latest + ".index"):
+            return latest
+    preferred = os.path.join(directory, _PREFERRED_PREFIX)
+    if os.path.isfile(preferred + ".index"):
+        return preferred
+    prefixes = [
+        path[: -len(".index")]
+        for path in glob.glob(os.path.join(glob.escape(directory), "*.index"))
+        if os.path.isfile(path)
+    ]
+    if not prefixes:
+        return None
+
+    def sort_key(prefix: str) -> tuple[int, str]:
+        match = re.search(r"-(\d+)$", prefix)
+        return (int(match.group(1)) if match else -1, prefix)
+
+    return max(prefixes, key=sort_key)
+
+
+def read_tf_checkpoint(prefix: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read an original BERT checkpoint into Hugging Face ``BertModel`` tensors.
+
+    Dense kernels are transposed from TensorFlow's ``[in, out]`` to the
+    ``[out, in]`` layout of PyTorch ``nn.Linear.weight``; LayerNorm
+    ``gamma``/``beta`` become ``weight``/``bias``. The keys carry no ``bert.``
+    prefix (``embeddings.word_embeddings.weight``, ``encoder.layer.0.attention.
+    self.query.weight``, ..., ``pooler.dense.bias``). Optimizer slots
+    (``*/adam_m``, ``*/adam_v``), ``global_step`` and the pre-training heads
+    (``cls/...``) are ignored. All arrays are contiguous float32.
+
+    Args:
+        prefix: Checkpoint prefix, i.e. the path without ``.index`` (as returned
+            by :func:`find_tf_checkpoint`).
+
+    Returns:
+        Mapping from Hugging Face tensor name to array. The number of encoder
+        layers is the number of ``bert/encoder/layer_{i}`` scopes found.
+
+    Raises:
+        FileNotFoundError: If ``<prefix>.index`` does not exist.
+        ValueError: If the checkpoint cannot be read (corrupt or truncated
+            files), if expected BERT variables are missing (not an original BERT
+            checkpoint), or if the encoder layer numbers have gaps.
+
+    Example:
+        >>> tensors = read_tf_checkpoint("/data/uncased_L-2_H-128_A-2/bert_model.ckpt")
+        >>> tensors["encoder.layer.0.attention.self.query.weight"].shape
+        (128, 128)
+
+    """
+    import tensorflow as tf
+
+    prefix = os.fspath(prefix)
+    if not os.path.isfile(prefix + ".index"):
+        raise FileNotFoundError(
+            f"No TensorFlow checkpoint at {prefix!r}: {prefix}.index does not exist."
+        )
+    # Besides tf.errors.OpError (DataLossError, NotFoundError, ...), the C++ reader can
+    # surface e.g. IndexError("Read less bytes than requested") for a truncated .data file.
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        available = set(reader.get_variable_to_shape_map())
+    except Exception as err:
+        raise _corrupt_error(prefix, err) from err
+
+    model_vars = sorted(name for name in available if not _is_ignored(name))
+    layer_ids = sorted({int(m.group(1)) for n in model_vars if (m := _LAYER_RE.match(n))})
+    num_layers = len(layer_ids)
+    if layer_ids != list(range(num_layers)):
+        raise ValueError(
+            f"Checkpoint {prefix!r} has non-contiguous encoder layers {layer_ids}; "
+            "expected bert/encoder/layer_0 ... layer_N-1. The file is not an original "
+            "BERT checkpoint or is corrupt."
+        )
+
+    name_map = _name_map(num_layers)
+    missing = [tf_name for tf_name, _, _ in name_map if tf_name not in available]
+    if num_layers == 0:
+        missing.append("bert/encoder/layer_0/...")
+    if missing:
+        shown = ", ".join(missing[:10])
+        more = f" (and {len(missing) - 10} more)" if len(missing) > 10 else ""
+        hint = ""
+        if not any(name.startswith("bert/") for name in model_vars):
+            hint = (
+                " It has no 'bert/...' variables at all"
+                + (
+                    " and looks like an object-based TF2 checkpoint (e.g. TF Model Garden /"
+                    " TF Hub), which this converter does not handle"
+                    if any(name.startswith("_CHECKPOINTABLE_OBJECT_GRAPH") for name in available)
+                    else ""
+                )
+                + f"; first variables: {', '.join(model_vars[:5]) or '(none)'}."
+            )
+        raise ValueError(
+            f"Checkpoint {prefix!r} is missing {len(missing)} variable(s) of an original "
+            f"BERT checkpoint: {shown}{more}. The file is not an original Google BERT "
+            f"checkpoint or is corrupt.{hint}"
+        )
+
+    expected = {tf_name for tf_name, _, _ in name_map}
+    unused = [name for name in model_vars if name not in expected]
+    if unused:
+        logger.warning(
+            "Ignoring %d unexpected variable(s) in %s: %s",
+            len(unused),
+            prefix,
+            ", ".join(unused[:10]),
+        )
+
+    tensors: dict[str, np.ndarray] = {}
+    for tf_name, hf_name, transpose in name_map:
+        try:
+            value = reader.get_tensor(tf_name)
+        except Exception as err:
+            raise _corrupt_error(prefix, err) from err
+        value = np.asarray(value)
+        if transpose:
+            if value.ndim != 2:
+                raise ValueError(
+                    f"Checkpoint {prefix!r}: dense kernel {tf_name} has shape "
+                    f"{list(value.shape)}, expected a 2-D [in, out] matrix. The file is not "
+                    "an original BERT checkpoint or is corrupt."
+                )
+            value = value.T
+        tensors[hf_name] = np.ascontiguousarray(value, dtype=np.float32)
+    return tensors
+
+
+def _load_bert_config(src_dir: str) -> tuple[dict, str]:
+    for name in ("bert_config.json", "config.json"):
+        path = os.path.join(src_dir, name)
+        if os.path.isfile(path):
+            break
+    else:
+        raise FileNotFoundError(
+            f"No bert_config.json (or config.json) in {src_dir!r}; an original BERT "
+            "checkpoint directory must contain one."
+        )
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(
+            f"Cannot parse {path}: {err}. Delete the directory and download it again."
+        ) from err
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(config).__name__}.")
+    missing = [key for key in REQUIRED_CONFIG_KEYS if key not in config]
+    if missing:
+        raise ValueError(f"{path} is missing required BERT config key(s): {', '.join(missing)}.")
+    for key in REQUIRED_CONFIG_KEYS + ("type_vocab_size",):
+        value = config.get(key, 2)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{path}: {key} must be a positive integer, got {value!r}.")
+    if config["hidden_size"] % config["num_attention_heads"]:
+        raise ValueError(
+            f"{path}: hidden_size {config['hidden_size']} is not divisible by "
+            f"num_attention_heads {config['num_attention_heads']}."
+        )
+    return config, path
+
+
+def _expected_shapes(config: dict) -> dict[str, tuple[int, ...]]:
+    """HF tensor name -> expected shape, from a BERT config."""
+    h = config["hidden_size"]
+    ff = config["intermediate_size"]
+    shapes = {
+        "embeddings.word_embeddings.weight": (config["vocab_size"], h),
+        "embeddings.position_embeddings.weight": (config["max_position_embeddings"], h),
+        "embeddings.token_type_embeddings.weight": (config.get("type_vocab_size", 2), h),
+        "embeddings.LayerNorm.weight": (h,),
+        "embeddings.LayerNorm.bias": (h,),
+        "pooler.dense.weight": (h, h),
+        "pooler.dense.bias": (h,),
+    }
+    layer_shapes = {
+        "attention.self.query.weight": (h, h),
+        "attention.self.query.bias": (h,),
+        "attention.self.key.weight": (h, h),
+        "attention.self.key.bias": (h,),
+        "attention.self.value.weight": (h, h),
+        "attention.self.value.bias": (h,),
+        "attention.output.dense.weight": (h, h),
+        "attention.output.dense.bias": (h,),
+        "attention.output.LayerNorm.weight": (h,),
+        "attention.output.LayerNorm.bias": (h,),
+        "intermediate.dense.weight": (ff, h),
+        "intermediate.dense.bias": (ff,),
+        "output.dense.weight": (h, ff),
+        "output.dense.bias": (h,),
+        "output.LayerNorm.weight": (h,),
+        "output.LayerNorm.bias": (h,),
+    }
+    for i in range(config["num_hidden_layers"]):
+        for suffix, shape in layer_shapes.items():
+            shapes[f"encoder.layer.{i}.{suffix}"] = shape
+    return shapes
+
+
+def _validate_shapes(tensors: dict[str, np.ndarray], config: dict, where: str) -> None:
+    num_layers = len({k.split(".")[2] for k in tensors if k.startswith("encoder.layer.")})
+    if num_layers != config["num_hidden_layers"]:
+        raise ValueError(
+            f"{where}: the checkpoint has {num_layers} encoder layers but the config says "
+            f"num_hidden_layers={config['num_hidden_layers']}. The config and checkpoint "
+            "do not belong together."
+        )
+    wrong = [
+        f"{name} is {list(tensors[name].shape)} (expected {list(shape)})"
+        for name, shape in _expected_shapes(config).items()
+        if tuple(tensors[name].shape) != shape
+    ]
+    if wrong:
+        shown = "; ".join(wrong[:5]) + (f"; and {len(wrong) - 5} more" if len(wrong) > 5 else "")
+        raise ValueError(
+            f"{where}: checkpoint tensor shapes do not match the config "
+            f"(vocab_size={config['vocab_size']}, hidden_size={config['hidden_size']}, "
+            f"intermediate_size={config['intermediate_size']}, "
+            f"max_position_embeddings={config['max_position_embeddings']}, "
+            f"type_vocab_size={config.get('type_vocab_size', 2)}): {shown}. "
+            "The config and checkpoint do not belong together."
+        )
+    bad = [name for name, value in tensors.items() if not np.all(np.isfinite(value))]
+    if bad:
+        raise ValueError(
+            f"{where}: tensor(s) with NaN or inf values: {', '.join(bad[:5])}. The checkpoint "
+            "is corrupt; delete it and download it again."
+        )
+
+
+def _read_vocab(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\r\n") for line in f]
+
+
+def _says_cased(name: str) -> bool:
+    """Whether a directory/repo name marks a cased model (``cased``, not ``uncased``)."""
+    return re.search(r"(^|[^a-z])cased", name.lower()) is not None
+
+
+def _infer_lowercase(src_dir: str, config: dict) -> bool:
+    for key in ("do_lower_case", "lowercase"):
+        if isinstance(config.get(key), bool):
+            return config[key]
+    tok_config_path = os.path.join(src_dir, "tokenizer_config.json")
+    if os.path.isfile(tok_config_path):
+        with contextlib.suppress(OSError, json.JSONDecodeError):
+            with open(tok_config_path, encoding="utf-8") as f:
+                value = json.load(f).get("do_lower_case")
+            if isinstance(value, bool):
+                return value
+    path = os.path.abspath(src_dir)
+    names = [os.path.basename(path)]
+    parent = os.path.dirname(path)
+    if os.path.basename(parent) == "snapshots":  # Hugging Face cache: models--org--name/...
+        names.append(os.path.basename(os.path.dirname(parent)))
+    names.append(str(config.get("_name_or_path", "")))
+    return not any(_says_cased(name) for name in names)
+
+
+def _is_complete(dst_dir: str) -> bool:
+    return all(os.path.isfile(os.path.join(dst_dir, name)) for name in HF_FILES)
+
+
+def _check_existing(dst_dir: str, lowercase: bool | None) -> None:
+    if lowercase is not None:
+        with open(os.path.join(dst_dir, "tokenizer_config.json"), encoding="utf-8") as f:
+            existing = json.load(f).get("do_lower_case")
+        if existing is not None and existing != lowercase:
+            raise ValueError(
+                f"{dst_dir!r} was already converted with do_lower_case={existing}, but "
+                f"lowercase={lowercase} was requested. Delete it to convert again."
+            )
+
+
+def convert_tf_checkpoint_to_hf(
+    src_dir: str | os.PathLike,
+    dst_dir: str | os.PathLike,
+    lowercase: bool | None = None,
+) -> str:
+    """Convert an original Google BERT checkpoint directory to the Hugging Face format.
+
+    Reads ``bert_config.json`` (or ``config.json``), the TensorFlow checkpoint
+    (see :func:`find_tf_checkpoint`) and ``vocab.txt`` from ``src_dir`` and
+    writes to ``dst_dir``:
+
+    - ``config.json``: a ``BertModel`` config (``model_type`` ``"bert"``);
+    - ``model.safetensors``: the encoder and pooler weights under Hugging Face
+      names without a ``bert.`` prefix (see :func:`read_tf_checkpoint`);
+    - ``vocab.txt``: a copy of the vocabulary;
+    - ``tokenizer_config.json``: ``BertTokenizer`` with ``do_lower_case``.
+
+    The result loads with ``keras_hub.models.BertBackbone.from_preset(dst_dir)``
+    and ``keras_hub.models.BertTokenizer.from_preset(dst_dir)`` (and with
+    ``transformers.BertModel.from_pretrained``). Note that keras-hub always
+    builds two segment embeddings and a tanh-approximated GELU, as the original
+    BERT code does; ``hidden_act`` is recorded but not used by keras-hub.
+
+    The write is atomic: everything is written into a temporary sibling
+    directory that is renamed to ``dst_dir`` only at the end, so ``dst_dir``
+    either does not exist or is complete. On failure the temporary directory is
+    removed. If ``dst_dir`` already holds a complete conversion, it is returned
+    without reading the checkpoint again (an empty ``dst_dir`` is replaced).
+
+    Args:
+        src_dir: Directory holding the original checkpoint, config and vocabulary.
+        dst_dir: Directory to create.
+        lowercase: ``do_lower_case`` for the tokenizer. If None, it is taken from
+            ``do_lower_case`` in the source config or ``tokenizer_config.json``
+            when present, else True unless the source directory name (or Hugging
+            Face cache repo name) says ``cased`` (e.g. ``cased_L-12_H-768_A-12``,
+            ``multi_cased_L-12_H-768_A-12``; ``uncased`` does not count).
+
+    Returns:
+        ``dst_dir`` as a string.
+
+    Raises:
+        FileNotFoundError: If ``src_dir`` lacks the config, checkpoint or vocabulary.
+        ValueError: If the checkpoint is corrupt or not an original BERT checkpoint,
+            if tensor shapes or the layer count disagree with the config, if the
+            vocabulary is larger than ``vocab_size``, or if ``dst_dir`` exists with
+            other contents (or was converted with a different ``lowercase``).
+
+    Example:
+        >>> dst = convert_tf_checkpoint_to_hf(
+        ...     "/data/uncased_L-2_H-128_A-2", "/data/hf/uncased_L-2_H-128_A-2"
+        ... )
+        >>> backbone = keras_hub.models.BertBackbone.from_preset(dst)
+
+    """
+    src_dir = os.fspath(src_dir)
+    result = os.fspath(dst_dir)
+    dst_dir = os.path.abspath(result)
+
+    if os.path.isdir(dst_dir):
+        if _is_complete(dst_dir):
+            _check_existing(dst_dir, lowercase)
+            return result
+        if os.listdir(dst_dir):
+            raise ValueError(
+                f"{dst_dir!r} exists but is not a complete conversion (it needs "
+                f"{', '.join(HF_FILES)}). Delete it or choose another destination."
+            )
+    elif os.path.exists(dst_dir):
+        raise ValueError(f"{dst_dir!r} exists and is not a directory.")
+
+    if not os.path.isdir(src_dir):
+        raise FileNotFoundError(f"Source directory {src_dir!r} does not exist.")
+    config, config_path = _load_bert_config(src_dir)
+    prefix = find_tf_checkpoint(src_dir)
+    if prefix is None:
+        raise FileNotFoundError(
+            f"No TensorFlow checkpoint (*.index, e.g. bert_model.ckpt.index) in {src_dir!r}."
+        )
+    vocab_path = os.path.join(src_dir, "vocab.txt")
+    if not os.path.isfile(vocab_path):
+        raise FileNotFoundError(f"No vocab.txt in {src_dir!r}.")
+    if lowercase is None:
+        lowercase = _infer_lowercase(src_dir, config)
+
+    parent = os.path.dirname(dst_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp_dir = tempfile.mkdtemp(prefix=f".{os.path.basename(dst_dir)}.tmp-", dir=parent)
+    try:
+        vocab = _read_vocab(vocab_path)
+        if len(vocab) > config["vocab_size"]:
+            raise ValueError(
+                f"{vocab_path} has {len(vocab)} entries but {config_path} says "
+                f"vocab_size={config['vocab_size']}; token ids would overflow the embeddings."
+            )
+        if len(vocab) < config["vocab_size"]:
+            logger.warning(
+                "%s has %d entries, fewer than vocab_size=%d.",
+                vocab_path,
+                len(vocab),
+                config["vocab_size"],
+            )
+        if lowercase and sum(
+            any(c.isupper() for c in token) for token in vocab if not token.startswith("[")
+        ) > max(10, len(vocab) // 100):
+            logger.warning(
+                "Converting %s with do_lower_case=True, but its vocabulary has many "
+                "upper-case tokens; pass lowercase=False if the model is cased.",
+                src_dir,
+            )
+
+        tensors = read_tf_checkpoint(prefix)
+        _validate_shapes(tensors, config, f"Checkpoint {prefix!r} with config {config_path}")
+
+        from safetensors.numpy import save_file
+
+        save_file(tensors, os.path.join(tmp_dir, "model.safetensors"), metadata={"format": "pt"})
+        del tensors
+        shutil.copyfile(vocab_path, os.path.join(tmp_dir, "vocab.txt"))
+
+        hf_config = {
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "vocab_size": config["vocab_size"],
+            "hidden_size": config["hidden_size"],
+            "num_hidden_layers": config["num_hidden_layers"],
+            "num_attention_heads": config["num_attention_heads"],
+            "intermediate_size": config["intermediate_size"],
+            "hidden_act": config.get("hidden_act", "gelu"),
+            "hidden_dropout_prob": config.get("hidden_dropout_prob", 0.1),
+            "attention_probs_dropout_prob": config.get("attention_probs_dropout_prob", 0.1),
+            "max_position_embeddings": config["max_position_embeddings"],
+            "type_vocab_size": config.get("type_vocab_size", 2),
+            "initializer_range": config.get("initializer_range", 0.02),
+            "layer_norm_eps": 1e-12,
+            "pad_token_id": 0,
+            "position_embedding_type": "absolute",
+            "torch_dtype": "float32",
+        }
+        tokenizer_config = {
+            "tokenizer_class": "BertTokenizer",
+            "do_lower_case": bool(lowercase),
+            "model_max_length": config["max_position_embeddings"],
+            "unk_token": "[UNK]",
+            "sep_token": "[SEP]",
+            "pad_token": "[PAD]",
+            "cls_token": "[CLS]",
+            "mask_token": "[MASK]",
+        }
+        for name, content in (
+            ("config.json", hf_config),
+            ("tokenizer_config.json", tokenizer_config),
+        ):
+            with open(os.path.join(tmp_dir, name), "w", encoding="utf-8") as f:
+                json.dump(content, f, indent=2)
+                f.write("\n")
+
+        if os.path.isdir(dst_dir) and not os.listdir(dst_dir):
+            os.rmdir(dst_dir)  # an empty placeholder; rename() onto it is not portable
+        try:
+            os.replace(tmp_dir, dst_dir)
+        except OSError:
+            # Another process finished the same conversion first: keep its result.
+            if _is_complete(dst_dir):
+                shutil.rmtree(tmp_dir, ignore_errors=True)
+                _check_existing(dst_dir, lowercase)
+                return result
+            raise
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    logger.info("Converted %s to %s", prefix, dst_dir)
+    return result

@@ -1,0 +1,112 @@
+"""Pieces every family shares: argument checks, the zoo config fields, compiling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+
+def check_classes(num_classes: Any, labels: Any) -> tuple[int, list[str] | None]:
+    """Validate ``num_classes`` / ``labels`` and return ``(num_classes, labels)``.
+
+    Args:
+        num_classes: An int >= 2, or None to infer it from ``labels``.
+        labels: Optional sequence of distinct, non-empty class names.
+
+    Returns:
+        The number of classes and the labels as a list (or None).
+
+    Raises:
+        ValueError: For a missing, too small or inconsistent number of classes.
+        TypeError: For a non-integer ``num_classes`` or non-string labels.
+
+    Example:
+        >>> from tfx_textzoo.families.common import check_classes
+        >>> check_classes(None, ["neg", "pos"])
+        (2, ['neg', 'pos'])
+    """
+    if labels is not None:
+        if isinstance(labels, str) or not hasattr(labels, "__iter__"):
+            raise TypeError(
+                f"labels must be a list of class names, got {type(labels).__name__}: {labels!r}"
+            )
+        labels = list(labels)
+        bad = [x for x in labels if not isinstance(x, str) or not x.strip()]
+        if bad:
+            raise TypeError(f"labels must be non-empty strings; got {bad[:5]!r}")
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        if dupes:
+            raise ValueError(f"labels must be distinct; repeated: {dupes}")
+    if num_classes is None:
+        if labels is None:
+            raise ValueError(
+                "Pass num_classes=N (the number of classes, >= 2) or labels=[...] "
+                "(the class names) so the classification head can be built."
+            )
+        num_classes = len(labels)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise TypeError(
+            f"num_classes must be an int >= 2, got {type(num_classes).__name__}: {num_classes!r}"
+        )
+    if num_classes < 2:
+        raise ValueError(
+            f"num_classes must be >= 2 (got {num_classes}); a classifier needs at least "
+            "two classes (use 2 for binary tasks)."
+        )
+    if labels is not None and len(labels) != num_classes:
+        raise ValueError(
+            f"num_classes={num_classes} but {len(labels)} labels were given ({labels}); "
+            "they must agree (or pass only labels=)."
+        )
+    return num_classes, labels
+
+
+def check_string_tensor(x: Any) -> None:
+    """Raise a clear TypeError unless ``x`` is a string tensor (raw texts).
+
+    Example:
+        >>> import tensorflow as tf
+        >>> from tfx_textzoo.families.common import check_string_tensor
+        >>> check_string_tensor(tf.constant(["a text"]))
+    """
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype != tf.string:
+        raise TypeError(
+            f"tfx_textzoo models take raw strings (texts), but got a tensor of dtype "
+            f"{dtype!r}. Pass a list/array of str, e.g. model.predict(['some text'])."
+        )
+
+
+def zoo_config(labels: list[str] | None, model_name: str | None) -> dict[str, Any]:
+    """The extra config every zoo classifier stores (so save/load keeps it)."""
+    return {"labels": list(labels) if labels else None, "model_name": model_name}
+
+
+def compile_classifier(model: keras.Model, finetune: Mapping[str, Any], pretrained: bool) -> None:
+    """Compile with the catalog's recommended optimizer settings.
+
+    Pretrained backbones get AdamW (no decay on biases and LayerNorm) at the catalog
+    ``learning_rate``; from-scratch models get Adam.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> model = textzoo.load("scratch-tiny", num_classes=2)
+        >>> type(model.optimizer).__name__
+        'Adam'
+    """
+    lr = float(finetune.get("learning_rate", 1e-3))
+    if pretrained:
+        optimizer = keras.optimizers.AdamW(
+            learning_rate=lr, weight_decay=float(finetune.get("weight_decay", 0.01))
+        )
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate=lr)
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )

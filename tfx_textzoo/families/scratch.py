@@ -1,0 +1,346 @@
+"""The ``scratch`` family: the lesson's small transformer, trained from scratch.
+
+``TextVectorization -> token + position embedding -> transformer block(s) ->
+global average pooling -> dropout -> dense relu -> dropout -> softmax``, as in the
+Keras example the lesson uses, with one change that makes it learn on small data:
+padding is masked in attention and in the pooling (the lesson averages over up to
+hundreds of padding positions, drowning the signal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import keras
+import keras_hub
+import numpy as np
+import tensorflow as tf
+
+from tfx_textzoo.families.common import check_string_tensor, compile_classifier, zoo_config
+from tfx_textzoo.registry import ModelSpec, register_family
+
+ARCHITECTURE_KEYS = ("vocabulary_size", "sequence_length", "embedding_dim", "num_heads",
+                     "intermediate_dim", "num_layers", "hidden_units", "dropout")
+
+
+class NotAdaptedError(RuntimeError):
+    """The vectorizer of a from-scratch model has not learned a vocabulary yet."""
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class TransformerBlock(keras.layers.Layer):
+    """Post-norm transformer encoder block of the Keras example, with a padding mask.
+
+    Attention uses ``key_dim = embedding_dim`` per head, as the lesson's block does.
+
+    Args:
+        embedding_dim: Width of the token vectors.
+        num_heads: Attention heads.
+        intermediate_dim: Width of the feed-forward layer.
+        dropout: Dropout rate after attention and feed-forward.
+    """
+
+    def __init__(self, embedding_dim, num_heads, intermediate_dim, dropout=0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding_dim = embedding_dim
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.attention = keras.layers.MultiHeadAttention(num_heads, key_dim=embedding_dim,
+                                                         name="attention")
+        self.ffn_inner = keras.layers.Dense(intermediate_dim, activation="relu", name="ffn_inner")
+        self.ffn_outer = keras.layers.Dense(embedding_dim, name="ffn_outer")
+        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6, name="norm1")
+        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6, name="norm2")
+        self.dropout1 = keras.layers.Dropout(dropout)
+        self.dropout2 = keras.layers.Dropout(dropout)
+
+    def build(self, input_shape):  # noqa: D102
+        self.attention.build(input_shape, input_shape)
+        self.norm1.build(input_shape)
+        self.ffn_inner.build(input_shape)
+        self.ffn_outer.build((*input_shape[:-1], self.intermediate_dim))
+        self.norm2.build(input_shape)
+        self.built = True
+
+    def call(self, x, padding_mask=None, training=None):  # noqa: D102
+        attention_mask = None
+        if padding_mask is not None:
+            attention_mask = padding_mask[:, None, :]
+        attended = self.attention(x, x, attention_mask=attention_mask, training=training)
+        x = self.norm1(x + self.dropout1(attended, training=training))
+        ffn = self.ffn_outer(self.ffn_inner(x))
+        return self.norm2(x + self.dropout2(ffn, training=training))
+
+    def compute_output_shape(self, input_shape):  # noqa: D102
+        return input_shape
+
+    def get_config(self):  # noqa: D102
+        return {**super().get_config(), "embedding_dim": self.embedding_dim,
+                "num_heads": self.num_heads, "intermediate_dim": self.intermediate_dim,
+                "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class MaskedAveragePooling(keras.layers.Layer):
+    """Mean of the token vectors over the non-padding positions."""
+
+    def call(self, x, padding_mask):  # noqa: D102
+        mask = keras.ops.expand_dims(keras.ops.cast(padding_mask, x.dtype), -1)
+        total = keras.ops.sum(x * mask, axis=1)
+        return total / keras.ops.maximum(keras.ops.sum(mask, axis=1), 1.0)
+
+    def compute_output_shape(self, input_shape):  # noqa: D102
+        return (input_shape[0], input_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class ScratchBackbone(keras_hub.models.Backbone):
+    """Token + position embedding and transformer blocks over ``token_ids`` (0 = padding).
+
+    Outputs a dict with ``sequence_output`` and the masked-mean ``pooled_output``.
+
+    Example:
+        >>> import numpy as np
+        >>> backbone = ScratchBackbone(100, 16, 8, 2, 8)
+        >>> out = backbone(np.array([[5, 6, 0, 0]]))
+        >>> tuple(out["pooled_output"].shape)
+        (1, 8)
+    """
+
+    def __init__(self, vocabulary_size, sequence_length, embedding_dim, num_heads,
+                 intermediate_dim, num_layers=1, dropout=0.1, dtype=None, **kwargs):
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        embedding = keras_hub.layers.TokenAndPositionEmbedding(
+            vocabulary_size, sequence_length, embedding_dim, dtype=dtype, name="embedding"
+        )
+        padding_mask = keras.ops.not_equal(token_ids, 0)
+        x = embedding(token_ids)
+        for i in range(num_layers):
+            x = TransformerBlock(embedding_dim, num_heads, intermediate_dim, dropout,
+                                 dtype=dtype, name=f"transformer_block_{i}")(x, padding_mask)
+        pooled = MaskedAveragePooling(dtype=dtype, name="pooling")(x, padding_mask)
+        super().__init__(inputs=token_ids,
+                         outputs={"sequence_output": x, "pooled_output": pooled},
+                         dtype=dtype, **kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.sequence_length = sequence_length
+        self.embedding_dim = embedding_dim
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.num_layers = num_layers
+        self.dropout = dropout
+
+    def get_config(self):  # noqa: D102
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
+                "sequence_length": self.sequence_length, "embedding_dim": self.embedding_dim,
+                "num_heads": self.num_heads, "intermediate_dim": self.intermediate_dim,
+                "num_layers": self.num_layers, "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class ScratchPreprocessor(keras_hub.models.Preprocessor):
+    """Raw strings -> ``token_ids`` with a ``TextVectorization`` layer (0 = padding).
+
+    The vocabulary is learned from training texts with :meth:`adapt`; using the
+    preprocessor before that raises :class:`NotAdaptedError`.
+
+    Args:
+        vocabulary_size: Most tokens kept (including padding and OOV).
+        sequence_length: Texts are truncated/padded to this many tokens.
+        standardize: ``TextVectorization`` standardization.
+        vocabulary: Optional fixed vocabulary (then no adaptation is needed).
+
+    Example:
+        >>> pre = ScratchPreprocessor(vocabulary_size=50, sequence_length=4)
+        >>> pre.adapt(["the cat sat", "the dog ran"])
+        >>> pre(["the cat"]).numpy().tolist()
+        [[2, 4, 0, 0]]
+    """
+
+    def __init__(self, vocabulary_size, sequence_length,
+                 standardize="lower_and_strip_punctuation", vocabulary=None, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.sequence_length = sequence_length
+        self.standardize = standardize
+        self.vectorizer = keras.layers.TextVectorization(
+            max_tokens=vocabulary_size,
+            standardize=standardize,
+            output_sequence_length=sequence_length,
+            vocabulary=vocabulary,
+            name="vectorizer",
+        )
+
+    @property
+    def is_adapted(self) -> bool:
+        """Whether the vectorizer has a vocabulary beyond padding and OOV."""
+        with tf.init_scope():  # read the table eagerly, also while tracing a tf.data map
+            return int(self.vectorizer.vocabulary_size()) > 2
+
+    def adapt(self, texts: Iterable[str] | tf.data.Dataset, batch_size: int = 1024) -> None:
+        """Learn the vocabulary from training texts.
+
+        Args:
+            texts: Strings (list/array) or a ``tf.data.Dataset`` of strings.
+            batch_size: Batch size used to stream a list of texts.
+
+        Raises:
+            TypeError: If the texts are not strings.
+            ValueError: If there are no texts.
+        """
+        if not isinstance(texts, tf.data.Dataset):
+            texts = list(texts)
+            if not texts:
+                raise ValueError("adapt() needs at least one training text.")
+            bad = [i for i, t in enumerate(texts) if not isinstance(t, str | bytes)]
+            if bad:
+                raise TypeError(
+                    f"adapt() takes strings; items at positions {bad[:10]} are "
+                    f"{type(texts[bad[0]]).__name__}."
+                )
+            texts = tf.data.Dataset.from_tensor_slices(np.array(texts, dtype=object)).batch(
+                batch_size)
+        self.vectorizer.adapt(texts)
+
+    def call(self, x, y=None, sample_weight=None):  # noqa: D102
+        check_string_tensor(x)
+        if not self.is_adapted:
+            raise NotAdaptedError(
+                "This from-scratch model's vocabulary is empty: call "
+                "model.preprocessor.adapt(train_texts) before fit/predict "
+                "(tfx_textzoo.finetune does it for you)."
+            )
+        token_ids = self.vectorizer(x)
+        return keras.utils.pack_x_y_sample_weight(token_ids, y, sample_weight)
+
+    def get_config(self):  # noqa: D102
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
+                "sequence_length": self.sequence_length, "standardize": self.standardize}
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class ScratchClassifier(keras_hub.models.TextClassifier):
+    """Backbone -> dropout -> dense relu -> dropout -> softmax, with raw-string preprocessing.
+
+    Args:
+        backbone: A :class:`ScratchBackbone`.
+        num_classes: Number of classes.
+        preprocessor: A :class:`ScratchPreprocessor`.
+        hidden_units: Width of the dense relu layer (20 in the lesson).
+        dropout: Dropout rate of the head.
+        labels: Optional class names.
+        model_name: The zoo name the model was built from.
+    """
+
+    backbone_cls = ScratchBackbone
+    preprocessor_cls = ScratchPreprocessor
+
+    def __init__(self, backbone, num_classes, preprocessor=None, hidden_units=20, dropout=0.1,
+                 labels=None, model_name=None, **kwargs):
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        inputs = backbone.input
+        x = backbone(inputs)["pooled_output"]
+        x = keras.layers.Dropout(dropout, name="head_dropout_1")(x)
+        x = keras.layers.Dense(hidden_units, activation="relu", name="head_hidden")(x)
+        x = keras.layers.Dropout(dropout, name="head_dropout_2")(x)
+        outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.num_classes = num_classes
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.activation = keras.activations.softmax
+        self.labels = list(labels) if labels else None
+        self.model_name = model_name
+
+    def get_config(self):  # noqa: D102
+        return {**super().get_config(), "num_classes": self.num_classes,
+                "hidden_units": self.hidden_units, "dropout": self.dropout,
+                **zoo_config(self.labels, self.model_name)}
+
+
+def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
+    """Parameter count of a from-scratch model with a ``num_classes`` head.
+
+    Example:
+        >>> count_params({"vocabulary_size": 20000, "sequence_length": 128,
+        ...   "embedding_dim": 32, "num_heads": 2, "intermediate_dim": 32,
+        ...   "num_layers": 1, "hidden_units": 20}, 4)
+        653112
+    """
+    e, heads, f = arch["embedding_dim"], arch["num_heads"], arch["intermediate_dim"]
+    embeddings = (arch["vocabulary_size"] + arch["sequence_length"]) * e
+    attention = 3 * (e * heads * e + heads * e) + heads * e * e + e
+    block = attention + (e * f + f) + (f * e + e) + 4 * e
+    u = arch["hidden_units"]
+    head = e * u + u + u * num_classes + num_classes
+    return embeddings + arch.get("num_layers", 1) * block + head
+
+
+@register_family("scratch", count_params=count_params, architecture_keys=ARCHITECTURE_KEYS)
+def build(
+    spec: ModelSpec,
+    *,
+    num_classes: int,
+    labels: list[str] | None,
+    weights: Any,
+    sequence_length: int | None,
+    vocabulary: Any = None,
+    **overrides: Any,
+) -> ScratchClassifier:
+    """Build a compiled from-scratch classifier for ``spec`` (see :func:`tfx_textzoo.load`).
+
+    Args:
+        spec: The catalog entry.
+        num_classes: Number of classes.
+        labels: Optional class names.
+        weights: ``"auto"`` or None: a from-scratch model has no pretrained weights.
+        sequence_length: Tokens per text (default: the entry's).
+        vocabulary: Optional fixed vocabulary (list of tokens); otherwise call
+            ``model.preprocessor.adapt(texts)`` before training.
+        **overrides: Architecture numbers (``embedding_dim``, ``num_heads``,
+            ``intermediate_dim``, ``num_layers``, ``hidden_units``, ``dropout``,
+            ``vocabulary_size``).
+
+    Returns:
+        A compiled :class:`ScratchClassifier`.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> model = textzoo.load("scratch-tiny", num_classes=2)
+        >>> model.preprocessor.adapt(["good film", "bad film"])
+        >>> model.predict(["good"], verbose=0).shape
+        (1, 2)
+    """
+    if weights not in ("auto", None):
+        raise ValueError(
+            f"{spec.name} is trained from scratch and has no pretrained weights "
+            f"(got weights={weights!r}); use the default or weights=None."
+        )
+    unknown = set(overrides) - set(ARCHITECTURE_KEYS)
+    if unknown:
+        raise TypeError(
+            f"Unknown argument(s) for a {spec.family} model: {sorted(unknown)}. "
+            f"Allowed overrides: {sorted(ARCHITECTURE_KEYS)}."
+        )
+    arch = {**spec.architecture, **overrides}
+    if sequence_length is not None:
+        arch["sequence_length"] = int(sequence_length)
+    if arch["sequence_length"] < 1:
+        raise ValueError(f"sequence_length must be >= 1, got {arch['sequence_length']}")
+    preprocessor = ScratchPreprocessor(
+        arch["vocabulary_size"], arch["sequence_length"],
+        standardize=spec.tokenizer.get("standardize", "lower_and_strip_punctuation"),
+        vocabulary=vocabulary,
+    )
+    backbone = ScratchBackbone(
+        arch["vocabulary_size"], arch["sequence_length"], arch["embedding_dim"],
+        arch["num_heads"], arch["intermediate_dim"], arch["num_layers"], arch["dropout"],
+    )
+    model = ScratchClassifier(backbone, num_classes, preprocessor=preprocessor,
+                              hidden_units=arch["hidden_units"], dropout=arch["dropout"],
+                              labels=labels, model_name=spec.name)
+    compile_classifier(model, spec.finetune, pretrained=False)
+    return model

@@ -1,0 +1,474 @@
+"""The model registry: catalog entries (data) and family builders (code).
+
+A *model name* is data: a table in one of the TOML files of the catalog (``registry/``
+in the repository, shipped inside the wheel as ``tfx_textzoo/catalog``). A *family*
+is code: a builder function registered with :func:`register_family`. Third-party
+packages add both through the entry-point group ``tfx_textzoo.models``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import fnmatch
+import importlib.metadata
+import re
+import tomllib
+import warnings
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+ENTRY_POINT_GROUP = "tfx_textzoo.models"
+
+#: Weight-source formats a catalog entry may name, in the words the resolver uses.
+SOURCE_FORMATS = {
+    "keras_hub": "a keras-hub preset (built-in name, kaggle:// handle or preset directory)",
+    "hf": "a Hugging Face repository in safetensors format (hf://org/name)",
+    "bert_tf_checkpoint": "the original Google BERT TensorFlow checkpoint "
+    "(hf://org/name or an https:// .zip)",
+    "tfhub": "a TF-Hub SavedModel handle",
+    "local": "a local directory in any of the formats above",
+}
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-zA-Z0-9]*(?:[-_.][a-zA-Z0-9]+)*$")
+_REQUIRED_FIELDS = ("family", "description", "license", "architecture", "tokenizer", "finetune")
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightSource:
+    """One place pretrained weights can come from.
+
+    Attributes:
+        format: One of :data:`SOURCE_FORMATS`.
+        uri: Where the weights are (preset name, ``hf://`` URI, URL or path).
+        note: Optional human note (for instance what the source holds).
+    """
+
+    format: str
+    uri: str
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """A catalog entry: everything the zoo knows about one model name.
+
+    Attributes:
+        name: The canonical name (``small-bert-L4-H128``).
+        family: Name of the family builder that builds it.
+        description: One-line description.
+        architecture: Architecture numbers passed to the family builder.
+        tokenizer: Tokenizer settings (``lowercase``, ``vocabulary``, ``sequence_length``).
+        sources: Weight sources, tried in order.
+        license: Licence of the weights (SPDX id where one exists).
+        citation: How to cite the model.
+        finetune: Recommended fine-tuning hyper-parameters.
+        aliases: Other names that resolve to this entry.
+        catalog: Where the entry was read from.
+    """
+
+    name: str
+    family: str
+    description: str
+    architecture: Mapping[str, Any]
+    tokenizer: Mapping[str, Any]
+    sources: tuple[WeightSource, ...]
+    license: str
+    citation: str
+    finetune: Mapping[str, Any]
+    aliases: tuple[str, ...] = ()
+    catalog: str = ""
+
+    @property
+    def pretrained(self) -> bool:
+        """Whether the entry has any pretrained weight source."""
+        return bool(self.sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the entry as plain JSON-serialisable data."""
+        data = dataclasses.asdict(self)
+        data["sources"] = [dataclasses.asdict(s) for s in self.sources]
+        data["aliases"] = list(self.aliases)
+        data["architecture"] = dict(self.architecture)
+        data["tokenizer"] = dict(self.tokenizer)
+        data["finetune"] = dict(self.finetune)
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """A registered model family.
+
+    Attributes:
+        name: Family name used by catalog entries.
+        builder: ``builder(spec, *, num_classes, labels, weights, sequence_length,
+            **overrides) -> keras.Model``.
+        count_params: ``count_params(architecture, num_classes) -> int`` (optional).
+        architecture_keys: Architecture keys an entry of this family must define.
+    """
+
+    name: str
+    builder: Callable[..., Any]
+    count_params: Callable[[Mapping[str, Any], int], int] | None = None
+    architecture_keys: tuple[str, ...] = ()
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.families: dict[str, Family] = {}
+        self.specs: dict[str, ModelSpec] = {}
+        self.aliases: dict[str, str] = {}
+        self._loaded = False
+        self._loading = False
+
+    def ensure_loaded(self) -> None:
+        if self._loaded or self._loading:
+            return
+        self._loading = True
+        try:
+            # Importing the built-in families registers them.
+            from tfx_textzoo import families  # noqa: F401
+
+            for path in sorted(_builtin_catalog_files(), key=lambda p: p.name):
+                self.add_catalog(path)
+            _load_plugins()
+            self._loaded = True
+        finally:
+            self._loading = False
+
+    def add_catalog(self, source: str | Path | Mapping[str, Any]) -> list[str]:
+        if isinstance(source, Mapping):
+            data, origin = dict(source), "<mapping>"
+        else:
+            path = Path(source)
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as err:
+                raise ValueError(f"Cannot read catalog file {path}: {err}") from err
+            origin = str(path.name)
+        specs = parse_catalog(data, origin=origin)
+        for spec in specs:
+            self.add_spec(spec)
+        return [s.name for s in specs]
+
+    def add_spec(self, spec: ModelSpec) -> None:
+        for name in (spec.name, *spec.aliases):
+            _validate_name(name)
+            if name in self.specs or name in self.aliases:
+                existing = self.aliases.get(name, name)
+                where = self.specs[existing].catalog
+                raise ValueError(
+                    f"Model name {name!r} from {spec.catalog or 'code'} is already "
+                    f"registered (by {existing!r} from {where or 'code'}). Names must be unique; "
+                    "pick another name."
+                )
+        self.specs[spec.name] = spec
+        for alias in spec.aliases:
+            self.aliases[alias] = spec.name
+
+    def resolve(self, name: str) -> ModelSpec:
+        self.ensure_loaded()
+        if not isinstance(name, str):
+            raise TypeError(f"A model name must be a string, got {type(name).__name__}: {name!r}")
+        canonical = self.aliases.get(name, name)
+        if canonical in self.specs:
+            return self.specs[canonical]
+        # Case-insensitive match as a convenience (`small-bert-l4-h128`).
+        folded = {n.lower(): n for n in self.all_names()}
+        if name.lower() in folded:
+            return self.resolve(folded[name.lower()])
+        raise ValueError(unknown_name_message(name, self.all_names()))
+
+    def all_names(self) -> list[str]:
+        return sorted([*self.specs, *self.aliases])
+
+
+_REGISTRY = _Registry()
+
+
+def unknown_name_message(name: str, known: list[str]) -> str:
+    """Return the error text for an unknown model name, with close matches."""
+    close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
+    if not close:
+        close = [k for k in known if name.lower() in k.lower()][:5]
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    return (
+        f"Unknown model name {name!r}.{hint} "
+        "Run tfx_textzoo.list_models() (or `textzoo list`) to see every name."
+    )
+
+
+def register_family(
+    name: str,
+    *,
+    count_params: Callable[[Mapping[str, Any], int], int] | None = None,
+    architecture_keys: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a family builder under ``name`` (use as a decorator).
+
+    Args:
+        name: Family name that catalog entries refer to.
+        count_params: Optional function giving the parameter count of an
+            architecture (used by :func:`get_model_info`).
+        architecture_keys: Keys every catalog entry of the family must define.
+
+    Returns:
+        A decorator that registers the builder and returns it unchanged.
+
+    Raises:
+        ValueError: If a family of that name is already registered.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> @textzoo.register_family("my-family-doc-example")
+        ... def build(spec, *, num_classes, labels, weights, sequence_length, **overrides):
+        ...     ...
+        >>> "my-family-doc-example" in textzoo.registry.list_families()
+        True
+    """
+    _validate_name(name)
+
+    def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
+        if name in _REGISTRY.families:
+            raise ValueError(f"Model family {name!r} is already registered.")
+        _REGISTRY.families[name] = Family(name, builder, count_params, tuple(architecture_keys))
+        return builder
+
+    return decorator
+
+
+def register_catalog(source: str | Path | Mapping[str, Any]) -> list[str]:
+    """Add catalog entries from a TOML file (or the same data as a mapping).
+
+    Args:
+        source: Path of a catalog TOML file, or its parsed content.
+
+    Returns:
+        The canonical names that were added.
+
+    Raises:
+        ValueError: If the file is unreadable, an entry is invalid, or a name
+            (or alias) is already registered.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> textzoo.register_catalog({"models": {"scratch-doc-example": {
+        ...     "family": "scratch", "description": "doc example", "license": "Apache-2.0",
+        ...     "architecture": {"vocabulary_size": 100, "sequence_length": 16,
+        ...                      "embedding_dim": 8, "num_heads": 2, "intermediate_dim": 8,
+        ...                      "num_layers": 1, "hidden_units": 4, "dropout": 0.1},
+        ...     "tokenizer": {"lowercase": True}, "finetune": {"learning_rate": 1e-3}}}})
+        ['scratch-doc-example']
+    """
+    _REGISTRY.ensure_loaded()
+    return _REGISTRY.add_catalog(source)
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Return every registered model name (aliases included), sorted.
+
+    Args:
+        pattern: Optional shell-style filter (``fnmatch``), e.g. ``"small-bert*"``.
+            Matching is case-insensitive.
+
+    Returns:
+        The sorted list of names that match.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> textzoo.list_models("bert-base*")
+        ['bert-base-cased', 'bert-base-multilingual-cased', 'bert-base-uncased']
+    """
+    _REGISTRY.ensure_loaded()
+    names = _REGISTRY.all_names()
+    if pattern is None:
+        return names
+    if not isinstance(pattern, str):
+        raise TypeError(f"pattern must be a string, got {type(pattern).__name__}")
+    return [n for n in names if fnmatch.fnmatch(n.lower(), pattern.lower())]
+
+
+def list_families() -> list[str]:
+    """Return the names of the registered model families, sorted.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> "bert" in textzoo.registry.list_families()
+        True
+    """
+    _REGISTRY.ensure_loaded()
+    return sorted(_REGISTRY.families)
+
+
+def get_spec(name: str) -> ModelSpec:
+    """Return the :class:`ModelSpec` for a name or alias.
+
+    Raises:
+        ValueError: For an unknown name, with the closest names suggested.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> textzoo.registry.get_spec("small-bert-L4").name
+        'small-bert-L4-H128'
+    """
+    return _REGISTRY.resolve(name)
+
+
+def get_family(name: str) -> Family:
+    """Return the registered :class:`Family` called ``name``.
+
+    Raises:
+        ValueError: If no family of that name is registered.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> textzoo.registry.get_family("bert").name
+        'bert'
+    """
+    _REGISTRY.ensure_loaded()
+    try:
+        return _REGISTRY.families[name]
+    except KeyError:
+        raise ValueError(
+            f"No model family {name!r} is registered (known: {', '.join(list_families())}). "
+            "Is the plugin package that provides it installed?"
+        ) from None
+
+
+def get_model_info(name: str) -> dict[str, Any]:
+    """Describe a model: family, size, tokenizer, weight sources, licence, citation.
+
+    Args:
+        name: A model name or alias (see :func:`list_models`).
+
+    Returns:
+        A JSON-serialisable dict with the catalog entry plus ``params`` (parameter
+        count of the backbone and a 2-class head) and ``requested_name``.
+
+    Raises:
+        ValueError: For an unknown name, with the closest names suggested.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> info = textzoo.get_model_info("small-bert-L4")
+        >>> info["name"], info["architecture"]["num_layers"], info["architecture"]["hidden_dim"]
+        ('small-bert-L4-H128', 4, 128)
+    """
+    spec = get_spec(name)
+    info = spec.to_dict()
+    info["requested_name"] = name
+    family = get_family(spec.family)
+    info["params"] = family.count_params(spec.architecture, 2) if family.count_params else None
+    return info
+
+
+def parse_catalog(data: Mapping[str, Any], origin: str = "<catalog>") -> list[ModelSpec]:
+    """Validate a parsed catalog file and return its entries.
+
+    A catalog has an optional ``[defaults]`` table deep-merged into every entry and
+    a ``[models.NAME]`` table per model.
+
+    Raises:
+        ValueError: With the file, the entry and what is wrong.
+
+    Example:
+        >>> from tfx_textzoo.registry import parse_catalog
+        >>> parse_catalog({"models": {}})
+        []
+    """
+    unknown_top = set(data) - {"defaults", "models"}
+    if unknown_top:
+        raise ValueError(f"{origin}: unknown top-level table(s) {sorted(unknown_top)}")
+    defaults = data.get("defaults", {})
+    models = data.get("models")
+    if not isinstance(models, Mapping):
+        raise ValueError(f"{origin}: a catalog needs a [models.NAME] table per model")
+    return [
+        _parse_entry(name, _deep_merge(defaults, entry), origin) for name, entry in models.items()
+    ]
+
+
+def _parse_entry(name: str, entry: Mapping[str, Any], origin: str) -> ModelSpec:
+    where = f"{origin}: model {name!r}"
+    _validate_name(name)
+    missing = [f for f in _REQUIRED_FIELDS if f not in entry]
+    if missing:
+        raise ValueError(f"{where} is missing required field(s): {', '.join(missing)}")
+    known = {*_REQUIRED_FIELDS, "sources", "citation", "aliases"}
+    extra = set(entry) - known
+    if extra:
+        raise ValueError(f"{where} has unknown field(s) {sorted(extra)}; allowed: {sorted(known)}")
+    for table in ("architecture", "tokenizer", "finetune"):
+        if not isinstance(entry[table], Mapping):
+            raise ValueError(f"{where}: {table!r} must be a table")
+    sources = []
+    for i, src in enumerate(entry.get("sources", [])):
+        if not isinstance(src, Mapping) or "format" not in src or "uri" not in src:
+            raise ValueError(f"{where}: sources[{i}] needs 'format' and 'uri'")
+        if src["format"] not in SOURCE_FORMATS:
+            raise ValueError(
+                f"{where}: sources[{i}] has unknown format {src['format']!r}; "
+                f"allowed: {sorted(SOURCE_FORMATS)}"
+            )
+        sources.append(WeightSource(src["format"], src["uri"], src.get("note", "")))
+    aliases = tuple(entry.get("aliases", ()))
+    for alias in aliases:
+        _validate_name(alias)
+    return ModelSpec(
+        name=name,
+        family=str(entry["family"]),
+        description=str(entry["description"]),
+        architecture=dict(entry["architecture"]),
+        tokenizer=dict(entry["tokenizer"]),
+        sources=tuple(sources),
+        license=str(entry["license"]),
+        citation=str(entry.get("citation", "")),
+        finetune=dict(entry["finetune"]),
+        aliases=aliases,
+        catalog=origin,
+    )
+
+
+def _validate_name(name: str) -> None:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValueError(
+            f"Invalid model or family name {name!r}: use letters, digits and single "
+            "'-', '_' or '.' separators, starting with a lowercase letter or digit."
+        )
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _builtin_catalog_files() -> list[Path]:
+    """The catalog TOML files: installed package data, or ``registry/`` in a checkout."""
+    packaged = resources.files("tfx_textzoo") / "catalog"
+    if packaged.is_dir():
+        return [Path(str(p)) for p in packaged.iterdir() if p.name.endswith(".toml")]
+    checkout = Path(__file__).resolve().parent.parent / "registry"
+    return sorted(checkout.glob("*.toml"))
+
+
+def _load_plugins() -> None:
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            target = ep.load()
+            if callable(target):
+                target()
+        except Exception as err:  # noqa: BLE001 - a broken plugin must never break the zoo
+            warnings.warn(
+                f"tfx_textzoo plugin {ep.name!r} ({ep.value}) failed to load and was skipped: "
+                f"{type(err).__name__}: {err}",
+                RuntimeWarning,
+                stacklevel=2,
+            )

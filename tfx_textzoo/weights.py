@@ -1,0 +1,372 @@
+"""Resolving pretrained weights: one resolver and one cache for every family.
+
+Sources are tried in catalog order (or the single source named by ``weights=``).
+Each source is *fetched* to a local directory (downloads land in the cache at
+``TEXTZOO_HOME``, default ``~/.cache/tfx_textzoo``) and then handed to the family's
+loader. When every source fails, :class:`WeightsNotFoundError` lists each source,
+why it failed, and how to pre-populate the cache.
+
+Environment variables:
+    TEXTZOO_HOME: cache directory (``hf/`` Hugging Face cache, ``converted/``
+        converted checkpoints, ``downloads/`` zip archives).
+    TEXTZOO_OFFLINE: ``1`` to never touch the network. ``HF_HUB_OFFLINE=1`` is
+        honoured the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tfx_textzoo.registry import ModelSpec, WeightSource
+
+T = TypeVar("T")
+
+_TRUE = {"1", "true", "yes", "on"}
+_HF_FILES = [
+    "config.json",
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "model-*.safetensors",
+    "vocab.txt",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "modules.json",
+    "1_Pooling/config.json",
+]
+_TF_CKPT_FILES = ["bert_model.ckpt*", "*.ckpt.*", "checkpoint", "bert_config.json", "config.json",
+                  "vocab.txt", "tokenizer_config.json"]
+
+
+class WeightsNotFoundError(OSError):
+    """No weight source could be loaded; the message lists every attempt."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalWeights:
+    """Weights fetched to this machine, in a format a family loader understands.
+
+    Attributes:
+        format: ``"keras_hub"`` (a keras-hub preset directory or built-in handle) or
+            ``"hf"`` (a Hugging Face ``config.json`` + ``model.safetensors`` directory).
+        location: Local directory (or, for ``keras_hub``, a handle keras-hub resolves).
+        source: The source it came from, for messages.
+    """
+
+    format: str
+    location: str
+    source: WeightSource
+
+
+def cache_dir() -> Path:
+    """Return the cache directory (``TEXTZOO_HOME`` or ``~/.cache/tfx_textzoo``).
+
+    Example:
+        >>> import os, tfx_textzoo.weights as w
+        >>> os.environ["TEXTZOO_HOME"] = "/tmp/textzoo-doc"
+        >>> str(w.cache_dir())
+        '/tmp/textzoo-doc'
+    """
+    return Path(os.environ.get("TEXTZOO_HOME") or Path.home() / ".cache" / "tfx_textzoo")
+
+
+def is_offline() -> bool:
+    """Whether network access is disabled (``TEXTZOO_OFFLINE`` or ``HF_HUB_OFFLINE``).
+
+    Example:
+        >>> import os, tfx_textzoo.weights as w
+        >>> os.environ["TEXTZOO_OFFLINE"] = "1"
+        >>> w.is_offline()
+        True
+    """
+    return any(
+        os.environ.get(var, "").strip().lower() in _TRUE
+        for var in ("TEXTZOO_OFFLINE", "HF_HUB_OFFLINE")
+    )
+
+
+def sources_for(spec: ModelSpec, weights: Any) -> list[WeightSource]:
+    """Turn the ``weights=`` argument of :func:`tfx_textzoo.load` into sources to try.
+
+    Args:
+        spec: The catalog entry.
+        weights: ``"auto"`` (the catalog's sources), a local directory, an
+            ``hf://org/name`` URI, a keras-hub preset name or ``kaggle://`` handle.
+
+    Returns:
+        The sources, in the order they will be tried.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.weights import sources_for
+        >>> spec = textzoo.registry.get_spec("bert-base-uncased")
+        >>> [s.format for s in sources_for(spec, "hf://google-bert/bert-base-uncased")]
+        ['hf', 'bert_tf_checkpoint']
+    """
+    if weights == "auto":
+        return list(spec.sources)
+    if not isinstance(weights, str | os.PathLike):
+        raise TypeError(
+            "weights must be 'auto', None (random init), a local directory, an hf:// URI or "
+            f"a keras-hub preset; got {type(weights).__name__}: {weights!r}"
+        )
+    uri = os.fspath(weights)
+    if uri.startswith("hf://"):
+        # A Hub repo may hold safetensors or only the original TF checkpoint.
+        return [WeightSource("hf", uri), WeightSource("bert_tf_checkpoint", uri)]
+    if uri.startswith("kaggle://") or ("/" not in uri and not os.path.exists(uri)):
+        return [WeightSource("keras_hub", uri)]
+    if uri.startswith(("http://", "https://")) and uri.endswith(".zip"):
+        return [WeightSource("bert_tf_checkpoint", uri)]
+    return [WeightSource("local", uri)]
+
+
+def resolve_and_load(
+    spec: ModelSpec,
+    weights: Any,
+    load_fn: Callable[[LocalWeights], T],
+) -> T:
+    """Try each source in order: fetch it, then ``load_fn`` it; return the first success.
+
+    Args:
+        spec: The catalog entry.
+        weights: As for :func:`sources_for`.
+        load_fn: The family's loader; any exception it raises marks the source as
+            failed (a corrupt file, a wrong architecture) and the next one is tried.
+
+    Returns:
+        What ``load_fn`` returned for the first source that worked.
+
+    Raises:
+        WeightsNotFoundError: Every source failed; the message says why for each.
+
+    Example:
+        >>> import os, tfx_textzoo as textzoo
+        >>> from tfx_textzoo.weights import resolve_and_load, WeightsNotFoundError
+        >>> os.environ["TEXTZOO_OFFLINE"] = "1"
+        >>> spec = textzoo.registry.get_spec("bert-base-uncased")
+        >>> try:
+        ...     resolve_and_load(spec, "/no/such/dir", lambda w: w)
+        ... except WeightsNotFoundError as err:
+        ...     print("does not exist" in str(err))
+        True
+    """
+    sources = sources_for(spec, weights)
+    if not sources:
+        raise WeightsNotFoundError(
+            f"{spec.name} has no pretrained weight source; load it with weights=None."
+        )
+    failures: list[tuple[WeightSource, str]] = []
+    for source in sources:
+        try:
+            local = fetch(source, spec)
+        except Exception as err:  # noqa: BLE001 - every failure is reported below
+            failures.append((source, _one_line(err)))
+            continue
+        try:
+            return load_fn(local)
+        except Exception as err:  # noqa: BLE001
+            failures.append(
+                (source, f"fetched to {local.location} but could not be loaded: {_one_line(err)}"
+                 " (the files may be corrupt or incomplete: delete them and try again)")
+            )
+    raise WeightsNotFoundError(_not_found_message(spec, failures))
+
+
+def fetch(source: WeightSource, spec: ModelSpec) -> LocalWeights:
+    """Make one source available locally, downloading into the cache when allowed.
+
+    Raises:
+        OSError: The source cannot be fetched (offline, missing, network error).
+        ValueError: The source exists but is not in the format it claims.
+
+    Example:
+        >>> from tfx_textzoo.registry import WeightSource
+        >>> from tfx_textzoo.weights import fetch
+        >>> fetch(WeightSource("keras_hub", "bert_tiny_en_uncased"), None).format
+        'keras_hub'
+    """
+    fmt, uri = source.format, source.uri
+    if fmt == "local":
+        return _local_dir(source)
+    if fmt == "keras_hub":
+        if os.path.isdir(uri):
+            return LocalWeights("keras_hub", uri, source)
+        if is_offline():
+            raise OSError("offline mode: keras-hub presets on Kaggle need the network")
+        return LocalWeights("keras_hub", _kaggle_download(uri), source)
+    if fmt == "hf":
+        path = _hf_snapshot(uri, _HF_FILES)
+        if not (Path(path) / "config.json").exists():
+            raise ValueError(f"{uri} has no config.json; it is not a Hugging Face model repo")
+        if not list(Path(path).glob("model*.safetensors")):
+            raise ValueError(f"{uri} has no model.safetensors (only safetensors are loaded)")
+        return LocalWeights("hf", path, source)
+    if fmt == "bert_tf_checkpoint":
+        return LocalWeights("hf", _tf_checkpoint_as_hf(source, spec), source)
+    if fmt == "tfhub":
+        raise OSError("the tfhub source format is not supported by this version of tfx_textzoo")
+    raise ValueError(f"unknown weight source format {fmt!r}")
+
+
+def _local_dir(source: WeightSource) -> LocalWeights:
+    from tfx_textzoo.families.bert_checkpoint import find_tf_checkpoint
+
+    path = Path(os.path.expanduser(source.uri))
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist")
+    if not path.is_dir():
+        raise ValueError(f"{path} is a file; pass the directory that holds the weights")
+    config = path / "config.json"
+    if config.exists():
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{config} is not valid JSON ({err}); the file is corrupt") from err
+        if "registered_name" in data:
+            return LocalWeights("keras_hub", str(path), source)
+        if "model_type" in data and list(path.glob("model*.safetensors")):
+            return LocalWeights("hf", str(path), source)
+    if find_tf_checkpoint(str(path)):
+        tf_source = WeightSource("bert_tf_checkpoint", str(path), source.note)
+        return LocalWeights("hf", _tf_checkpoint_as_hf(tf_source, None), source)
+    raise ValueError(
+        f"{path} is not a weights directory tfx_textzoo can read. Expected one of: a keras-hub "
+        "preset (config.json with 'registered_name' + model.weights.h5), a Hugging Face "
+        "directory (config.json with 'model_type' + model.safetensors + vocab.txt), or an "
+        "original BERT TensorFlow checkpoint (bert_model.ckpt.index/.data-* + bert_config.json "
+        "+ vocab.txt)."
+    )
+
+
+def _kaggle_download(uri: str) -> str:
+    import keras_hub
+
+    handle = uri
+    if "://" not in uri:
+        preset = keras_hub.models.Backbone.presets.get(uri)
+        if preset is None:
+            raise ValueError(f"{uri!r} is not a keras-hub built-in preset")
+        handle = preset["kaggle_handle"]
+    if not handle.startswith("kaggle://"):
+        raise ValueError(f"unsupported keras-hub handle {handle!r}")
+    import kagglehub
+
+    return kagglehub.model_download(handle.removeprefix("kaggle://"))
+
+
+def _hf_snapshot(uri: str, patterns: list[str]) -> str:
+    import huggingface_hub
+
+    repo_id = uri.removeprefix("hf://")
+    offline = is_offline()
+    try:
+        return huggingface_hub.snapshot_download(
+            repo_id,
+            cache_dir=cache_dir() / "hf",
+            allow_patterns=patterns,
+            local_files_only=offline,
+            etag_timeout=5,
+        )
+    except Exception as err:
+        if offline:
+            raise OSError(
+                f"offline mode and {repo_id} is not in the cache {cache_dir() / 'hf'}"
+            ) from err
+        raise
+
+
+def _tf_checkpoint_as_hf(source: WeightSource, spec: ModelSpec | None) -> str:
+    """Fetch an original BERT TF checkpoint and convert it (once) to a cached HF dir."""
+    from tfx_textzoo.families.bert_checkpoint import (
+        convert_tf_checkpoint_to_hf,
+        find_tf_checkpoint,
+    )
+
+    key = hashlib.sha256(source.uri.encode()).hexdigest()[:16]
+    label = (spec.name if spec else Path(source.uri).name) or "checkpoint"
+    converted = cache_dir() / "converted" / f"{label}-{key}"
+    lowercase = spec.tokenizer.get("lowercase") if spec else None
+    if (converted / "model.safetensors").exists() and not os.path.isdir(source.uri):
+        return str(converted)
+    uri = source.uri
+    if uri.startswith("hf://"):
+        src_dir = _hf_snapshot(uri, _TF_CKPT_FILES)
+    elif uri.startswith(("http://", "https://")):
+        src_dir = _download_zip(uri)
+    else:
+        src_dir = uri
+    ckpt_dir = _find_dir_with_checkpoint(Path(src_dir), find_tf_checkpoint)
+    if ckpt_dir is None:
+        raise FileNotFoundError(f"no original BERT checkpoint (*.ckpt.index) found in {uri}")
+    if os.path.isdir(uri):
+        # A local checkpoint may change: key the conversion on its files' stamps too.
+        stamp = "".join(f"{p.name}{p.stat().st_mtime_ns}{p.stat().st_size}"
+                        for p in sorted(ckpt_dir.iterdir()) if p.is_file())
+        converted = converted.with_name(
+            f"{label}-{hashlib.sha256((source.uri + stamp).encode()).hexdigest()[:16]}"
+        )
+    return convert_tf_checkpoint_to_hf(str(ckpt_dir), str(converted), lowercase=lowercase)
+
+
+def _find_dir_with_checkpoint(root: Path, finder: Callable[[str], str | None]) -> Path | None:
+    if finder(str(root)):
+        return root
+    for sub in sorted(p for p in root.rglob("*") if p.is_dir()):
+        if finder(str(sub)):
+            return sub
+    return None
+
+
+def _download_zip(url: str) -> str:
+    """Download and unpack a zip archive into the cache, atomically; return its directory."""
+    name = Path(url.split("?")[0]).name
+    target = cache_dir() / "downloads" / Path(name).stem
+    if target.is_dir():
+        return str(target)
+    if is_offline():
+        raise OSError(f"offline mode and {url} was never downloaded to {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        archive = tmp / name
+        with urllib.request.urlopen(url, timeout=30) as response, open(archive, "wb") as out:
+            shutil.copyfileobj(response, out)
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(tmp / "unpacked")
+        os.replace(tmp / "unpacked", target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return str(target)
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"{type(err).__name__}: {text}"
+
+
+def _not_found_message(spec: ModelSpec, failures: list[tuple[WeightSource, str]]) -> str:
+    lines = [f"Could not load pretrained weights for {spec.name!r}. Sources tried, in order:"]
+    for i, (source, why) in enumerate(failures, 1):
+        lines.append(f"  {i}. [{source.format}] {source.uri}\n     -> {why}")
+    mode = "on (TEXTZOO_OFFLINE / HF_HUB_OFFLINE)" if is_offline() else "off"
+    lines += [
+        f"Cache directory: {cache_dir()} (set TEXTZOO_HOME to change it); offline mode: {mode}.",
+        "To fix: run once with network access so the cache fills "
+        f"(python -c \"import tfx_textzoo as t; t.load('{spec.name}', num_classes=2)\"), "
+        "or copy the cache directory from a machine that has it, "
+        "or download the files yourself (e.g. `hf download ORG/NAME --local-dir DIR`) and pass "
+        "weights='DIR', or use weights=None for a randomly initialised model.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""``load()``: a model of the zoo, by name, as a compiled Keras classifier."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import keras
+
+from tfx_textzoo.families.common import check_classes
+from tfx_textzoo.registry import get_family, get_spec
+
+
+def load(
+    name: str,
+    num_classes: int | None = None,
+    *,
+    labels: list[str] | None = None,
+    weights: Any = "auto",
+    sequence_length: int | None = None,
+    **overrides: Any,
+) -> keras.Model:
+    """Build a model of the zoo by name: pretrained backbone (when it has one) + new head.
+
+    The result is a compiled ``keras.Model`` (a keras-hub ``TextClassifier``) whose
+    ``preprocessor`` is attached, so ``fit``/``predict``/``evaluate`` take raw strings.
+    Its outputs are class probabilities of shape ``(batch, num_classes)``.
+
+    Args:
+        name: A model name or alias (see :func:`tfx_textzoo.list_models`).
+        num_classes: Number of classes (>= 2). May be omitted when ``labels`` is given.
+        labels: Optional class names; ``labels[i]`` names class ``i``. Stored on the
+            model as ``model.labels`` and kept by save/load.
+        weights: ``"auto"`` (default) tries the catalog's weight sources in order;
+            ``None`` gives the same architecture with random initialisation (no
+            download); or a local directory (keras-hub preset, Hugging Face
+            ``config.json`` + ``model.safetensors`` + ``vocab.txt``, or an original
+            BERT TF checkpoint), an ``hf://org/name`` URI, or a keras-hub preset.
+        sequence_length: Tokens per text (default from the catalog entry).
+        **overrides: Family-specific options, e.g. smaller architecture numbers with
+            ``weights=None`` (``num_layers=1, hidden_dim=8``) or ``vocabulary=[...]``.
+
+    Returns:
+        The compiled classifier.
+
+    Raises:
+        ValueError: Unknown name (with suggestions), bad ``num_classes``/``labels``.
+        tfx_textzoo.WeightsNotFoundError: No weight source could be loaded; the
+            message lists each source tried and how to pre-populate the cache.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> model = textzoo.load("scratch-tiny", labels=["neg", "pos"])
+        >>> model.preprocessor.adapt(["a good film", "a bad film"])
+        >>> model.predict(["a good film"], verbose=0).shape
+        (1, 2)
+    """
+    spec = get_spec(name)
+    num_classes, labels = check_classes(num_classes, labels)
+    if weights is True:
+        weights = "auto"
+    elif weights is False:
+        weights = None
+    elif isinstance(weights, os.PathLike):
+        weights = os.fspath(weights)
+    family = get_family(spec.family)
+    return family.builder(
+        spec,
+        num_classes=num_classes,
+        labels=labels,
+        weights=weights,
+        sequence_length=sequence_length,
+        **overrides,
+    )
