@@ -112,5 +112,3 @@ def tiny_weights(seed: int = 0, **overrides) -> dict[str, np.ndarray]:
     )
     kwargs.update(overrides)
     return reference_bert.random_bert_weights(**kwargs)
-
-

@@ -13,15 +13,40 @@ TEXTS = [
     "Leaders met to discuss the peace treaty",
 ]
 LABELS = [2, 1, 3, 0]
-TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "team", "won", "stocks",
-              "on", "friday", "new", "chip", "##s", "final", "peace", "a", "of"]
+TINY_VOCAB = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "the",
+    "team",
+    "won",
+    "stocks",
+    "on",
+    "friday",
+    "new",
+    "chip",
+    "##s",
+    "final",
+    "peace",
+    "a",
+    "of",
+]
 
 # Per-family overrides that make any entry tiny; applied with weights=None.
 TINY_OVERRIDES = {
-    "bert": dict(num_layers=1, hidden_dim=8, num_heads=2, intermediate_dim=16,
-                 max_sequence_length=32, vocabulary=TINY_VOCAB),
-    "scratch": dict(vocabulary_size=64, embedding_dim=8, num_heads=2, intermediate_dim=8,
-                    hidden_units=4),
+    "bert": dict(
+        num_layers=1,
+        hidden_dim=8,
+        num_heads=2,
+        intermediate_dim=16,
+        max_sequence_length=32,
+        vocabulary=TINY_VOCAB,
+    ),
+    "scratch": dict(
+        vocabulary_size=64, embedding_dim=8, num_heads=2, intermediate_dim=8, hidden_units=4
+    ),
 }
 
 
@@ -29,8 +54,7 @@ def tiny_model(name: str, num_classes: int = 4, **kwargs):
     """A tiny, randomly initialised model of ``name``'s family, ready for strings."""
     family = textzoo.registry.get_spec(name).family
     kwargs = {**TINY_OVERRIDES.get(family, {}), **kwargs}
-    model = textzoo.load(name, num_classes=num_classes, weights=None, sequence_length=16,
-                         **kwargs)
+    model = textzoo.load(name, num_classes=num_classes, weights=None, sequence_length=16, **kwargs)
     if hasattr(model.preprocessor, "adapt"):
         model.preprocessor.adapt(TEXTS)
     return model

@@ -16,7 +16,7 @@ import keras_hub
 import numpy as np
 import pytest
 import reference_bert
-from checkpoints import CONFIG, VOCAB, tiny_weights, write_original_dir
+from checkpoints import VOCAB, tiny_weights, write_original_dir
 from safetensors.numpy import save_file
 
 import tfx_textzoo as textzoo
@@ -26,35 +26,48 @@ TEXTS = ["the news of the world", "hello world", "a"]
 
 
 def backbone_outputs(backbone, token_ids, segment_ids, padding_mask):
-    out = backbone({"token_ids": token_ids, "segment_ids": segment_ids,
-                    "padding_mask": padding_mask}, training=False)
+    out = backbone(
+        {"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask},
+        training=False,
+    )
     return np.asarray(out["sequence_output"]), np.asarray(out["pooled_output"])
 
 
 def model_inputs(model, texts):
     x = model.preprocessor(texts)
-    return (np.asarray(x["token_ids"]), np.asarray(x["segment_ids"]),
-            np.asarray(x["padding_mask"]))
+    return (np.asarray(x["token_ids"]), np.asarray(x["segment_ids"]), np.asarray(x["padding_mask"]))
 
 
 def assert_matches_reference(model, hf_weights, num_heads=2):
     token_ids, segment_ids, mask = model_inputs(model, TEXTS)
     seq, pooled = backbone_outputs(model.backbone, token_ids, segment_ids, mask)
     ref_seq, ref_pooled = reference_bert.bert_forward(
-        hf_weights, num_heads, token_ids, segment_ids, mask, approximate_gelu=True)
+        hf_weights, num_heads, token_ids, segment_ids, mask, approximate_gelu=True
+    )
     np.testing.assert_allclose(seq[mask], ref_seq[mask], atol=1e-5)
     np.testing.assert_allclose(pooled, ref_pooled, atol=1e-5)
 
 
 def write_hf_dir(directory: Path, hf_weights, prefix="bert.", tokenizer_config=False) -> Path:
     directory.mkdir(parents=True)
-    config = {"model_type": "bert", "architectures": ["BertModel"], "vocab_size": len(VOCAB),
-              "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2,
-              "intermediate_size": 16, "max_position_embeddings": 32, "type_vocab_size": 2,
-              "hidden_act": "gelu", "layer_norm_eps": 1e-12}
+    config = {
+        "model_type": "bert",
+        "architectures": ["BertModel"],
+        "vocab_size": len(VOCAB),
+        "hidden_size": 8,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 16,
+        "max_position_embeddings": 32,
+        "type_vocab_size": 2,
+        "hidden_act": "gelu",
+        "layer_norm_eps": 1e-12,
+    }
     (directory / "config.json").write_text(json.dumps(config))
-    save_file({prefix + k: np.ascontiguousarray(v) for k, v in hf_weights.items()},
-              str(directory / "model.safetensors"))
+    save_file(
+        {prefix + k: np.ascontiguousarray(v) for k, v in hf_weights.items()},
+        str(directory / "model.safetensors"),
+    )
     (directory / "vocab.txt").write_text("\n".join(VOCAB) + "\n")
     if tokenizer_config:
         (directory / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True}))
@@ -62,9 +75,14 @@ def write_hf_dir(directory: Path, hf_weights, prefix="bert.", tokenizer_config=F
 
 
 def test_keras_hub_preset_directory(tmp_path):
-    backbone = keras_hub.models.BertBackbone(vocabulary_size=len(VOCAB), num_layers=2,
-                                             num_heads=2, hidden_dim=8, intermediate_dim=16,
-                                             max_sequence_length=32)
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=len(VOCAB),
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=32,
+    )
     tokenizer = keras_hub.models.BertTokenizer(vocabulary=VOCAB, lowercase=True)
     preset = tmp_path / "preset"
     backbone.save_to_preset(str(preset))
@@ -111,8 +129,9 @@ def _populate_hf_cache(repo_id: str, files: Path) -> None:
 
 def test_hf_uri_from_prepopulated_cache_offline(tmp_path):
     hf = tiny_weights(seed=7)
-    _populate_hf_cache("someone/tiny-bert", write_hf_dir(tmp_path / "files", hf,
-                                                         tokenizer_config=True))
+    _populate_hf_cache(
+        "someone/tiny-bert", write_hf_dir(tmp_path / "files", hf, tokenizer_config=True)
+    )
     model = textzoo.load("bert-base-uncased", num_classes=2, weights="hf://someone/tiny-bert")
     assert_matches_reference(model, hf)
 
@@ -120,10 +139,12 @@ def test_hf_uri_from_prepopulated_cache_offline(tmp_path):
 def test_hf_uri_with_original_tf_checkpoint_in_cache(tmp_path):
     # The google/bert_uncased_L-* repos hold the original TF checkpoint, not safetensors.
     hf = tiny_weights(seed=9)
-    _populate_hf_cache("google/bert_uncased_L-2_H-8_A-2",
-                       write_original_dir(tmp_path / "files", hf))
-    model = textzoo.load("small-bert-L2-H128", num_classes=2,
-                         weights="hf://google/bert_uncased_L-2_H-8_A-2")
+    _populate_hf_cache(
+        "google/bert_uncased_L-2_H-8_A-2", write_original_dir(tmp_path / "files", hf)
+    )
+    model = textzoo.load(
+        "small-bert-L2-H128", num_classes=2, weights="hf://google/bert_uncased_L-2_H-8_A-2"
+    )
     assert_matches_reference(model, hf)
 
 
@@ -202,14 +223,16 @@ def test_corrupt_tf_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(WeightsNotFoundError, match="corrupt"):
         textzoo.load("small-bert-L2-H128", num_classes=2, weights=directory)
     assert not (textzoo.weights.cache_dir() / "converted").exists() or not any(
-        (textzoo.weights.cache_dir() / "converted").iterdir())
+        (textzoo.weights.cache_dir() / "converted").iterdir()
+    )
 
 
 def test_catalog_source_with_wrong_architecture_is_rejected(tmp_path):
     # A checkpoint under the catalog's own source must have the catalog's architecture.
     hf = tiny_weights(seed=1)
-    _populate_hf_cache("sentence-transformers/all-MiniLM-L6-v2",
-                       write_hf_dir(tmp_path / "files", hf))
+    _populate_hf_cache(
+        "sentence-transformers/all-MiniLM-L6-v2", write_hf_dir(tmp_path / "files", hf)
+    )
     with pytest.raises(WeightsNotFoundError, match="architecture"):
         textzoo.load("all-minilm-l6-v2", num_classes=2)
 
@@ -222,11 +245,15 @@ def test_real_all_minilm_l6_v2(shared_dir):
     from tokenizers import Tokenizer
 
     path = shared_dir / "models" / "all-minilm-l6-v2"
-    model = textzoo.load("all-minilm-l6-v2", labels=["neg", "pos"], weights=path,
-                         sequence_length=32)
+    model = textzoo.load(
+        "all-minilm-l6-v2", labels=["neg", "pos"], weights=path, sequence_length=32
+    )
     assert model.backbone.num_layers == 6 and model.backbone.hidden_dim == 384
-    texts = ["A man is playing a guitar.", "Stocks rallied on Friday, lifting the Dow!",
-             "A person plays an instrument."]
+    texts = [
+        "A man is playing a guitar.",
+        "Stocks rallied on Friday, lifting the Dow!",
+        "A person plays an instrument.",
+    ]
     token_ids, segment_ids, mask = model_inputs(model, texts)
     reference_tok = Tokenizer.from_file(str(path / "tokenizer.json"))
     reference_tok.no_padding()
@@ -235,8 +262,9 @@ def test_real_all_minilm_l6_v2(shared_dir):
 
     weights = load_file(str(path / "model.safetensors"))
     seq, _ = backbone_outputs(model.backbone, token_ids, segment_ids, mask)
-    ref_seq, _ = reference_bert.bert_forward(weights, 12, token_ids, segment_ids, mask,
-                                             approximate_gelu=True)
+    ref_seq, _ = reference_bert.bert_forward(
+        weights, 12, token_ids, segment_ids, mask, approximate_gelu=True
+    )
     np.testing.assert_allclose(seq[mask], ref_seq[mask], atol=1e-4)
     # keras-hub's BERT uses tanh-GELU; HF's MiniLM was trained with exact GELU.
     exact_seq, _ = reference_bert.bert_forward(weights, 12, token_ids, segment_ids, mask)

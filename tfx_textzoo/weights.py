@@ -43,8 +43,15 @@ _HF_FILES = [
     "modules.json",
     "1_Pooling/config.json",
 ]
-_TF_CKPT_FILES = ["bert_model.ckpt*", "*.ckpt.*", "checkpoint", "bert_config.json", "config.json",
-                  "vocab.txt", "tokenizer_config.json"]
+_TF_CKPT_FILES = [
+    "bert_model.ckpt*",
+    "*.ckpt.*",
+    "checkpoint",
+    "bert_config.json",
+    "config.json",
+    "vocab.txt",
+    "tokenizer_config.json",
+]
 
 
 class WeightsNotFoundError(OSError):
@@ -71,10 +78,9 @@ def cache_dir() -> Path:
     """Return the cache directory (``TEXTZOO_HOME`` or ``~/.cache/tfx_textzoo``).
 
     Example:
-        >>> import os, tfx_textzoo.weights as w
-        >>> os.environ["TEXTZOO_HOME"] = "/tmp/textzoo-doc"
-        >>> str(w.cache_dir())
-        '/tmp/textzoo-doc'
+        >>> import tfx_textzoo.weights as w
+        >>> w.cache_dir().is_absolute()
+        True
     """
     return Path(os.environ.get("TEXTZOO_HOME") or Path.home() / ".cache" / "tfx_textzoo")
 
@@ -83,9 +89,8 @@ def is_offline() -> bool:
     """Whether network access is disabled (``TEXTZOO_OFFLINE`` or ``HF_HUB_OFFLINE``).
 
     Example:
-        >>> import os, tfx_textzoo.weights as w
-        >>> os.environ["TEXTZOO_OFFLINE"] = "1"
-        >>> w.is_offline()
+        >>> import tfx_textzoo.weights as w
+        >>> isinstance(w.is_offline(), bool)
         True
     """
     return any(
@@ -150,9 +155,8 @@ def resolve_and_load(
         WeightsNotFoundError: Every source failed; the message says why for each.
 
     Example:
-        >>> import os, tfx_textzoo as textzoo
+        >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.weights import resolve_and_load, WeightsNotFoundError
-        >>> os.environ["TEXTZOO_OFFLINE"] = "1"
         >>> spec = textzoo.registry.get_spec("bert-base-uncased")
         >>> try:
         ...     resolve_and_load(spec, "/no/such/dir", lambda w: w)
@@ -176,8 +180,11 @@ def resolve_and_load(
             return load_fn(local)
         except Exception as err:  # noqa: BLE001
             failures.append(
-                (source, f"fetched to {local.location} but could not be loaded: {_one_line(err)}"
-                 " (the files may be corrupt or incomplete: delete them and try again)")
+                (
+                    source,
+                    f"fetched to {local.location} but could not be loaded: {_one_line(err)}"
+                    " (the files may be corrupt or incomplete: delete them and try again)",
+                )
             )
     raise WeightsNotFoundError(_not_found_message(spec, failures))
 
@@ -190,9 +197,13 @@ def fetch(source: WeightSource, spec: ModelSpec) -> LocalWeights:
         ValueError: The source exists but is not in the format it claims.
 
     Example:
+        >>> import keras_hub, tempfile
         >>> from tfx_textzoo.registry import WeightSource
         >>> from tfx_textzoo.weights import fetch
-        >>> fetch(WeightSource("keras_hub", "bert_tiny_en_uncased"), None).format
+        >>> preset = tempfile.mkdtemp()
+        >>> keras_hub.models.BertBackbone(vocabulary_size=10, num_layers=1, num_heads=1,
+        ...     hidden_dim=4, intermediate_dim=4).save_to_preset(preset)
+        >>> fetch(WeightSource("local", preset), None).format
         'keras_hub'
     """
     fmt, uri = source.format, source.uri
@@ -310,8 +321,11 @@ def _tf_checkpoint_as_hf(source: WeightSource, spec: ModelSpec | None) -> str:
         raise FileNotFoundError(f"no original BERT checkpoint (*.ckpt.index) found in {uri}")
     if os.path.isdir(uri):
         # A local checkpoint may change: key the conversion on its files' stamps too.
-        stamp = "".join(f"{p.name}{p.stat().st_mtime_ns}{p.stat().st_size}"
-                        for p in sorted(ckpt_dir.iterdir()) if p.is_file())
+        stamp = "".join(
+            f"{p.name}{p.stat().st_mtime_ns}{p.stat().st_size}"
+            for p in sorted(ckpt_dir.iterdir())
+            if p.is_file()
+        )
         converted = converted.with_name(
             f"{label}-{hashlib.sha256((source.uri + stamp).encode()).hexdigest()[:16]}"
         )

@@ -24,10 +24,15 @@ from tfx_textzoo.families.common import (
 from tfx_textzoo.registry import ModelSpec, register_family
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
-ARCHITECTURE_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim",
-                     "vocabulary_size")
-_ARCH_OVERRIDES = {"num_layers", "hidden_dim", "num_heads", "intermediate_dim",
-                   "max_sequence_length", "num_segments"}
+ARCHITECTURE_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "vocabulary_size")
+_ARCH_OVERRIDES = {
+    "num_layers",
+    "hidden_dim",
+    "num_heads",
+    "intermediate_dim",
+    "max_sequence_length",
+    "num_segments",
+}
 _PACKAGED_VOCABULARIES = {"bert-uncased": "bert-uncased-vocab.txt"}
 
 
@@ -56,8 +61,9 @@ class BertClassifier(keras_hub.models.BertTextClassifier):
 
     preprocessor_cls = BertPreprocessor
 
-    def __init__(self, backbone, num_classes, preprocessor=None, labels=None, model_name=None,
-                 **kwargs):
+    def __init__(
+        self, backbone, num_classes, preprocessor=None, labels=None, model_name=None, **kwargs
+    ):
         super().__init__(backbone, num_classes, preprocessor=preprocessor, **kwargs)
         self.labels = list(labels) if labels else None
         self.model_name = model_name
@@ -132,8 +138,11 @@ def build(
         tokenizer = keras_hub.models.BertTokenizer(
             vocabulary=_vocabulary(spec, vocabulary), lowercase=lowercase
         )
-        arch = {k: v for k, v in spec.architecture.items()
-                if k in _ARCH_OVERRIDES | {"vocabulary_size", "dropout"}}
+        arch = {
+            k: v
+            for k, v in spec.architecture.items()
+            if k in _ARCH_OVERRIDES | {"vocabulary_size", "dropout"}
+        }
         arch.update(overrides)
         arch["vocabulary_size"] = tokenizer.vocabulary_size()
         backbone = keras_hub.models.BertBackbone(**arch)
@@ -144,12 +153,14 @@ def build(
                 "only apply to a randomly initialised model: pass weights=None, or drop them "
                 "to use the pretrained architecture."
             )
-        load_fn = functools.partial(_load_backbone, spec=spec, lowercase=lowercase,
-                                    check_arch=weights == "auto")
+        load_fn = functools.partial(
+            _load_backbone, spec=spec, lowercase=lowercase, check_arch=weights == "auto"
+        )
         backbone, tokenizer = resolve_and_load(spec, weights, load_fn)
     if sequence_length is None:  # the default, capped by what the backbone can take
-        sequence_length = min(int(spec.tokenizer.get("sequence_length", 128)),
-                              backbone.max_sequence_length)
+        sequence_length = min(
+            int(spec.tokenizer.get("sequence_length", 128)), backbone.max_sequence_length
+        )
     sequence_length = int(sequence_length)
     if not 2 < sequence_length <= backbone.max_sequence_length:
         raise ValueError(
@@ -158,8 +169,13 @@ def build(
         )
     preprocessor = BertPreprocessor(tokenizer, sequence_length=sequence_length)
     model = BertClassifier(
-        backbone, num_classes, preprocessor=preprocessor, labels=labels, model_name=spec.name,
-        activation="softmax", dropout=head_dropout,
+        backbone,
+        num_classes,
+        preprocessor=preprocessor,
+        labels=labels,
+        model_name=spec.name,
+        activation="softmax",
+        dropout=head_dropout,
     )
     compile_classifier(model, spec.finetune, pretrained=weights is not None)
     return model
@@ -172,6 +188,7 @@ def _vocabulary(spec: ModelSpec, vocabulary: Any) -> Any:
     vocab_id = spec.tokenizer.get("vocabulary", "")
     if vocab_id in _PACKAGED_VOCABULARIES:
         return str(resources.files("tfx_textzoo") / "assets" / _PACKAGED_VOCABULARIES[vocab_id])
+
     # Not shipped with the package: take vocab.txt from the first source that has it.
     def vocab_only(local: LocalWeights) -> str:
         path = Path(local.location) / "vocab.txt"

@@ -20,8 +20,16 @@ import tensorflow as tf
 from tfx_textzoo.families.common import check_string_tensor, compile_classifier, zoo_config
 from tfx_textzoo.registry import ModelSpec, register_family
 
-ARCHITECTURE_KEYS = ("vocabulary_size", "sequence_length", "embedding_dim", "num_heads",
-                     "intermediate_dim", "num_layers", "hidden_units", "dropout")
+ARCHITECTURE_KEYS = (
+    "vocabulary_size",
+    "sequence_length",
+    "embedding_dim",
+    "num_heads",
+    "intermediate_dim",
+    "num_layers",
+    "hidden_units",
+    "dropout",
+)
 
 
 class NotAdaptedError(RuntimeError):
@@ -47,8 +55,9 @@ class TransformerBlock(keras.layers.Layer):
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.dropout = dropout
-        self.attention = keras.layers.MultiHeadAttention(num_heads, key_dim=embedding_dim,
-                                                         name="attention")
+        self.attention = keras.layers.MultiHeadAttention(
+            num_heads, key_dim=embedding_dim, name="attention"
+        )
         self.ffn_inner = keras.layers.Dense(intermediate_dim, activation="relu", name="ffn_inner")
         self.ffn_outer = keras.layers.Dense(embedding_dim, name="ffn_outer")
         self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6, name="norm1")
@@ -77,9 +86,13 @@ class TransformerBlock(keras.layers.Layer):
         return input_shape
 
     def get_config(self):  # noqa: D102
-        return {**super().get_config(), "embedding_dim": self.embedding_dim,
-                "num_heads": self.num_heads, "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "embedding_dim": self.embedding_dim,
+            "num_heads": self.num_heads,
+            "intermediate_dim": self.intermediate_dim,
+            "dropout": self.dropout,
+        }
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -109,8 +122,18 @@ class ScratchBackbone(keras_hub.models.Backbone):
         (1, 8)
     """
 
-    def __init__(self, vocabulary_size, sequence_length, embedding_dim, num_heads,
-                 intermediate_dim, num_layers=1, dropout=0.1, dtype=None, **kwargs):
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        embedding_dim,
+        num_heads,
+        intermediate_dim,
+        num_layers=1,
+        dropout=0.1,
+        dtype=None,
+        **kwargs,
+    ):
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         embedding = keras_hub.layers.TokenAndPositionEmbedding(
             vocabulary_size, sequence_length, embedding_dim, dtype=dtype, name="embedding"
@@ -118,12 +141,21 @@ class ScratchBackbone(keras_hub.models.Backbone):
         padding_mask = keras.ops.not_equal(token_ids, 0)
         x = embedding(token_ids)
         for i in range(num_layers):
-            x = TransformerBlock(embedding_dim, num_heads, intermediate_dim, dropout,
-                                 dtype=dtype, name=f"transformer_block_{i}")(x, padding_mask)
+            x = TransformerBlock(
+                embedding_dim,
+                num_heads,
+                intermediate_dim,
+                dropout,
+                dtype=dtype,
+                name=f"transformer_block_{i}",
+            )(x, padding_mask)
         pooled = MaskedAveragePooling(dtype=dtype, name="pooling")(x, padding_mask)
-        super().__init__(inputs=token_ids,
-                         outputs={"sequence_output": x, "pooled_output": pooled},
-                         dtype=dtype, **kwargs)
+        super().__init__(
+            inputs=token_ids,
+            outputs={"sequence_output": x, "pooled_output": pooled},
+            dtype=dtype,
+            **kwargs,
+        )
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
@@ -133,10 +165,16 @@ class ScratchBackbone(keras_hub.models.Backbone):
         self.dropout = dropout
 
     def get_config(self):  # noqa: D102
-        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
-                "sequence_length": self.sequence_length, "embedding_dim": self.embedding_dim,
-                "num_heads": self.num_heads, "intermediate_dim": self.intermediate_dim,
-                "num_layers": self.num_layers, "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "sequence_length": self.sequence_length,
+            "embedding_dim": self.embedding_dim,
+            "num_heads": self.num_heads,
+            "intermediate_dim": self.intermediate_dim,
+            "num_layers": self.num_layers,
+            "dropout": self.dropout,
+        }
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -155,12 +193,20 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
     Example:
         >>> pre = ScratchPreprocessor(vocabulary_size=50, sequence_length=4)
         >>> pre.adapt(["the cat sat", "the dog ran"])
-        >>> pre(["the cat"]).numpy().tolist()
-        [[2, 4, 0, 0]]
+        >>> [str(t) for t in pre.vectorizer.get_vocabulary()[:3]]
+        ['', '[UNK]', 'the']
+        >>> pre(["the cat"]).numpy().shape
+        (1, 4)
     """
 
-    def __init__(self, vocabulary_size, sequence_length,
-                 standardize="lower_and_strip_punctuation", vocabulary=None, **kwargs):
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        standardize="lower_and_strip_punctuation",
+        vocabulary=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length
@@ -178,6 +224,15 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
         """Whether the vectorizer has a vocabulary beyond padding and OOV."""
         with tf.init_scope():  # read the table eagerly, also while tracing a tf.data map
             return int(self.vectorizer.vocabulary_size()) > 2
+
+    def check_adapted(self) -> None:
+        """Raise :class:`NotAdaptedError` unless the vocabulary has been learned."""
+        if not self.is_adapted:
+            raise NotAdaptedError(
+                "This from-scratch model's vocabulary is empty: call "
+                "model.preprocessor.adapt(train_texts) before fit/predict/evaluate "
+                "(tfx_textzoo.finetune does it for you)."
+            )
 
     def adapt(self, texts: Iterable[str] | tf.data.Dataset, batch_size: int = 1024) -> None:
         """Learn the vocabulary from training texts.
@@ -201,23 +256,23 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
                     f"{type(texts[bad[0]]).__name__}."
                 )
             texts = tf.data.Dataset.from_tensor_slices(np.array(texts, dtype=object)).batch(
-                batch_size)
+                batch_size
+            )
         self.vectorizer.adapt(texts)
 
     def call(self, x, y=None, sample_weight=None):  # noqa: D102
         check_string_tensor(x)
-        if not self.is_adapted:
-            raise NotAdaptedError(
-                "This from-scratch model's vocabulary is empty: call "
-                "model.preprocessor.adapt(train_texts) before fit/predict "
-                "(tfx_textzoo.finetune does it for you)."
-            )
+        self.check_adapted()
         token_ids = self.vectorizer(x)
         return keras.utils.pack_x_y_sample_weight(token_ids, y, sample_weight)
 
     def get_config(self):  # noqa: D102
-        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
-                "sequence_length": self.sequence_length, "standardize": self.standardize}
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "sequence_length": self.sequence_length,
+            "standardize": self.standardize,
+        }
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -237,8 +292,17 @@ class ScratchClassifier(keras_hub.models.TextClassifier):
     backbone_cls = ScratchBackbone
     preprocessor_cls = ScratchPreprocessor
 
-    def __init__(self, backbone, num_classes, preprocessor=None, hidden_units=20, dropout=0.1,
-                 labels=None, model_name=None, **kwargs):
+    def __init__(
+        self,
+        backbone,
+        num_classes,
+        preprocessor=None,
+        hidden_units=20,
+        dropout=0.1,
+        labels=None,
+        model_name=None,
+        **kwargs,
+    ):
         self.backbone = backbone
         self.preprocessor = preprocessor
         inputs = backbone.input
@@ -255,10 +319,30 @@ class ScratchClassifier(keras_hub.models.TextClassifier):
         self.labels = list(labels) if labels else None
         self.model_name = model_name
 
+    # Checked before Keras traces the input pipeline, so the error reaches the caller as is.
+    def fit(self, *args, **kwargs):  # noqa: D102
+        if self.preprocessor is not None:
+            self.preprocessor.check_adapted()
+        return super().fit(*args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):  # noqa: D102
+        if self.preprocessor is not None:
+            self.preprocessor.check_adapted()
+        return super().evaluate(*args, **kwargs)
+
+    def predict(self, *args, **kwargs):  # noqa: D102
+        if self.preprocessor is not None:
+            self.preprocessor.check_adapted()
+        return super().predict(*args, **kwargs)
+
     def get_config(self):  # noqa: D102
-        return {**super().get_config(), "num_classes": self.num_classes,
-                "hidden_units": self.hidden_units, "dropout": self.dropout,
-                **zoo_config(self.labels, self.model_name)}
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "hidden_units": self.hidden_units,
+            "dropout": self.dropout,
+            **zoo_config(self.labels, self.model_name),
+        }
 
 
 def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
@@ -268,7 +352,7 @@ def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
         >>> count_params({"vocabulary_size": 20000, "sequence_length": 128,
         ...   "embedding_dim": 32, "num_heads": 2, "intermediate_dim": 32,
         ...   "num_layers": 1, "hidden_units": 20}, 4)
-        653112
+        655496
     """
     e, heads, f = arch["embedding_dim"], arch["num_heads"], arch["intermediate_dim"]
     embeddings = (arch["vocabulary_size"] + arch["sequence_length"]) * e
@@ -331,16 +415,28 @@ def build(
     if arch["sequence_length"] < 1:
         raise ValueError(f"sequence_length must be >= 1, got {arch['sequence_length']}")
     preprocessor = ScratchPreprocessor(
-        arch["vocabulary_size"], arch["sequence_length"],
+        arch["vocabulary_size"],
+        arch["sequence_length"],
         standardize=spec.tokenizer.get("standardize", "lower_and_strip_punctuation"),
         vocabulary=vocabulary,
     )
     backbone = ScratchBackbone(
-        arch["vocabulary_size"], arch["sequence_length"], arch["embedding_dim"],
-        arch["num_heads"], arch["intermediate_dim"], arch["num_layers"], arch["dropout"],
+        arch["vocabulary_size"],
+        arch["sequence_length"],
+        arch["embedding_dim"],
+        arch["num_heads"],
+        arch["intermediate_dim"],
+        arch["num_layers"],
+        arch["dropout"],
     )
-    model = ScratchClassifier(backbone, num_classes, preprocessor=preprocessor,
-                              hidden_units=arch["hidden_units"], dropout=arch["dropout"],
-                              labels=labels, model_name=spec.name)
+    model = ScratchClassifier(
+        backbone,
+        num_classes,
+        preprocessor=preprocessor,
+        hidden_units=arch["hidden_units"],
+        dropout=arch["dropout"],
+        labels=labels,
+        model_name=spec.name,
+    )
     compile_classifier(model, spec.finetune, pretrained=False)
     return model
