@@ -102,8 +102,12 @@ def test_case_insensitive_names():
 
 def test_duplicate_name_is_an_error():
     entry = dict(
-        family="scratch", description="d", license="MIT",
-        architecture={}, tokenizer={}, finetune={"learning_rate": 1e-3},
+        family="scratch",
+        description="d",
+        license="MIT",
+        architecture={},
+        tokenizer={},
+        finetune={"learning_rate": 1e-3},
     )
     with pytest.raises(ValueError, match="already registered"):
         registry.parse_catalog({"models": {"scratch-small": entry}})  # parses fine
@@ -118,12 +122,38 @@ def test_duplicate_name_is_an_error():
     [
         ({"models": {"Bad Name": {}}}, "Invalid model or family name"),
         ({"models": {"x-1": {"family": "bert"}}}, "missing required field"),
-        ({"models": {"x-1": {"family": "bert", "description": "d", "license": "l",
-                             "architecture": {}, "tokenizer": {}, "finetune": {},
-                             "sources": [{"format": "ftp", "uri": "x"}]}}}, "unknown format"),
-        ({"models": {"x-1": {"family": "bert", "description": "d", "license": "l",
-                             "architecture": {}, "tokenizer": {}, "finetune": {}, "colour": 1}}},
-         "unknown field"),
+        (
+            {
+                "models": {
+                    "x-1": {
+                        "family": "bert",
+                        "description": "d",
+                        "license": "l",
+                        "architecture": {},
+                        "tokenizer": {},
+                        "finetune": {},
+                        "sources": [{"format": "ftp", "uri": "x"}],
+                    }
+                }
+            },
+            "unknown format",
+        ),
+        (
+            {
+                "models": {
+                    "x-1": {
+                        "family": "bert",
+                        "description": "d",
+                        "license": "l",
+                        "architecture": {},
+                        "tokenizer": {},
+                        "finetune": {},
+                        "colour": 1,
+                    }
+                }
+            },
+            "unknown field",
+        ),
         ({"modles": {}}, "unknown top-level"),
     ],
 )
@@ -149,44 +179,48 @@ def _install_plugin(tmp_path, monkeypatch, module_source: str, name: str):
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
     fresh = registry._Registry()
+    fresh.families.update(registry._REGISTRY.families)  # built-ins register at import time
     monkeypatch.setattr(registry, "_REGISTRY", fresh)
     return fresh
 
 
-PLUGIN = '''
+PLUGIN = """
 import tfx_textzoo as textzoo
 from tfx_textzoo.families import scratch
 
 def register():
-    textzoo.register_family("plugin-family")(scratch.build.__wrapped__ if hasattr(
-        scratch.build, "__wrapped__") else scratch.build)
+    textzoo.register_family("plugin-family")(scratch.build)
     textzoo.register_catalog({"models": {"plugin-model": {
         "family": "plugin-family", "description": "from a plugin", "license": "MIT",
         "architecture": {"vocabulary_size": 50, "sequence_length": 8, "embedding_dim": 4,
                          "num_heads": 1, "intermediate_dim": 4, "num_layers": 1,
                          "hidden_units": 4, "dropout": 0.0},
         "tokenizer": {}, "finetune": {"learning_rate": 1e-3}}}})
-'''
+"""
 
 
 def test_plugin_entry_point_adds_family_and_models(tmp_path, monkeypatch):
     _install_plugin(tmp_path, monkeypatch, PLUGIN, "zoo_plugin_ok")
     assert "plugin-model" in textzoo.list_models()
     assert "scratch-small" in textzoo.list_models()
+    assert "plugin-family" in registry.list_families() and "bert" in registry.list_families()
     model = textzoo.load("plugin-model", num_classes=2)
     model.preprocessor.adapt(["a b c"])
     assert model.predict(["a b"], verbose=0).shape == (1, 2)
 
 
 def test_broken_plugin_warns_and_zoo_still_works(tmp_path, monkeypatch):
-    _install_plugin(tmp_path, monkeypatch, "def register():\n    raise RuntimeError('boom')\n",
-                    "zoo_plugin_broken")
+    _install_plugin(
+        tmp_path,
+        monkeypatch,
+        "def register():\n    raise RuntimeError('boom')\n",
+        "zoo_plugin_broken",
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         names = textzoo.list_models()
     assert "bert-base-uncased" in names
-    assert any("zoo_plugin_broken" in str(w.message) and "boom" in str(w.message)
-               for w in caught)
+    assert any("zoo_plugin_broken" in str(w.message) and "boom" in str(w.message) for w in caught)
 
 
 def test_catalog_ships_inside_the_package_build(tmp_path):
@@ -195,8 +229,21 @@ def test_catalog_ships_inside_the_package_build(tmp_path):
     import zipfile
 
     root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(tmp_path), str(root)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+    )
     wheel = next(tmp_path.glob("tfx_textzoo-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for toml in CATALOG.glob("*.toml"):
