@@ -117,43 +117,27 @@ def test_duplicate_name_is_an_error():
     assert "zz-new-model" not in textzoo.list_models()
 
 
+# A minimal entry that passes the schema; each bad case below breaks one thing.
+ENTRY = {
+    "family": "bert",
+    "description": "d",
+    "license": "l",
+    "architecture": {},
+    "tokenizer": {},
+    "finetune": {},
+}
+
+
 @pytest.mark.parametrize(
     "bad, match",
     [
         ({"models": {"Bad Name": {}}}, "Invalid model or family name"),
         ({"models": {"x-1": {"family": "bert"}}}, "missing required field"),
         (
-            {
-                "models": {
-                    "x-1": {
-                        "family": "bert",
-                        "description": "d",
-                        "license": "l",
-                        "architecture": {},
-                        "tokenizer": {},
-                        "finetune": {},
-                        "sources": [{"format": "ftp", "uri": "x"}],
-                    }
-                }
-            },
+            {"models": {"x-1": {**ENTRY, "sources": [{"format": "ftp", "uri": "x"}]}}},
             "unknown format",
         ),
-        (
-            {
-                "models": {
-                    "x-1": {
-                        "family": "bert",
-                        "description": "d",
-                        "license": "l",
-                        "architecture": {},
-                        "tokenizer": {},
-                        "finetune": {},
-                        "colour": 1,
-                    }
-                }
-            },
-            "unknown field",
-        ),
+        ({"models": {"x-1": {**ENTRY, "colour": 1}}}, "unknown field"),
         ({"modles": {}}, "unknown top-level"),
     ],
 )
