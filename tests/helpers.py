@@ -53,8 +53,8 @@ TINY_OVERRIDES = {
 def tiny_model(name: str, num_classes: int = 4, **kwargs):
     """A tiny, randomly initialised model of ``name``'s family, ready for strings."""
     family = textzoo.registry.get_spec(name).family
-    kwargs = {**TINY_OVERRIDES.get(family, {}), **kwargs}
-    model = textzoo.load(name, num_classes=num_classes, weights=None, sequence_length=16, **kwargs)
+    kwargs = {**TINY_OVERRIDES.get(family, {}), "sequence_length": 16, **kwargs}
+    model = textzoo.load(name, num_classes=num_classes, weights=None, **kwargs)
     if hasattr(model.preprocessor, "adapt"):
         model.preprocessor.adapt(TEXTS)
     return model

@@ -18,12 +18,15 @@ from tfx_textzoo.registry import (  # noqa: E402
     register_catalog,
     register_family,
 )
+from tfx_textzoo.training import FinetuneHistory, finetune  # noqa: E402
 from tfx_textzoo.weights import WeightsNotFoundError  # noqa: E402
 from tfx_textzoo.zoo import load  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FinetuneHistory",
+    "finetune",
     "WeightsNotFoundError",
     "get_model_info",
     "list_models",

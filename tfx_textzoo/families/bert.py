@@ -17,6 +17,7 @@ import keras
 import keras_hub
 
 from tfx_textzoo.families.common import (
+    CompileFromConfigMixin,
     check_string_tensor,
     compile_classifier,
     zoo_config,
@@ -47,7 +48,7 @@ class BertPreprocessor(keras_hub.models.BertTextClassifierPreprocessor):
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
-class BertClassifier(keras_hub.models.BertTextClassifier):
+class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier):
     """A keras-hub ``BertTextClassifier`` that also stores the class names and zoo name.
 
     Args:

@@ -85,6 +85,20 @@ def zoo_config(labels: list[str] | None, model_name: str | None) -> dict[str, An
     return {"labels": list(labels) if labels else None, "model_name": model_name}
 
 
+class CompileFromConfigMixin:
+    """Recompile a reloaded zoo classifier with its saved optimizer (schedule included).
+
+    keras-hub tasks override ``compile``, so Keras skips recompiling them on load; zoo
+    classifiers do it, so a saved fine-tuned model comes back with its optimizer.
+    """
+
+    def compile_from_config(self, config):  # noqa: D102
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
+
 def compile_classifier(model: keras.Model, finetune: Mapping[str, Any], pretrained: bool) -> None:
     """Compile with the catalog's recommended optimizer settings.
 

@@ -17,7 +17,12 @@ import keras_hub
 import numpy as np
 import tensorflow as tf
 
-from tfx_textzoo.families.common import check_string_tensor, compile_classifier, zoo_config
+from tfx_textzoo.families.common import (
+    CompileFromConfigMixin,
+    check_string_tensor,
+    compile_classifier,
+    zoo_config,
+)
 from tfx_textzoo.registry import ModelSpec, register_family
 
 ARCHITECTURE_KEYS = (
@@ -276,7 +281,7 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
-class ScratchClassifier(keras_hub.models.TextClassifier):
+class ScratchClassifier(CompileFromConfigMixin, keras_hub.models.TextClassifier):
     """Backbone -> dropout -> dense relu -> dropout -> softmax, with raw-string preprocessing.
 
     Args:
@@ -291,6 +296,8 @@ class ScratchClassifier(keras_hub.models.TextClassifier):
 
     backbone_cls = ScratchBackbone
     preprocessor_cls = ScratchPreprocessor
+    #: ``finetune`` skips the frozen-backbone phase: there is nothing pretrained to keep.
+    has_pretrained_backbone = False
 
     def __init__(
         self,

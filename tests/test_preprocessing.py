@@ -1,0 +1,90 @@
+"""The fast pipeline: tokenize once, length buckets, dynamic padding, order kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import TEXTS, tiny_model
+
+from tfx_textzoo import preprocessing
+from tfx_textzoo.evaluation import predict_proba
+
+# 40 texts of 1 to ~40 tokens, in a scrambled order.
+RNG = np.random.default_rng(0)
+LONG = [" ".join(["the team won"] * int(k)) for k in RNG.integers(1, 14, size=40)]
+LABELS = np.arange(40) % 4
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tiny_model("bert-tiny", sequence_length=32)
+
+
+def test_tokenize_once_matches_the_preprocessor(model):
+    tok = preprocessing.tokenize(model, LONG, LABELS, batch_size=7)
+    dense = model.preprocessor(np.array(LONG))
+    mask = dense["padding_mask"].numpy()
+    np.testing.assert_array_equal(tok.lengths, mask.sum(1))
+    for name in ("token_ids", "segment_ids", "padding_mask"):
+        np.testing.assert_array_equal(
+            tok.features[name].to_tensor(shape=mask.shape).numpy(),
+            np.where(mask, dense[name].numpy(), 0),
+        )
+    assert tok.max_length == 32 and tok.labels.tolist() == LABELS.tolist()
+
+
+def test_training_batches_cover_every_text_once_per_epoch_and_reshuffle(model):
+    tok = preprocessing.tokenize(model, LONG, LABELS)
+    dataset = preprocessing.training_dataset(tok, 4, seed=0)
+    assert int(dataset.cardinality()) == preprocessing.num_batches(tok, 4)
+    bounds = preprocessing.bucket_lengths(32)
+    epochs = []
+    for _ in range(2):
+        seen, order = [], []
+        for x, y in dataset:
+            ids = x["token_ids"].numpy()
+            width = ids.shape[1]
+            assert width in bounds, width  # padded to a bucket length only
+            lengths = x["padding_mask"].numpy().sum(1)
+            # all texts in a batch come from the bucket the batch is padded to
+            assert lengths.max() <= width and (
+                bounds.index(width) == 0 or lengths.min() > bounds[bounds.index(width) - 1]
+            )
+            seen += [tuple(row[row != 0]) for row in ids]
+            order += y.numpy().tolist()
+        assert len(seen) == 40
+        epochs.append(order)
+        expected = sorted(tuple(r) for r in tok.features["token_ids"].to_list())
+        assert sorted(seen) == expected
+    assert epochs[0] != epochs[1], "batches must be reshuffled every epoch"
+    padded = sum(
+        x["token_ids"].shape[0] * x["token_ids"].shape[1]
+        for x, _ in preprocessing.training_dataset(tok, 4, pad_to_bucket=False)
+    )
+    total = int(tok.lengths.sum())
+    # at most half the padding of padding everything to the sequence length (32)
+    assert padded - total <= 0.5 * (40 * 32 - total)
+
+
+def test_sorted_dataset_and_predictions_keep_input_order(model):
+    tok = preprocessing.tokenize(model, LONG)
+    dataset, order = preprocessing.sorted_dataset(tok, 8)
+    lengths = np.concatenate([x["padding_mask"].numpy().sum(1) for x in dataset])
+    assert lengths.tolist() == sorted(tok.lengths.tolist())
+    np.testing.assert_array_equal(tok.lengths[order], lengths)
+    fast = predict_proba(model, LONG, batch_size=8)
+    slow = model.predict(np.array(LONG), batch_size=8, verbose=0)
+    np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-5)
+
+
+def test_scratch_model_pipeline():
+    model = tiny_model("scratch-tiny")
+    tok = preprocessing.tokenize(model, TEXTS + ["zzz unknown"])
+    assert tok.single_input == "token_ids"
+    assert tok.lengths.tolist() == [
+        int(n) for n in (model.preprocessor(np.array(TEXTS + ["zzz unknown"])).numpy() != 0).sum(1)
+    ]
+    fast = predict_proba(model, TEXTS)
+    np.testing.assert_allclose(
+        fast, model.predict(np.array(TEXTS), verbose=0), rtol=1e-4, atol=1e-5
+    )

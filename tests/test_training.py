@@ -1,0 +1,484 @@
+"""finetune(): inputs, both phases, the schedule, early stopping, restore-best, strategy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import TEXTS, tiny_model
+
+import tfx_textzoo as textzoo
+from tfx_textzoo.datasets import TextDataset, as_texts_and_labels
+from tfx_textzoo.training import AdamWLayerDecay, WarmupLinearDecay, _head_model
+
+NAMES = ["World", "Sports", "Business", "Sci/Tech"]
+# 16 texts, 4 per class, of different lengths (so several length buckets are used).
+TRAIN = [(TEXTS[i % 4] + " and more" * (i // 4), [2, 1, 3, 0][i % 4]) for i in range(16)]
+TRAIN_TEXTS = [t for t, _ in TRAIN]
+TRAIN_LABELS = [y for _, y in TRAIN]
+
+
+def bert(**kwargs):
+    return tiny_model("bert-tiny", labels=NAMES, **kwargs)
+
+
+def backbone_weights(model):
+    return [w.copy() for w in model.backbone.get_weights()]
+
+
+def head_weights(model):
+    return [v.numpy().copy() for v in model.trainable_variables if "logits" in v.path]
+
+
+def changed(before, after):
+    return any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+# ---------------------------------------------------------------- input types
+
+
+def test_inputs_tuple_and_label_names():
+    texts, labels = as_texts_and_labels(
+        (TRAIN_TEXTS, [NAMES[y] for y in TRAIN_LABELS]), label_names=NAMES, num_classes=4
+    )
+    assert texts.tolist() == TRAIN_TEXTS
+    assert labels.tolist() == TRAIN_LABELS
+    assert labels.dtype == np.int32
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_inputs_tf_data(batched):
+    ds = tf.data.Dataset.from_tensor_slices((TRAIN_TEXTS, TRAIN_LABELS))
+    if batched:
+        ds = ds.batch(5)
+    texts, labels = as_texts_and_labels(ds, num_classes=4)
+    assert texts.tolist() == TRAIN_TEXTS
+    assert labels.tolist() == TRAIN_LABELS
+
+
+def test_inputs_dataframe_joins_text_columns():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "title": ["Wall St. rallies", "Cup final"],
+            "description": ["Stocks up.", None],
+            "class": ["Business", "Sports"],
+        }
+    )
+    texts, labels = as_texts_and_labels(
+        frame, label_names=NAMES, text_column=["title", "description"], label_column="class"
+    )
+    assert texts.tolist() == ["Wall St. rallies Stocks up.", "Cup final"]
+    assert labels.tolist() == [2, 1]
+    with pytest.raises(ValueError, match=r"column\(s\) \['headline'\] not found.*title"):
+        as_texts_and_labels(frame, text_column="headline", label_column="class")
+
+
+def test_inputs_hf_dataset():
+    datasets = pytest.importorskip("datasets")
+    data = datasets.Dataset.from_dict({"text": TRAIN_TEXTS, "label": TRAIN_LABELS})
+    texts, labels = as_texts_and_labels(data, num_classes=4)
+    assert texts.tolist() == TRAIN_TEXTS
+    assert labels.tolist() == TRAIN_LABELS
+
+
+def test_inputs_text_dataset():
+    data = TextDataset(TRAIN_TEXTS, np.array(TRAIN_LABELS), NAMES)
+    assert as_texts_and_labels(data)[1].tolist() == TRAIN_LABELS
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "error", "match"),
+    [
+        (
+            (["a", " ", "c", ""], [0, 1, 0, 1]),
+            {},
+            ValueError,
+            r"2 empty text\(s\), at rows \[1, 3\]",
+        ),
+        ((["a", 3], [0, 1]), {}, TypeError, r"texts must be strings; rows \[1\]"),
+        ((["a", "b"], [0, 5]), {"num_classes": 4}, ValueError, r"outside 0..3, at rows \[1\]"),
+        ((["a", "b"], ["World", "Weather"]), {"label_names": NAMES}, ValueError, "Weather"),
+        ((["a", "b"], ["x", "y"]), {}, ValueError, "no label names"),
+        ((["a", "b"], [0]), {}, ValueError, "2 texts but 1 labels"),
+        (([], []), {}, ValueError, "no texts"),
+        ("just a string", {}, TypeError, "unsupported input"),
+    ],
+)
+def test_input_errors(data, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        as_texts_and_labels(data, **kwargs)
+
+
+def test_finetune_accepts_dataframe_and_tf_data_end_to_end():
+    pd = pytest.importorskip("pandas")
+    model = bert()
+    frame = pd.DataFrame({"text": TRAIN_TEXTS, "label": [NAMES[y] for y in TRAIN_LABELS]})
+    val = tf.data.Dataset.from_tensor_slices((TRAIN_TEXTS[:8], TRAIN_LABELS[:8])).batch(3)
+    history = textzoo.finetune(
+        model, frame, validation_data=val, epochs=1, freeze_epochs=0, batch_size=4, verbose=0
+    )
+    record = history.epochs[0]
+    assert record["phase"] == "full"
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"} <= set(record)
+    assert np.isfinite(record["val_loss"])
+
+
+# ---------------------------------------------------------------- the two phases
+
+
+@pytest.mark.parametrize("cache_features", [True, False])
+def test_phase1_freezes_backbone_and_phase2_trains_it(cache_features):
+    model = bert()
+    start_backbone, start_head = backbone_weights(model), head_weights(model)
+    textzoo.finetune(
+        model,
+        (TRAIN_TEXTS, TRAIN_LABELS),
+        epochs=1,
+        freeze_epochs=1,
+        batch_size=4,
+        cache_features=cache_features,
+        verbose=0,
+    )
+    after_phase1 = backbone_weights(model)
+    assert not changed(start_backbone, after_phase1), "phase 1 changed the backbone"
+    assert changed(start_head, head_weights(model)), "phase 1 did not train the head"
+    assert model.backbone.trainable, "the backbone must be trainable again afterwards"
+
+    history = textzoo.finetune(
+        model,
+        (TRAIN_TEXTS, TRAIN_LABELS),
+        epochs=2,
+        freeze_epochs=1,
+        batch_size=4,
+        cache_features=cache_features,
+        verbose=0,
+    )
+    assert [r["phase"] for r in history.epochs] == ["frozen", "full"]
+    assert [r["epoch"] for r in history.epochs] == [1, 2]
+    assert changed(after_phase1, backbone_weights(model)), "phase 2 did not train the backbone"
+    assert ("feature_cache" in history.timings) == cache_features
+
+
+def test_cached_head_matches_full_model():
+    model = bert()
+    head = _head_model(model)
+    assert head is not None
+    x = model.preprocessor(tf.constant(TRAIN_TEXTS[:4]))
+    pooled = model.backbone(x)["pooled_output"]
+    np.testing.assert_allclose(head(pooled), model(x), rtol=1e-5, atol=1e-6)
+
+
+def test_learning_rate_follows_warmup_then_linear_decay():
+    model = bert()
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    history = textzoo.finetune(
+        model,
+        (TRAIN_TEXTS, TRAIN_LABELS),
+        epochs=3,
+        freeze_epochs=1,
+        batch_size=2,
+        learning_rate=1e-3,
+        head_learning_rate=5e-3,
+        warmup_ratio=0.25,
+        callbacks=[Record()],
+        verbose=0,
+    )
+    steps, warmup = history.settings["total_steps"], history.settings["warmup_steps"]
+    assert warmup == round(0.25 * steps) and steps >= 8
+    phase1 = len(seen) - steps
+    assert seen[:phase1] == pytest.approx([5e-3] * phase1)  # constant head learning rate
+    expected = [
+        1e-3 * s / warmup if s < warmup else 1e-3 * (steps - s) / (steps - warmup)
+        for s in range(steps)
+    ]
+    assert seen[phase1:] == pytest.approx(expected, rel=1e-5, abs=1e-9)
+    assert max(seen[phase1:]) == pytest.approx(1e-3)
+    assert history.epochs[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_schedule_serializes():
+    schedule = WarmupLinearDecay(2e-5, warmup_steps=3, total_steps=30)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(schedule))
+    assert isinstance(restored, WarmupLinearDecay)
+    assert restored.get_config() == schedule.get_config()
+    steps = np.arange(40)
+    np.testing.assert_allclose(restored(steps), schedule(steps))
+    with pytest.raises(ValueError, match="warmup_steps <= total_steps"):
+        WarmupLinearDecay(1e-3, warmup_steps=5, total_steps=4)
+
+
+def test_layer_decay_scales_updates_per_layer():
+    model = bert(num_layers=2)
+    before = {v.path: v.numpy().copy() for v in model.trainable_variables}
+    textzoo.finetune(
+        model,
+        (TRAIN_TEXTS, TRAIN_LABELS),
+        epochs=1,
+        freeze_epochs=0,
+        batch_size=8,
+        learning_rate=1e-2,
+        warmup_ratio=0.0,
+        weight_decay=0.0,
+        layer_decay=1e-3,
+        verbose=0,
+    )
+    assert isinstance(model.optimizer, AdamWLayerDecay)
+    mult = model.optimizer.learning_rate_multipliers
+    assert mult["logits/kernel"] == 1.0
+    assert mult["transformer_layer_1/feedforward_output_dense/kernel"] == pytest.approx(1e-3)
+    assert mult["transformer_layer_0/feedforward_output_dense/kernel"] == pytest.approx(1e-6)
+
+    def moved(path):
+        var = next(v for v in model.trainable_variables if v.path == path)
+        return np.abs(var.numpy() - before[path]).max()
+
+    top, low = moved("logits/kernel"), moved("transformer_layer_0/feedforward_output_dense/kernel")
+    assert top > 1e-3
+    assert low < top * 1e-4
+
+
+# ---------------------------------------------------------------- stopping, best weights
+
+
+def test_early_stopping_with_patience():
+    model = bert()
+    history = textzoo.finetune(
+        model,
+        (TRAIN_TEXTS, TRAIN_LABELS),
+        validation_data=(TRAIN_TEXTS, TRAIN_LABELS),
+        epochs=6,
+        freeze_epochs=0,
+        batch_size=8,
+        learning_rate=1e-12,
+        monitor="val_accuracy",
+        patience=2,
+        verbose=0,
+    )
+    # With a learning rate of 1e-12 the predictions (hence val_accuracy) never change:
+    # epoch 1 is the best, epochs 2 and 3 do not improve, and training stops there.
+    assert history.stopped_early
+    assert len(history.epochs) == 3
+    assert history.best_epoch == 1
+
+
+def test_restore_best_puts_back_the_best_epoch(tmp_path):
+    model = bert()
+    val = (TRAIN_TEXTS, TRAIN_LABELS)
+    history = textzoo.finetune(
+        model,
+        (TRAIN_TEXTS, TRAIN_LABELS),
+        validation_data=val,
+        epochs=3,
+        freeze_epochs=1,
+        batch_size=4,
+        learning_rate=20.0,
+        warmup_ratio=0.0,
+        clipnorm=None,
+        seed=1,
+        checkpoint_dir=tmp_path,
+        verbose=0,
+    )
+    # A learning rate of 20 wrecks the model in phase 2, so the frozen epoch is the best.
+    losses = [r["val_loss"] for r in history.epochs]
+    assert history.best_epoch == 1 and min(losses) == losses[0] < losses[-1]
+    assert history.restored_best
+    probs = textzoo.evaluation.predict_proba(model, TRAIN_TEXTS)
+    restored_loss = -np.mean(np.log(probs[np.arange(16), TRAIN_LABELS]))
+    assert restored_loss == pytest.approx(losses[0], rel=1e-4)
+    # The checkpoint directory holds the best and last weights and the history.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "best.weights.h5",
+        "history.json",
+        "last.weights.h5",
+    ]
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert saved["best_epoch"] == 1 and len(saved["epochs"]) == 3
+    other = bert()
+    other.load_weights(tmp_path / "best.weights.h5")
+    np.testing.assert_allclose(
+        textzoo.evaluation.predict_proba(other, TRAIN_TEXTS), probs, rtol=1e-5, atol=1e-6
+    )
+
+
+def test_class_weight_zero_means_no_learning():
+    model = bert()
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    history = textzoo.finetune(
+        model,
+        (TRAIN_TEXTS, TRAIN_LABELS),
+        epochs=1,
+        freeze_epochs=0,
+        batch_size=4,
+        weight_decay=0.0,
+        class_weight={name: 0.0 for name in NAMES},
+        verbose=0,
+    )
+    assert history.epochs[0]["loss"] == 0.0
+    after = [v.numpy() for v in model.trainable_variables]
+    assert not changed(before, after)
+
+
+def test_class_weight_balanced_and_errors():
+    from tfx_textzoo.training import _class_weight
+
+    assert _class_weight("balanced", np.array([0, 0, 0, 1]), 2, None) == {0: 4 / 6, 1: 2.0}
+    assert _class_weight({"Sports": 3.0}, np.array([0]), 4, NAMES) == {0: 1, 1: 3.0, 2: 1, 3: 1}
+    with pytest.raises(ValueError, match="'Weather' is not one of the model's labels"):
+        _class_weight({"Weather": 1.0}, np.array([0]), 4, NAMES)
+
+
+def test_setting_errors():
+    model = bert()
+    data = (TRAIN_TEXTS, TRAIN_LABELS)
+    with pytest.raises(ValueError, match="freeze_epochs must be between 0 and epochs"):
+        textzoo.finetune(model, data, epochs=1, freeze_epochs=2, verbose=0)
+    with pytest.raises(ValueError, match=r"outside 0..3"):
+        textzoo.finetune(model, (TRAIN_TEXTS, [7] * 16), epochs=1, verbose=0)
+    with pytest.raises(TypeError, match="batch_size must be an int"):
+        textzoo.finetune(model, data, batch_size=2.5, verbose=0)
+
+
+# ---------------------------------------------------------------- reproducibility, families
+
+
+def test_seed_makes_runs_identical():
+    def run():
+        keras.utils.set_random_seed(3)
+        model = bert()
+        history = textzoo.finetune(
+            model,
+            (TRAIN_TEXTS, TRAIN_LABELS),
+            epochs=2,
+            freeze_epochs=1,
+            batch_size=4,
+            seed=7,
+            verbose=0,
+        )
+        return [r["loss"] for r in history.epochs], model.get_weights()
+
+    (loss_a, w_a), (loss_b, w_b) = run(), run()
+    assert loss_a == loss_b
+    assert not changed(w_a, w_b)
+
+
+def test_scratch_adapts_and_skips_frozen_phase():
+    model = textzoo.load(
+        "scratch-tiny", num_classes=4, vocabulary_size=64, embedding_dim=8, hidden_units=4
+    )
+    assert not model.preprocessor.is_adapted
+    history = textzoo.finetune(
+        model, (TRAIN_TEXTS, TRAIN_LABELS), epochs=2, freeze_epochs=1, batch_size=4, verbose=0
+    )
+    assert model.preprocessor.is_adapted
+    assert [r["phase"] for r in history.epochs] == ["full", "full"]
+    assert history.settings["freeze_epochs"] == 0
+    assert model.predict(["the team won"], verbose=0).shape == (1, 4)
+
+
+def test_save_and_reload_after_finetune_keeps_schedule(tmp_path):
+    model = bert()
+    textzoo.finetune(
+        model, (TRAIN_TEXTS, TRAIN_LABELS), epochs=2, freeze_epochs=1, batch_size=4, verbose=0
+    )
+    schedule = model.optimizer.learning_rate  # the phase-2 schedule, evaluated
+    assert isinstance(model.optimizer._learning_rate, WarmupLinearDecay)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    assert restored.labels == NAMES
+    assert isinstance(restored.optimizer._learning_rate, WarmupLinearDecay)
+    assert restored.optimizer._learning_rate.get_config() == (
+        model.optimizer._learning_rate.get_config()
+    )
+    assert float(restored.optimizer.learning_rate) == pytest.approx(float(schedule))
+    np.testing.assert_allclose(
+        restored.predict(TRAIN_TEXTS, verbose=0),
+        model.predict(TRAIN_TEXTS, verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+STRATEGY_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["TEXTZOO_OFFLINE"] = "1"
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import numpy as np
+    sys.path.insert(0, sys.argv[1])
+    from helpers import TEXTS, TINY_OVERRIDES
+    import tfx_textzoo as textzoo
+
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    texts = [t + " and more" * i for i in range(4) for t in TEXTS]
+    labels = [2, 1, 3, 0] * 4
+    kwargs = dict(num_classes=4, weights=None, sequence_length=16, **TINY_OVERRIDES["bert"])
+
+    outside = textzoo.load("bert-tiny", **kwargs)
+    try:
+        textzoo.finetune(outside, (texts, labels), epochs=1, strategy=strategy, verbose=0)
+    except ValueError as err:
+        assert "strategy.scope()" in str(err), err
+    else:
+        raise AssertionError("a model built outside the scope must be refused")
+
+    with strategy.scope():
+        model = textzoo.load("bert-tiny", **kwargs)
+    before = [w.copy() for w in model.backbone.get_weights()]
+    history = textzoo.finetune(model, (texts, labels), validation_data=(texts, labels),
+                               epochs=2, freeze_epochs=1, batch_size=8, strategy=strategy,
+                               restore_best=False,
+                               verbose=0)
+    after = model.backbone.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+    assert [r["phase"] for r in history.epochs] == ["frozen", "full"]
+    assert all(np.isfinite(r["val_loss"]) for r in history.epochs)
+    print("REPLICAS", strategy.num_replicas_in_sync)
+    """
+)
+
+
+def test_mirrored_strategy_over_two_cpus(tmp_path):
+    script = tmp_path / "strategy.py"
+    script.write_text(STRATEGY_SCRIPT)
+    tests_dir = str(__import__("pathlib").Path(__file__).parent)
+    out = subprocess.run(
+        [sys.executable, str(script), tests_dir], capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "REPLICAS 2" in out.stdout
+
+
+def test_repeated_calls_reuse_the_traced_step_with_a_fresh_optimizer():
+    from tfx_textzoo.training import _COMPILED
+
+    model = bert()
+    data = (TRAIN_TEXTS, TRAIN_LABELS)
+    textzoo.finetune(model, data, epochs=1, freeze_epochs=0, batch_size=4, verbose=0)
+    _, trainer, optimizer = _COMPILED[model]["full"]
+    step = trainer.train_function
+    assert step is not None and int(optimizer.iterations) == 4
+    history = textzoo.finetune(model, data, epochs=1, freeze_epochs=0, batch_size=4, verbose=0)
+    assert _COMPILED[model]["full"][1] is trainer and trainer.train_function is step
+    assert int(optimizer.iterations) == 4, "the reused optimizer must restart from step 0"
+    assert history.settings["total_steps"] == 4
+    # Other settings compile a new trainer.
+    textzoo.finetune(
+        model, data, epochs=1, freeze_epochs=0, batch_size=4, learning_rate=3e-4, verbose=0
+    )
+    assert _COMPILED[model]["full"][1] is not trainer

@@ -1,0 +1,754 @@
+"""``finetune()``: a frozen-backbone phase, then everything trainable with AdamW + warmup/decay.
+
+Phase 1 (``freeze_epochs``) trains only the classification head at
+``head_learning_rate``. While the backbone is frozen it is also deterministic (run in
+inference mode), so by default its pooled features are computed once and the head is
+trained on them for all frozen epochs. Phase 2 trains everything with a fresh AdamW
+(no weight decay on biases and LayerNorm), global gradient clipping and a linear
+warmup then linear decay to zero (:class:`WarmupLinearDecay`), optionally with
+layer-wise learning-rate decay (:class:`AdamWLayerDecay`). Both phases read the fast
+bucketed pipeline of :mod:`tfx_textzoo.preprocessing`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import re
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfx_textzoo import preprocessing
+from tfx_textzoo.datasets import as_texts_and_labels
+
+#: Used when a model has no catalog entry (e.g. a plugin model saved and reloaded).
+DEFAULTS = {
+    "learning_rate": 3e-5,
+    "head_learning_rate": 1e-3,
+    "freeze_epochs": 1,
+    "epochs": 3,
+    "batch_size": 32,
+    "warmup_ratio": 0.1,
+    "weight_decay": 0.01,
+}
+_NO_DECAY = ("bias", "gamma", "beta")
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup from 0 to ``peak_learning_rate``, then linear decay to ``end_learning_rate``.
+
+    ``lr(step) = peak * step / warmup_steps`` for ``step < warmup_steps``, then
+    ``end + (peak - end) * (total_steps - step) / (total_steps - warmup_steps)``, and
+    ``end`` from ``total_steps`` on (the schedule BERT was fine-tuned with).
+
+    Args:
+        peak_learning_rate: The learning rate reached at the end of the warmup.
+        warmup_steps: Optimizer steps of the warmup (0 for none).
+        total_steps: Optimizer steps until the end of the decay.
+        end_learning_rate: The final learning rate.
+
+    Example:
+        >>> from tfx_textzoo.training import WarmupLinearDecay
+        >>> schedule = WarmupLinearDecay(1e-3, warmup_steps=10, total_steps=110)
+        >>> [round(float(schedule(s)), 6) for s in (0, 5, 10, 60, 110, 200)]
+        [0.0, 0.0005, 0.001, 0.0005, 0.0, 0.0]
+    """
+
+    def __init__(self, peak_learning_rate, warmup_steps, total_steps, end_learning_rate=0.0):
+        if total_steps < 1 or not 0 <= warmup_steps <= total_steps:
+            raise ValueError(
+                f"need 0 <= warmup_steps <= total_steps and total_steps >= 1, got "
+                f"warmup_steps={warmup_steps}, total_steps={total_steps}"
+            )
+        self.peak_learning_rate = float(peak_learning_rate)
+        self.warmup_steps = int(warmup_steps)
+        self.total_steps = int(total_steps)
+        self.end_learning_rate = float(end_learning_rate)
+
+    def __call__(self, step):  # noqa: D102
+        step = keras.ops.cast(step, "float32")
+        peak, end = self.peak_learning_rate, self.end_learning_rate
+        warmup = peak * step / max(self.warmup_steps, 1)
+        decay_steps = max(self.total_steps - self.warmup_steps, 1)
+        remaining = keras.ops.clip((self.total_steps - step) / decay_steps, 0.0, 1.0)
+        decay = end + (peak - end) * remaining
+        return keras.ops.where(step < self.warmup_steps, warmup, decay)
+
+    def get_config(self):  # noqa: D102
+        return {
+            "peak_learning_rate": self.peak_learning_rate,
+            "warmup_steps": self.warmup_steps,
+            "total_steps": self.total_steps,
+            "end_learning_rate": self.end_learning_rate,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class AdamWLayerDecay(keras.optimizers.AdamW):
+    """AdamW whose learning rate is scaled per variable (layer-wise learning-rate decay).
+
+    Keras 3 optimizers have one learning rate; this one multiplies it by
+    ``learning_rate_multipliers[variable.path]`` (1.0 for variables not listed) in
+    each update. Weight decay is unchanged.
+
+    Args:
+        learning_rate_multipliers: Variable path -> learning-rate multiplier.
+        **kwargs: Passed to ``keras.optimizers.AdamW``.
+
+    Example:
+        >>> import keras
+        >>> from tfx_textzoo.training import AdamWLayerDecay
+        >>> layer = keras.layers.Dense(1, name="out")
+        >>> layer.build((None, 2))
+        >>> opt = AdamWLayerDecay(learning_rate_multipliers={"out/kernel": 0.5})
+        >>> opt.build(layer.trainable_variables)
+        >>> opt.multiplier(layer.kernel), opt.multiplier(layer.bias)
+        (0.5, 1.0)
+    """
+
+    def __init__(self, *args, learning_rate_multipliers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.learning_rate_multipliers = {
+            str(k): float(v) for k, v in (learning_rate_multipliers or {}).items()
+        }
+        self._multipliers: list[float] = []
+
+    def build(self, var_list):  # noqa: D102
+        super().build(var_list)
+        self._multipliers = [self.learning_rate_multipliers.get(v.path, 1.0) for v in var_list]
+
+    def multiplier(self, variable) -> float:
+        """The learning-rate multiplier of ``variable`` (a variable this optimizer updates)."""
+        return self._multipliers[self._get_variable_index(variable)]
+
+    def update_step(self, gradient, variable, learning_rate):  # noqa: D102
+        factor = self.multiplier(variable)
+        if factor != 1.0:
+            learning_rate = keras.ops.multiply(learning_rate, factor)
+        return super().update_step(gradient, variable, learning_rate)
+
+    def get_config(self):  # noqa: D102
+        return {**super().get_config(), "learning_rate_multipliers": self.learning_rate_multipliers}
+
+
+def layer_decay_multipliers(model: keras.Model, decay: float) -> dict[str, float]:
+    """Learning-rate multipliers that shrink by ``decay`` per layer from the top down.
+
+    The head (and pooler) gets 1.0, the last transformer layer ``decay``, the one below
+    ``decay**2`` and so on; the embeddings get ``decay**(num_layers + 1)``.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.training import layer_decay_multipliers
+        >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None)
+        >>> m = layer_decay_multipliers(model, 0.5)
+        >>> m["logits/kernel"], m["transformer_layer_1/feedforward_output_dense/bias"]
+        (1.0, 0.5)
+        >>> m["transformer_layer_0/feedforward_output_dense/bias"], m["token_embedding/embeddings"]
+        (0.25, 0.125)
+    """
+    if not 0 < decay <= 1:
+        raise ValueError(f"layer_decay must be in (0, 1], got {decay}")
+    pattern = re.compile(r"(?:^|/)transformer_(?:layer|block)_(\d+)/")
+    depths = {}
+    for variable in model.trainable_variables:
+        match = pattern.search(variable.path)
+        if match:
+            depths[variable.path] = int(match.group(1)) + 1
+        elif "embedding" in variable.path:
+            depths[variable.path] = 0
+    top = max(depths.values(), default=0) + 1
+    return {
+        v.path: float(decay ** (top - depths.get(v.path, top))) for v in model.trainable_variables
+    }
+
+
+@dataclasses.dataclass
+class FinetuneHistory:
+    """What :func:`finetune` did, one record per epoch across both phases.
+
+    Attributes:
+        epochs: Per-epoch dicts: ``phase`` (``"frozen"``/``"full"``), ``epoch``
+            (1-based, counted across phases), ``loss``, ``accuracy``, ``val_*``,
+            ``learning_rate`` (at the end of the epoch) and ``seconds``.
+        monitor: The metric used for early stopping and restore-best.
+        best_epoch: The epoch with the best ``monitor`` value (None without one).
+        restored_best: Whether the best epoch's weights were put back at the end.
+        stopped_early: Whether ``patience`` ended a phase early.
+        settings: The resolved settings of the run (learning rates, steps...).
+        timings: Seconds spent tokenizing, caching features and in each phase.
+    """
+
+    epochs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    monitor: str | None = None
+    best_epoch: int | None = None
+    restored_best: bool = False
+    stopped_early: bool = False
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def history(self) -> dict[str, list[Any]]:
+        """Column view like ``keras.callbacks.History.history`` (plus ``phase``/``epoch``)."""
+        keys: list[str] = []
+        for record in self.epochs:
+            keys += [k for k in record if k not in keys]
+        return {k: [r.get(k) for r in self.epochs] for k in keys}
+
+    def to_dataframe(self):
+        """The per-epoch records as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.epochs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict of everything recorded."""
+        return dataclasses.asdict(self)
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """The history as JSON; also written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=2)
+        if path is not None:
+            _atomic_write_text(Path(path), text)
+        return text
+
+
+def finetune(
+    model: keras.Model,
+    train: Any,
+    validation_data: Any = None,
+    *,
+    epochs: int | None = None,
+    freeze_epochs: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    head_learning_rate: float | None = None,
+    warmup_ratio: float | None = None,
+    weight_decay: float | None = None,
+    clipnorm: float | None = 1.0,
+    layer_decay: float | None = None,
+    restore_best: bool = True,
+    monitor: str | None = None,
+    patience: int | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    seed: int | None = None,
+    class_weight: Mapping[Any, float] | str | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+    cache_features: bool = True,
+    jit_compile: bool | str = "auto",
+    text_column: str | Sequence[str] | None = None,
+    label_column: str | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    verbose: int | str = "auto",
+) -> FinetuneHistory:
+    """Fine-tune a zoo classifier: frozen backbone first, then everything with AdamW + warmup.
+
+    Settings left as None come from the model's catalog entry (``finetune`` table),
+    then from :data:`DEFAULTS`. ``epochs`` counts all epochs, the first
+    ``freeze_epochs`` of them with the backbone frozen. Models without a pretrained
+    backbone (``scratch``) skip the frozen phase, and their vocabulary is learned from
+    the training texts when it has not been yet.
+
+    Args:
+        model: A classifier from :func:`tfx_textzoo.load` (or a reloaded one).
+        train: ``(texts, labels)``, a ``TextDataset``, a ``tf.data.Dataset`` of
+            ``(text, label)`` (batched or not), a pandas DataFrame or a Hugging Face
+            ``datasets.Dataset``. Labels are ints or names from ``model.labels``.
+        validation_data: Same forms as ``train``; enables val metrics, restore-best
+            and early stopping.
+        epochs: Total epochs (both phases).
+        freeze_epochs: Epochs with the backbone frozen (phase 1).
+        batch_size: Texts per batch (the global batch under a ``strategy``).
+        learning_rate: Peak learning rate of phase 2.
+        head_learning_rate: Learning rate of the head in phase 1.
+        warmup_ratio: Fraction of phase-2 steps spent warming up.
+        weight_decay: AdamW weight decay (not applied to biases and LayerNorm).
+        clipnorm: Global gradient-norm clipping (None to disable).
+        layer_decay: Layer-wise learning-rate decay factor in (0, 1], e.g. 0.8.
+        restore_best: Put back the weights of the best epoch (by ``monitor``) at the end.
+        monitor: Metric for restore-best/early stopping (default ``"val_loss"``, or
+            ``"loss"`` without validation data). ``accuracy`` metrics are maximised.
+        patience: Stop a phase after this many epochs without improvement.
+        checkpoint_dir: Write ``last.weights.h5``, ``best.weights.h5`` and
+            ``history.json`` there after every epoch (atomically).
+        seed: Seed for initialisation, dropout and shuffling (reproducible runs).
+        class_weight: ``{label: weight}`` (ints or label names), or ``"balanced"``.
+        strategy: A ``tf.distribute`` strategy; the model must have been created under
+            its ``scope()``.
+        cache_features: In phase 1, compute the frozen backbone's features once.
+        jit_compile: XLA-compile the train step: True, False or ``"auto"`` (on GPU only).
+        text_column: Text column(s) of a DataFrame / HF dataset (several are joined).
+        label_column: Label column of a DataFrame / HF dataset.
+        callbacks: Extra Keras callbacks (they see the model being trained in each phase).
+        verbose: Keras verbosity (``"auto"``: a progress bar with ETA).
+
+    Returns:
+        A :class:`FinetuneHistory` with both phases.
+
+    Raises:
+        ValueError / TypeError: Bad inputs or settings, with what to change.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> model = textzoo.load("bert-tiny", labels=["neg", "pos"], weights=None,
+        ...                      num_layers=1, hidden_dim=16, num_heads=2, intermediate_dim=32)
+        >>> texts = ["great film", "awful film", "loved it", "hated it"] * 4
+        >>> labels = ["pos", "neg", "pos", "neg"] * 4
+        >>> history = textzoo.finetune(model, (texts, labels), epochs=2, freeze_epochs=1,
+        ...                            batch_size=4, seed=0, verbose=0)
+        >>> [(r["phase"], r["epoch"]) for r in history.epochs]
+        [('frozen', 1), ('full', 2)]
+    """
+    started = time.perf_counter()
+    settings = _settings(
+        model,
+        epochs=epochs,
+        freeze_epochs=freeze_epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        head_learning_rate=head_learning_rate,
+        warmup_ratio=warmup_ratio,
+        weight_decay=weight_decay,
+    )
+    num_classes = int(model.outputs[0].shape[-1])
+    label_names = getattr(model, "labels", None)
+    texts, labels = as_texts_and_labels(
+        train,
+        label_names=label_names,
+        num_classes=num_classes,
+        text_column=text_column,
+        label_column=label_column,
+        what="train",
+    )
+    validation = None
+    if validation_data is not None:
+        validation = as_texts_and_labels(
+            validation_data,
+            label_names=label_names,
+            num_classes=num_classes,
+            text_column=text_column,
+            label_column=label_column,
+            what="validation_data",
+        )
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    strategy = strategy or tf.distribute.get_strategy()
+    _check_strategy(model, strategy)
+    weights_by_class = _class_weight(class_weight, labels, num_classes, label_names)
+    if jit_compile == "auto":
+        jit_compile = bool(tf.config.list_physical_devices("GPU"))
+
+    pretrained = getattr(model, "has_pretrained_backbone", True)
+    freeze = settings["freeze_epochs"] if pretrained else 0
+    if not pretrained and settings["freeze_epochs"] and freeze_epochs:
+        _log(verbose, "This model has no pretrained backbone: skipping the frozen phase.")
+    preprocessor = model.preprocessor
+    if getattr(preprocessor, "is_adapted", True) is False:
+        preprocessor.adapt(texts.tolist())
+
+    history = FinetuneHistory(settings={**settings, "freeze_epochs": freeze})
+    history.monitor = monitor or ("val_loss" if validation is not None else "loss")
+    tracker = _Tracker(
+        model,
+        history,
+        patience=patience,
+        checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir else None,
+    )
+
+    tick = time.perf_counter()
+    train_tok = preprocessing.tokenize(model, texts, labels)
+    val_tok = preprocessing.tokenize(model, *validation) if validation is not None else None
+    history.timings["tokenize"] = time.perf_counter() - tick
+    batch = settings["batch_size"]
+    fit_kwargs = {
+        "class_weight": weights_by_class,
+        "verbose": verbose,
+        "shuffle": False,  # the datasets shuffle themselves
+        "callbacks": [tracker, *(callbacks or [])],
+    }
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    epochs_total = settings["epochs"]
+
+    optimizer = None
+    if freeze > 0:
+        tick = time.perf_counter()
+        tracker.phase = "frozen"
+        model.backbone.trainable = False
+        try:
+            with strategy.scope():
+                optimizer = _frozen_phase(
+                    model,
+                    train_tok,
+                    val_tok,
+                    make_optimizer=lambda: _adamw(
+                        settings["head_learning_rate"], settings["weight_decay"], clipnorm, None
+                    ),
+                    epochs=min(freeze, epochs_total),
+                    batch_size=batch,
+                    seed=seed,
+                    cache_features=cache_features,
+                    jit_compile=jit_compile,
+                    history=history,
+                    fit_kwargs=fit_kwargs,
+                )
+        finally:
+            model.backbone.trainable = True
+        history.timings["frozen_phase"] = time.perf_counter() - tick
+
+    full_epochs = epochs_total - min(freeze, epochs_total)
+    if full_epochs > 0:
+        tick = time.perf_counter()
+        steps = preprocessing.num_batches(train_tok, batch) * full_epochs
+        warmup = int(round(settings["warmup_ratio"] * steps))
+        schedule = WarmupLinearDecay(settings["learning_rate"], warmup, steps)
+        multipliers = layer_decay_multipliers(model, layer_decay) if layer_decay else None
+        history.settings.update(total_steps=steps, warmup_steps=warmup)
+        with strategy.scope():
+            core, optimizer = _compiled(
+                model,
+                "full",
+                lambda: keras.Model(model.inputs, model.outputs, name=f"{model.name}_core"),
+                lambda: _adamw(schedule, settings["weight_decay"], clipnorm, multipliers),
+                jit_compile,
+            )
+            tracker.phase = "full"
+            core.fit(
+                preprocessing.training_dataset(
+                    train_tok, batch, seed=seed, pad_to_bucket=jit_compile
+                ),
+                validation_data=_eval_dataset(val_tok, batch, jit_compile),
+                initial_epoch=len(history.epochs),
+                epochs=len(history.epochs) + full_epochs,
+                **fit_kwargs,
+            )
+        history.timings["full_phase"] = time.perf_counter() - tick
+
+    restore = restore_best and (validation is not None or monitor is not None)
+    if restore and tracker.best_weights is not None and history.best_epoch != len(history.epochs):
+        model.set_weights(tracker.best_weights)
+        history.restored_best = True
+    if optimizer is not None:  # the model keeps its last optimizer (and schedule) when saved
+        with strategy.scope():
+            model.compile(optimizer=optimizer, loss=loss, metrics=_metrics())
+    history.timings["total"] = time.perf_counter() - started
+    if tracker.checkpoint_dir is not None:
+        history.to_json(tracker.checkpoint_dir / "history.json")
+    return history
+
+
+def _frozen_phase(
+    model,
+    train_tok,
+    val_tok,
+    *,
+    make_optimizer,
+    epochs,
+    batch_size,
+    seed,
+    cache_features,
+    jit_compile,
+    history,
+    fit_kwargs,
+):
+    head = None
+    if cache_features:
+        head, optimizer = _compiled(
+            model, "frozen-head", lambda: _head_model(model), make_optimizer, jit_compile
+        )
+    if head is None:
+        core, optimizer = _compiled(
+            model,
+            "frozen",
+            lambda: keras.Model(model.inputs, model.outputs, name=f"{model.name}_core"),
+            make_optimizer,
+            jit_compile,
+        )
+        core.fit(
+            preprocessing.training_dataset(
+                train_tok, batch_size, seed=seed, pad_to_bucket=jit_compile
+            ),
+            validation_data=_eval_dataset(val_tok, batch_size, jit_compile),
+            epochs=epochs,
+            **fit_kwargs,
+        )
+        return optimizer
+    tick = time.perf_counter()
+    features = _pooled_features(model, train_tok, batch_size)
+    val = None
+    if val_tok is not None:
+        val = (_pooled_features(model, val_tok, batch_size), val_tok.labels)
+    history.timings["feature_cache"] = time.perf_counter() - tick
+    train_data = (
+        tf.data.Dataset.from_tensor_slices((features, train_tok.labels))
+        .shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    val_data = None
+    if val is not None:
+        val_data = tf.data.Dataset.from_tensor_slices(val).batch(max(batch_size, 256))
+    head.fit(train_data, validation_data=val_data, epochs=epochs, **fit_kwargs)
+    return optimizer
+
+
+# Models compiled by finetune, per zoo model, so that later calls with the same settings
+# reuse their traced (and XLA-compiled) train steps instead of tracing them again.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(model, kind, make_model, make_optimizer, jit_compile):
+    """``(trainer, optimizer)`` for one phase: cached when the settings are unchanged.
+
+    A reused optimizer gets its state (step count, moments) reset, so every call starts
+    from a fresh optimizer exactly as a newly built one would.
+    """
+    optimizer = make_optimizer()
+    key = (
+        type(optimizer).__name__,
+        json.dumps(
+            {k: v for k, v in optimizer.get_config().items() if k != "name"},
+            sort_keys=True,
+            default=lambda o: keras.saving.serialize_keras_object(o),
+        ),
+        bool(jit_compile),
+        id(tf.distribute.get_strategy()),
+        tuple(v.path for v in model.trainable_variables),
+    )
+    cache = _COMPILED.setdefault(model, {})
+    if kind in cache and cache[kind][0] == key:
+        trainer, optimizer = cache[kind][1:]
+        for variable in optimizer.variables:
+            if variable is not getattr(optimizer, "_learning_rate", None):
+                variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
+        return trainer, optimizer
+    trainer = make_model()
+    if trainer is None:
+        return None, optimizer
+    trainer.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=_metrics(),
+        jit_compile=jit_compile,
+    )
+    cache[kind] = (key, trainer, optimizer)
+    return trainer, optimizer
+
+
+def _head_model(model: keras.Model) -> keras.Model | None:
+    """The layers after the backbone's ``pooled_output`` as a model on pooled features.
+
+    Zoo classifiers are ``backbone -> pooled_output -> a chain of head layers``; a
+    model of another shape returns None (and phase 1 runs without caching).
+    """
+    backbone = getattr(model, "backbone", None)
+    outputs = getattr(backbone, "output", None)
+    if not isinstance(outputs, dict) or "pooled_output" not in outputs:
+        return None
+    layers = [
+        layer
+        for layer in model.layers
+        if layer is not backbone and not isinstance(layer, keras.layers.InputLayer)
+    ]
+    features = keras.Input(shape=outputs["pooled_output"].shape[1:], name="pooled_output")
+    x = features
+    try:
+        for layer in layers:
+            x = layer(x)
+    except Exception:  # noqa: BLE001 - not a simple chain: fall back to the full model
+        return None
+    head = keras.Model(features, x, name=f"{model.name}_head")
+    return head if tuple(head.output.shape) == tuple(model.output.shape) else None
+
+
+def _pooled_features(model, tok, batch_size) -> np.ndarray:
+    cache = _COMPILED.setdefault(model, {})
+    if "encoder" not in cache:
+        cache["encoder"] = keras.Model(model.backbone.input, model.backbone.output["pooled_output"])
+    encoder = cache["encoder"]
+    dataset, order = preprocessing.sorted_dataset(tok, max(batch_size, 64), with_labels=False)
+    pooled = encoder.predict(dataset, verbose=0)
+    features = np.empty_like(pooled)
+    features[order] = pooled
+    return features
+
+
+def _eval_dataset(tok, batch_size, pad_to_bucket):
+    if tok is None:
+        return None
+    return preprocessing.sorted_dataset(
+        tok, batch_size, with_labels=True, pad_to_bucket=pad_to_bucket
+    )[0]
+
+
+def _adamw(learning_rate, weight_decay, clipnorm, multipliers):
+    kwargs = {"learning_rate": learning_rate, "weight_decay": weight_decay}
+    if clipnorm:
+        kwargs["global_clipnorm"] = float(clipnorm)
+    if multipliers:
+        optimizer = AdamWLayerDecay(learning_rate_multipliers=multipliers, **kwargs)
+    else:
+        optimizer = keras.optimizers.AdamW(**kwargs)
+    optimizer.exclude_from_weight_decay(var_names=list(_NO_DECAY))
+    return optimizer
+
+
+def _metrics():
+    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+
+def _settings(model, **given) -> dict[str, Any]:
+    from tfx_textzoo.registry import get_spec
+
+    catalog: Mapping[str, Any] = {}
+    name = getattr(model, "model_name", None)
+    if name:
+        try:
+            catalog = get_spec(name).finetune
+        except ValueError:  # a name no longer in the catalog: library defaults
+            catalog = {}
+    settings = {}
+    for key, value in given.items():
+        if value is None:
+            value = catalog.get(key, DEFAULTS[key])
+        settings[key] = value
+    for key in ("epochs", "freeze_epochs", "batch_size"):
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"{key} must be an int, got {value!r}")
+        settings[key] = int(value)
+    if settings["epochs"] < 1:
+        raise ValueError(f"epochs must be >= 1, got {settings['epochs']}")
+    if not 0 <= settings["freeze_epochs"] <= settings["epochs"]:
+        raise ValueError(
+            f"freeze_epochs must be between 0 and epochs ({settings['epochs']}), got "
+            f"{settings['freeze_epochs']}: epochs counts both phases."
+        )
+    if settings["batch_size"] < 1:
+        raise ValueError(f"batch_size must be >= 1, got {settings['batch_size']}")
+    if not 0 <= float(settings["warmup_ratio"]) < 1:
+        raise ValueError(f"warmup_ratio must be in [0, 1), got {settings['warmup_ratio']}")
+    for key in ("learning_rate", "head_learning_rate"):
+        if not float(settings[key]) > 0:
+            raise ValueError(f"{key} must be > 0, got {settings[key]}")
+    return {k: float(v) if isinstance(v, float) else v for k, v in settings.items()}
+
+
+def _class_weight(class_weight, labels, num_classes, label_names) -> dict[int, float] | None:
+    if class_weight is None:
+        return None
+    if class_weight == "balanced":
+        counts = np.bincount(labels, minlength=num_classes)
+        return {
+            i: float(len(labels) / (num_classes * c)) if c else 0.0 for i, c in enumerate(counts)
+        }
+    if not isinstance(class_weight, Mapping):
+        raise TypeError(f"class_weight must be a dict or 'balanced', got {class_weight!r}")
+    out = {}
+    for key, weight in class_weight.items():
+        if isinstance(key, str):
+            if not label_names or key not in label_names:
+                raise ValueError(
+                    f"class_weight key {key!r} is not one of the model's labels {label_names}"
+                )
+            key = list(label_names).index(key)
+        if not 0 <= int(key) < num_classes:
+            raise ValueError(f"class_weight key {key} is outside 0..{num_classes - 1}")
+        out[int(key)] = float(weight)
+    return {i: out.get(i, 1.0) for i in range(num_classes)}
+
+
+def _check_strategy(model, strategy) -> None:
+    if not strategy.extended._in_multi_worker_mode() and strategy.num_replicas_in_sync == 1:
+        return
+    outside = [
+        v.path
+        for v in model.weights
+        if not strategy.extended.variable_created_in_scope(getattr(v, "value", v))
+    ]
+    if outside:
+        raise ValueError(
+            f"The model's variables were not created under the strategy ({outside[0]}...). "
+            "Create the model inside it:\n    with strategy.scope():\n"
+            "        model = textzoo.load(...)\nthen call finetune(model, ..., strategy=strategy)."
+        )
+
+
+class _Tracker(keras.callbacks.Callback):
+    """Records epochs across phases, keeps the best weights, early-stops and checkpoints."""
+
+    def __init__(self, zoo_model, history, patience, checkpoint_dir):
+        super().__init__()
+        self.zoo_model = zoo_model
+        self.record = history
+        self.patience = patience
+        self.checkpoint_dir = checkpoint_dir
+        self.phase = "full"
+        self.best = None
+        self.best_weights = None
+        self.wait = 0
+        self._epoch_started = 0.0
+        monitor = history.monitor
+        self.maximize = "acc" in monitor or "auc" in monitor or "f1" in monitor
+        if checkpoint_dir is not None:
+            checkpoint_dir.mkdir(parents=True, exist_ok=True)
+
+    def on_train_begin(self, logs=None):  # noqa: D102
+        self.wait = 0
+
+    def on_epoch_begin(self, epoch, logs=None):  # noqa: D102
+        self._epoch_started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):  # noqa: D102
+        logs = dict(logs or {})
+        learning_rate = logs.pop("learning_rate", None)
+        if learning_rate is None:
+            learning_rate = self.model.optimizer.learning_rate
+        record = {"phase": self.phase, "epoch": len(self.record.epochs) + 1}
+        record.update({k: float(v) for k, v in logs.items()})
+        record["learning_rate"] = float(keras.ops.convert_to_numpy(learning_rate))
+        record["seconds"] = round(time.perf_counter() - self._epoch_started, 3)
+        self.record.epochs.append(record)
+        value = logs.get(self.record.monitor)
+        if value is not None and math.isfinite(value):
+            if self.best is None or (value > self.best if self.maximize else value < self.best):
+                self.best, self.wait = value, 0
+                self.record.best_epoch = record["epoch"]
+                self.best_weights = self.zoo_model.get_weights()
+                self._save("best.weights.h5")
+            else:
+                self.wait += 1
+                if self.patience is not None and self.wait >= self.patience:
+                    self.model.stop_training = True
+                    self.record.stopped_early = True
+        self._save("last.weights.h5")
+        if self.checkpoint_dir is not None:
+            self.record.to_json(self.checkpoint_dir / "history.json")
+
+    def _save(self, name):
+        if self.checkpoint_dir is None:
+            return
+        tmp = self.checkpoint_dir / f".tmp-{os.getpid()}-{name}"
+        self.zoo_model.save_weights(tmp)
+        os.replace(tmp, self.checkpoint_dir / name)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _log(verbose, message: str) -> None:
+    if verbose:
+        print(message)
