@@ -15,7 +15,7 @@ demo: $(VENV)/.installed  ## fine-tune scratch-small on the embedded AG News sam
 	$(PY) -m tfx_textzoo.demo
 
 test: $(VENV)/.installed  ## lint + doctests + the test suite (slow tests excluded)
-	$(PY) -m ruff check tfx_textzoo tests scripts
+	$(PY) -m ruff check tfx_textzoo tests scripts benchmarks
 	TEXTZOO_OFFLINE=1 $(PY) -m pytest -q -p no:cacheprovider --doctest-modules tfx_textzoo
 	$(PY) -m pytest -q -m "not slow"
 

@@ -482,3 +482,28 @@ def test_repeated_calls_reuse_the_traced_step_with_a_fresh_optimizer():
         model, data, epochs=1, freeze_epochs=0, batch_size=4, learning_rate=3e-4, verbose=0
     )
     assert _COMPILED[model]["full"][1] is not trainer
+
+
+def test_jit_compile_auto_policy_and_xla_run():
+    from tfx_textzoo.training import XLA_MIN_STEPS_ON_CPU, _use_xla
+
+    assert _use_xla("auto", XLA_MIN_STEPS_ON_CPU - 1) is False  # this machine has no GPU
+    assert _use_xla("auto", XLA_MIN_STEPS_ON_CPU) is True
+    assert _use_xla(False, 10**6) is False
+    model = bert()
+    before = backbone_weights(model)
+    short = ["the team won", "stocks on friday", "new chip", "peace"] * 2  # one bucket shape
+    history = textzoo.finetune(
+        model,
+        (short, [1, 2, 3, 0] * 2),
+        epochs=1,
+        freeze_epochs=0,
+        batch_size=4,
+        jit_compile=True,
+        verbose=0,
+    )
+    assert history.settings["jit_compile"] is True
+    assert np.isfinite(history.epochs[0]["loss"])
+    assert changed(before, backbone_weights(model))
+    with pytest.raises(ValueError, match="jit_compile must be True, False or 'auto'"):
+        textzoo.finetune(model, (short, [0] * 8), jit_compile="yes", verbose=0)

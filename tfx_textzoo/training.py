@@ -286,7 +286,9 @@ def finetune(
         strategy: A ``tf.distribute`` strategy; the model must have been created under
             its ``scope()``.
         cache_features: In phase 1, compute the frozen backbone's features once.
-        jit_compile: XLA-compile the train step: True, False or ``"auto"`` (on GPU only).
+        jit_compile: XLA-compile the train step: True, False or ``"auto"`` (on a GPU;
+            on a CPU only for runs of at least :data:`XLA_MIN_STEPS_ON_CPU` steps, where
+            the faster steps make up for compiling one graph per bucket shape).
         text_column: Text column(s) of a DataFrame / HF dataset (several are joined).
         label_column: Label column of a DataFrame / HF dataset.
         callbacks: Extra Keras callbacks (they see the model being trained in each phase).
@@ -345,8 +347,8 @@ def finetune(
     strategy = strategy or tf.distribute.get_strategy()
     _check_strategy(model, strategy)
     weights_by_class = _class_weight(class_weight, labels, num_classes, label_names)
-    if jit_compile == "auto":
-        jit_compile = bool(tf.config.list_physical_devices("GPU"))
+    if jit_compile not in (True, False, "auto"):
+        raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
 
     pretrained = getattr(model, "has_pretrained_backbone", True)
     freeze = settings["freeze_epochs"] if pretrained else 0
@@ -409,24 +411,23 @@ def finetune(
     if full_epochs > 0:
         tick = time.perf_counter()
         steps = preprocessing.num_batches(train_tok, batch) * full_epochs
+        jit = _use_xla(jit_compile, steps)
         warmup = int(round(settings["warmup_ratio"] * steps))
         schedule = WarmupLinearDecay(settings["learning_rate"], warmup, steps)
         multipliers = layer_decay_multipliers(model, layer_decay) if layer_decay else None
-        history.settings.update(total_steps=steps, warmup_steps=warmup)
+        history.settings.update(total_steps=steps, warmup_steps=warmup, jit_compile=jit)
         with strategy.scope():
             core, optimizer = _compiled(
                 model,
                 "full",
                 lambda: keras.Model(model.inputs, model.outputs, name=f"{model.name}_core"),
                 lambda: _adamw(schedule, settings["weight_decay"], clipnorm, multipliers),
-                jit_compile,
+                jit,
             )
             tracker.phase = "full"
             core.fit(
-                preprocessing.training_dataset(
-                    train_tok, batch, seed=seed, pad_to_bucket=jit_compile
-                ),
-                validation_data=_eval_dataset(val_tok, batch, jit_compile),
+                preprocessing.training_dataset(train_tok, batch, seed=seed, pad_to_bucket=jit),
+                validation_data=_eval_dataset(val_tok, batch, jit),
                 initial_epoch=len(history.epochs),
                 epochs=len(history.epochs) + full_epochs,
                 **fit_kwargs,
@@ -461,11 +462,18 @@ def _frozen_phase(
     fit_kwargs,
 ):
     head = None
-    if cache_features:
+    if cache_features:  # a small dense head: XLA only pays off on a GPU
         head, optimizer = _compiled(
-            model, "frozen-head", lambda: _head_model(model), make_optimizer, jit_compile
+            model,
+            "frozen-head",
+            lambda: _head_model(model),
+            make_optimizer,
+            _use_xla(jit_compile, 0) if jit_compile == "auto" else jit_compile,
         )
     if head is None:
+        jit_compile = _use_xla(
+            jit_compile, preprocessing.num_batches(train_tok, batch_size) * epochs
+        )
         core, optimizer = _compiled(
             model,
             "frozen",
@@ -504,6 +512,21 @@ def _frozen_phase(
 # Models compiled by finetune, per zoo model, so that later calls with the same settings
 # reuse their traced (and XLA-compiled) train steps instead of tracing them again.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+#: On CPU, XLA makes a BERT L4-H128 train step ~1.3x faster but compiling it for every
+#: bucket shape takes about a minute; below this many steps that does not pay off
+#: (measured by benchmarks/finetune_throughput.py, see the docs).
+XLA_MIN_STEPS_ON_CPU = 2000
+
+
+def _use_xla(jit_compile, steps: int) -> bool:
+    """Resolve ``jit_compile="auto"``: always on a GPU, on a CPU for long enough runs."""
+    if jit_compile != "auto":
+        return bool(jit_compile)
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    return steps >= XLA_MIN_STEPS_ON_CPU
 
 
 def _compiled(model, kind, make_model, make_optimizer, jit_compile):

@@ -184,10 +184,23 @@ def main(argv: list[str] | None = None) -> dict:
     transformers.logging.set_verbosity_error()
 
     texts, labels = read_ag_news(a.csv, a.examples)
-    tokenizer = BertTokenizerFast(vocab_file=str(a.vocab), do_lower_case=True)
+    # transformers 5 takes the vocabulary as `vocab=` (and silently ignores `vocab_file=`,
+    # giving an all-[UNK] tokenizer); 4.x takes `vocab_file=`.
+    vocab_arg = (
+        "vocab"
+        if "vocab" in inspect.signature(BertTokenizerFast.__init__).parameters
+        else "vocab_file"
+    )
+    tokenizer = BertTokenizerFast(**{vocab_arg: str(a.vocab)}, do_lower_case=True)
     start = time.perf_counter()
     enc = tokenizer(texts, truncation=True, max_length=a.max_length, padding=False)
     tokenize_s = time.perf_counter() - start
+    ids = [i for row in enc["input_ids"] for i in row]
+    unk_share = sum(i == tokenizer.unk_token_id for i in ids) / max(len(ids), 1)
+    if unk_share > 0.05:
+        sys.exit(
+            f"{unk_share:.0%} of the tokens are [UNK]: the vocabulary did not load ({a.vocab})"
+        )
     dataset = [
         {
             "input_ids": enc["input_ids"][i],
@@ -234,7 +247,7 @@ def main(argv: list[str] | None = None) -> dict:
             "run_seconds": run_seconds,
             "examples_per_s": eps,
             "median_examples_per_s": statistics.median(eps) if eps else None,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "final_loss": final_loss,
         }
     )
