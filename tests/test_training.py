@@ -15,6 +15,7 @@ from helpers import TEXTS, tiny_model
 
 import tfx_textzoo as textzoo
 from tfx_textzoo.datasets import TextDataset, as_texts_and_labels
+from tfx_textzoo.evaluation import predict_proba
 from tfx_textzoo.training import AdamWLayerDecay, WarmupLinearDecay, _head_model
 
 NAMES = ["World", "Sports", "Business", "Sci/Tech"]
@@ -26,6 +27,12 @@ TRAIN_LABELS = [y for _, y in TRAIN]
 
 def bert(**kwargs):
     return tiny_model("bert-tiny", labels=NAMES, **kwargs)
+
+
+def tune(model, data=None, **kwargs):
+    """finetune() on the 16 training texts, batch 4, quietly (unless told otherwise)."""
+    kwargs = {"batch_size": 4, "verbose": 0, **kwargs}
+    return textzoo.finetune(model, data or (TRAIN_TEXTS, TRAIN_LABELS), **kwargs)
 
 
 def backbone_weights(model):
@@ -137,28 +144,22 @@ def test_finetune_accepts_dataframe_and_tf_data_end_to_end():
 def test_phase1_freezes_backbone_and_phase2_trains_it(cache_features):
     model = bert()
     start_backbone, start_head = backbone_weights(model), head_weights(model)
-    textzoo.finetune(
+    tune(
         model,
-        (TRAIN_TEXTS, TRAIN_LABELS),
         epochs=1,
         freeze_epochs=1,
-        batch_size=4,
         cache_features=cache_features,
-        verbose=0,
     )
     after_phase1 = backbone_weights(model)
     assert not changed(start_backbone, after_phase1), "phase 1 changed the backbone"
     assert changed(start_head, head_weights(model)), "phase 1 did not train the head"
     assert model.backbone.trainable, "the backbone must be trainable again afterwards"
 
-    history = textzoo.finetune(
+    history = tune(
         model,
-        (TRAIN_TEXTS, TRAIN_LABELS),
         epochs=2,
         freeze_epochs=1,
-        batch_size=4,
         cache_features=cache_features,
-        verbose=0,
     )
     assert [r["phase"] for r in history.epochs] == ["frozen", "full"]
     assert [r["epoch"] for r in history.epochs] == [1, 2]
@@ -183,9 +184,8 @@ def test_learning_rate_follows_warmup_then_linear_decay():
         def on_train_batch_begin(self, batch, logs=None):
             seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
 
-    history = textzoo.finetune(
+    history = tune(
         model,
-        (TRAIN_TEXTS, TRAIN_LABELS),
         epochs=3,
         freeze_epochs=1,
         batch_size=2,
@@ -193,7 +193,6 @@ def test_learning_rate_follows_warmup_then_linear_decay():
         head_learning_rate=5e-3,
         warmup_ratio=0.25,
         callbacks=[Record()],
-        verbose=0,
     )
     steps, warmup = history.settings["total_steps"], history.settings["warmup_steps"]
     assert warmup == round(0.25 * steps) and steps >= 8
@@ -222,9 +221,8 @@ def test_schedule_serializes():
 def test_layer_decay_scales_updates_per_layer():
     model = bert(num_layers=2)
     before = {v.path: v.numpy().copy() for v in model.trainable_variables}
-    textzoo.finetune(
+    tune(
         model,
-        (TRAIN_TEXTS, TRAIN_LABELS),
         epochs=1,
         freeze_epochs=0,
         batch_size=8,
@@ -232,7 +230,6 @@ def test_layer_decay_scales_updates_per_layer():
         warmup_ratio=0.0,
         weight_decay=0.0,
         layer_decay=1e-3,
-        verbose=0,
     )
     assert isinstance(model.optimizer, AdamWLayerDecay)
     mult = model.optimizer.learning_rate_multipliers
@@ -254,9 +251,8 @@ def test_layer_decay_scales_updates_per_layer():
 
 def test_early_stopping_with_patience():
     model = bert()
-    history = textzoo.finetune(
+    history = tune(
         model,
-        (TRAIN_TEXTS, TRAIN_LABELS),
         validation_data=(TRAIN_TEXTS, TRAIN_LABELS),
         epochs=6,
         freeze_epochs=0,
@@ -264,7 +260,6 @@ def test_early_stopping_with_patience():
         learning_rate=1e-12,
         monitor="val_accuracy",
         patience=2,
-        verbose=0,
     )
     # With a learning rate of 1e-12 the predictions (hence val_accuracy) never change:
     # epoch 1 is the best, epochs 2 and 3 do not improve, and training stops there.
@@ -276,25 +271,22 @@ def test_early_stopping_with_patience():
 def test_restore_best_puts_back_the_best_epoch(tmp_path):
     model = bert()
     val = (TRAIN_TEXTS, TRAIN_LABELS)
-    history = textzoo.finetune(
+    history = tune(
         model,
-        (TRAIN_TEXTS, TRAIN_LABELS),
         validation_data=val,
         epochs=3,
         freeze_epochs=1,
-        batch_size=4,
         learning_rate=20.0,
         warmup_ratio=0.0,
         clipnorm=None,
         seed=1,
         checkpoint_dir=tmp_path,
-        verbose=0,
     )
     # A learning rate of 20 wrecks the model in phase 2, so the frozen epoch is the best.
     losses = [r["val_loss"] for r in history.epochs]
     assert history.best_epoch == 1 and min(losses) == losses[0] < losses[-1]
     assert history.restored_best
-    probs = textzoo.evaluation.predict_proba(model, TRAIN_TEXTS)
+    probs = predict_proba(model, TRAIN_TEXTS)
     restored_loss = -np.mean(np.log(probs[np.arange(16), TRAIN_LABELS]))
     assert restored_loss == pytest.approx(losses[0], rel=1e-4)
     # The checkpoint directory holds the best and last weights and the history.
@@ -308,22 +300,19 @@ def test_restore_best_puts_back_the_best_epoch(tmp_path):
     other = bert()
     other.load_weights(tmp_path / "best.weights.h5")
     np.testing.assert_allclose(
-        textzoo.evaluation.predict_proba(other, TRAIN_TEXTS), probs, rtol=1e-5, atol=1e-6
+        predict_proba(other, TRAIN_TEXTS), probs, rtol=1e-5, atol=1e-6
     )
 
 
 def test_class_weight_zero_means_no_learning():
     model = bert()
     before = [v.numpy().copy() for v in model.trainable_variables]
-    history = textzoo.finetune(
+    history = tune(
         model,
-        (TRAIN_TEXTS, TRAIN_LABELS),
         epochs=1,
         freeze_epochs=0,
-        batch_size=4,
         weight_decay=0.0,
         class_weight={name: 0.0 for name in NAMES},
-        verbose=0,
     )
     assert history.epochs[0]["loss"] == 0.0
     after = [v.numpy() for v in model.trainable_variables]
@@ -357,14 +346,11 @@ def test_seed_makes_runs_identical():
     def run():
         keras.utils.set_random_seed(3)
         model = bert()
-        history = textzoo.finetune(
+        history = tune(
             model,
-            (TRAIN_TEXTS, TRAIN_LABELS),
             epochs=2,
             freeze_epochs=1,
-            batch_size=4,
             seed=7,
-            verbose=0,
         )
         return [r["loss"] for r in history.epochs], model.get_weights()
 
