@@ -90,10 +90,11 @@ def run(task: str, model_name: str, shared: Path, seed: int) -> dict:
     return result
 
 
-def to_markdown(results: list[dict], command: str, machine: str) -> str:
-    """The results as a markdown table with the command and machine."""
+def to_markdown(results: list[dict], machine: str) -> str:
+    """The results as a markdown table with the commands and machine."""
+    commands = sorted({r.get("command", "") for r in results} - {""})
     lines = [
-        f"Command: `{command}`  ",
+        "Commands: " + ", ".join(f"`{c}`" for c in commands) + "  ",
         f"Machine: {machine}",
         "",
         "| task | model | train examples | epochs (frozen+full) | accuracy | target | "
@@ -134,15 +135,21 @@ def main(argv=None) -> int:
             results.append(run(task, model_name, shared, args.seed))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/accuracy.py " + " ".join(argv or sys.argv[1:])
-    payload = {
-        "command": command.strip(),
-        "machine": machine,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "results": results,
-    }
+    command = ("python benchmarks/accuracy.py " + " ".join(argv or sys.argv[1:])).strip()
+    for r in results:
+        r["command"] = command
+        r["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    # Rows of earlier runs for other (task, model) pairs are kept, each with its command.
+    previous = out / "accuracy.json"
+    if previous.exists():
+        done = {(r["task"], r["model"]) for r in results}
+        kept = json.loads(previous.read_text()).get("results", [])
+        results = [r for r in kept if (r["task"], r["model"]) not in done] + results
+    order = {name: i for i, name in enumerate(["trec", "sst2"])}
+    results.sort(key=lambda r: (order.get(r["task"], 9), r["model"] != "scratch-small"))
+    payload = {"machine": machine, "results": results}
     (out / "accuracy.json").write_text(json.dumps(payload, indent=2))
-    (out / "accuracy.md").write_text(to_markdown(results, command.strip(), machine))
+    (out / "accuracy.md").write_text(to_markdown(results, machine))
     print((out / "accuracy.md").read_text())
     return 0
 

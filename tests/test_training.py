@@ -176,6 +176,29 @@ def test_cached_head_matches_full_model():
     np.testing.assert_allclose(head(pooled), model(x), rtol=1e-5, atol=1e-6)
 
 
+def test_mean_pooling_head_is_cached_and_survives_save(tmp_path):
+    model = bert(pooling="mean")
+    assert model.pooling == "mean"
+    x = model.preprocessor(tf.constant(TRAIN_TEXTS[:4]))
+    out = model.backbone(x)
+    mask = tf.cast(x["padding_mask"], "float32")[..., None]
+    mean = tf.reduce_sum(out["sequence_output"] * mask, 1) / tf.reduce_sum(mask, 1)
+    np.testing.assert_allclose(_head_model(model)(mean), model(x), rtol=1e-5, atol=1e-6)
+    start = backbone_weights(model)
+    history = tune(model, epochs=2, freeze_epochs=1)
+    assert "feature_cache" in history.timings
+    assert changed(start, backbone_weights(model))
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    assert restored.pooling == "mean"
+    np.testing.assert_allclose(
+        restored.predict(TRAIN_TEXTS, verbose=0),
+        model.predict(TRAIN_TEXTS, verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
 def test_learning_rate_follows_warmup_then_linear_decay():
     model = bert()
     seen = []
@@ -299,9 +322,7 @@ def test_restore_best_puts_back_the_best_epoch(tmp_path):
     assert saved["best_epoch"] == 1 and len(saved["epochs"]) == 3
     other = bert()
     other.load_weights(tmp_path / "best.weights.h5")
-    np.testing.assert_allclose(
-        predict_proba(other, TRAIN_TEXTS), probs, rtol=1e-5, atol=1e-6
-    )
+    np.testing.assert_allclose(predict_proba(other, TRAIN_TEXTS), probs, rtol=1e-5, atol=1e-6)
 
 
 def test_class_weight_zero_means_no_learning():

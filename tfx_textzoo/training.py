@@ -568,35 +568,21 @@ def _compiled(model, kind, make_model, make_optimizer, jit_compile):
 
 
 def _head_model(model: keras.Model) -> keras.Model | None:
-    """The layers after the backbone's ``pooled_output`` as a model on pooled features.
+    """The classification head as a model on the pooled features, or None if unknown.
 
-    Zoo classifiers are ``backbone -> pooled_output -> a chain of head layers``; a
-    model of another shape returns None (and phase 1 runs without caching).
+    Zoo classifiers record the tensor their head reads as ``features_output``
+    (``backbone -> pooling -> features -> head``); without it phase 1 runs uncached.
     """
-    backbone = getattr(model, "backbone", None)
-    outputs = getattr(backbone, "output", None)
-    if not isinstance(outputs, dict) or "pooled_output" not in outputs:
+    features = getattr(model, "features_output", None)
+    if features is None:
         return None
-    layers = [
-        layer
-        for layer in model.layers
-        if layer is not backbone and not isinstance(layer, keras.layers.InputLayer)
-    ]
-    features = keras.Input(shape=outputs["pooled_output"].shape[1:], name="pooled_output")
-    x = features
-    try:
-        for layer in layers:
-            x = layer(x)
-    except Exception:  # noqa: BLE001 - not a simple chain: fall back to the full model
-        return None
-    head = keras.Model(features, x, name=f"{model.name}_head")
-    return head if tuple(head.output.shape) == tuple(model.output.shape) else None
+    return keras.Model(features, model.output, name=f"{model.name}_head")
 
 
 def _pooled_features(model, tok, batch_size) -> np.ndarray:
     cache = _COMPILED.setdefault(model, {})
     if "encoder" not in cache:
-        cache["encoder"] = keras.Model(model.backbone.input, model.backbone.output["pooled_output"])
+        cache["encoder"] = keras.Model(model.input, model.features_output)
     encoder = cache["encoder"]
     dataset, order = preprocessing.sorted_dataset(tok, max(batch_size, 64), with_labels=False)
     pooled = encoder.predict(dataset, verbose=0)

@@ -18,6 +18,7 @@ import keras_hub
 
 from tfx_textzoo.families.common import (
     CompileFromConfigMixin,
+    MaskedAveragePooling,
     check_string_tensor,
     compile_classifier,
     zoo_config,
@@ -49,28 +50,75 @@ class BertPreprocessor(keras_hub.models.BertTextClassifierPreprocessor):
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
 class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier):
-    """A keras-hub ``BertTextClassifier`` that also stores the class names and zoo name.
+    """keras-hub's ``BertTextClassifier`` with a choice of pooling, class names and zoo name.
 
     Args:
         backbone: A ``keras_hub.models.BertBackbone``.
         num_classes: Number of classes.
         preprocessor: The (BERT) preprocessor that turns raw strings into inputs.
+        activation: Activation of the output layer (zoo models use ``"softmax"``).
+        dropout: Dropout rate before the output layer.
+        pooling: ``"cls"``: the backbone's ``pooled_output`` (tanh dense on ``[CLS]``, as
+            BERT was pretrained); ``"mean"``: the mean of the token vectors over the
+            non-padding positions (as sentence-transformers encoders were trained).
         labels: Optional class names, ``labels[i]`` is the name of class ``i``.
         model_name: The zoo name the model was built from.
-        **kwargs: Passed to ``BertTextClassifier`` (``activation``, ``dropout``...).
+        **kwargs: Passed to ``keras_hub.models.TextClassifier``.
     """
 
     preprocessor_cls = BertPreprocessor
 
     def __init__(
-        self, backbone, num_classes, preprocessor=None, labels=None, model_name=None, **kwargs
+        self,
+        backbone,
+        num_classes,
+        preprocessor=None,
+        activation=None,
+        dropout=0.1,
+        pooling="cls",
+        labels=None,
+        model_name=None,
+        **kwargs,
     ):
-        super().__init__(backbone, num_classes, preprocessor=preprocessor, **kwargs)
+        if pooling not in ("cls", "mean"):
+            raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
+        # The graph of BertTextClassifier (same layers and names), with the pooling choice.
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.output_dropout = keras.layers.Dropout(
+            dropout, dtype=backbone.dtype_policy, name="classifier_dropout"
+        )
+        self.output_dense = keras.layers.Dense(
+            num_classes,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            activation=activation,
+            dtype=backbone.dtype_policy,
+            name="logits",
+        )
+        inputs = backbone.input
+        outputs = backbone(inputs)
+        if pooling == "cls":
+            features = outputs["pooled_output"]
+        else:
+            features = MaskedAveragePooling(dtype=backbone.dtype_policy, name="mean_pooling")(
+                outputs["sequence_output"], inputs["padding_mask"]
+            )
+        logits = self.output_dense(self.output_dropout(features))
+        keras_hub.models.TextClassifier.__init__(self, inputs=inputs, outputs=logits, **kwargs)
+        self.features_output = features  # what the head reads (finetune caches it)
+        self.num_classes = num_classes
+        self.activation = keras.activations.get(activation)
+        self.dropout = dropout
+        self.pooling = pooling
         self.labels = list(labels) if labels else None
         self.model_name = model_name
 
     def get_config(self):  # noqa: D102
-        return {**super().get_config(), **zoo_config(self.labels, self.model_name)}
+        return {
+            **super().get_config(),
+            "pooling": self.pooling,
+            **zoo_config(self.labels, self.model_name),
+        }
 
 
 def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
@@ -115,7 +163,8 @@ def build(
         lowercase: Override the entry's lower-casing.
         **overrides: With ``weights=None``: architecture numbers (``num_layers``,
             ``hidden_dim``, ``num_heads``, ``intermediate_dim``, ``max_sequence_length``);
-            always allowed: ``dropout`` (of the classification head).
+            always allowed: ``dropout`` (of the classification head) and ``pooling``
+            (``"cls"`` or ``"mean"``, default from the entry).
 
     Returns:
         A compiled :class:`BertClassifier` whose preprocessor takes raw strings.
@@ -127,6 +176,7 @@ def build(
         (1, 3)
     """
     head_dropout = overrides.pop("dropout", spec.architecture.get("dropout", 0.1))
+    pooling = overrides.pop("pooling", spec.architecture.get("pooling", "cls"))
     unknown = set(overrides) - _ARCH_OVERRIDES
     if unknown:
         raise TypeError(
@@ -177,6 +227,7 @@ def build(
         model_name=spec.name,
         activation="softmax",
         dropout=head_dropout,
+        pooling=pooling,
     )
     compile_classifier(model, spec.finetune, pretrained=weights is not None)
     return model

@@ -85,6 +85,19 @@ def zoo_config(labels: list[str] | None, model_name: str | None) -> dict[str, An
     return {"labels": list(labels) if labels else None, "model_name": model_name}
 
 
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class MaskedAveragePooling(keras.layers.Layer):
+    """Mean of the token vectors over the non-padding positions."""
+
+    def call(self, x, padding_mask):  # noqa: D102
+        mask = keras.ops.expand_dims(keras.ops.cast(padding_mask, x.dtype), -1)
+        total = keras.ops.sum(x * mask, axis=1)
+        return total / keras.ops.maximum(keras.ops.sum(mask, axis=1), 1.0)
+
+    def compute_output_shape(self, input_shape):  # noqa: D102
+        return (input_shape[0], input_shape[-1])
+
+
 class CompileFromConfigMixin:
     """Recompile a reloaded zoo classifier with its saved optimizer (schedule included).
 

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from tfx_textzoo.families.common import (
     CompileFromConfigMixin,
+    MaskedAveragePooling,
     check_string_tensor,
     compile_classifier,
     zoo_config,
@@ -98,19 +99,6 @@ class TransformerBlock(keras.layers.Layer):
             "intermediate_dim": self.intermediate_dim,
             "dropout": self.dropout,
         }
-
-
-@keras.saving.register_keras_serializable(package="tfx_textzoo")
-class MaskedAveragePooling(keras.layers.Layer):
-    """Mean of the token vectors over the non-padding positions."""
-
-    def call(self, x, padding_mask):  # noqa: D102
-        mask = keras.ops.expand_dims(keras.ops.cast(padding_mask, x.dtype), -1)
-        total = keras.ops.sum(x * mask, axis=1)
-        return total / keras.ops.maximum(keras.ops.sum(mask, axis=1), 1.0)
-
-    def compute_output_shape(self, input_shape):  # noqa: D102
-        return (input_shape[0], input_shape[-1])
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -313,12 +301,13 @@ class ScratchClassifier(CompileFromConfigMixin, keras_hub.models.TextClassifier)
         self.backbone = backbone
         self.preprocessor = preprocessor
         inputs = backbone.input
-        x = backbone(inputs)["pooled_output"]
+        x = features = backbone(inputs)["pooled_output"]
         x = keras.layers.Dropout(dropout, name="head_dropout_1")(x)
         x = keras.layers.Dense(hidden_units, activation="relu", name="head_hidden")(x)
         x = keras.layers.Dropout(dropout, name="head_dropout_2")(x)
         outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.features_output = features  # what the head reads (finetune caches it)
         self.num_classes = num_classes
         self.hidden_units = hidden_units
         self.dropout = dropout
