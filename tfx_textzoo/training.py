@@ -405,6 +405,8 @@ def finetune(
                 )
         finally:
             model.backbone.trainable = True
+            if hasattr(model, "freeze_unused"):  # e.g. the BERT pooler under mean pooling
+                model.freeze_unused()
         history.timings["frozen_phase"] = time.perf_counter() - tick
 
     full_epochs = epochs_total - min(freeze, epochs_total)

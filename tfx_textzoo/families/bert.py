@@ -112,6 +112,12 @@ class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier
         self.pooling = pooling
         self.labels = list(labels) if labels else None
         self.model_name = model_name
+        self.freeze_unused()
+
+    def freeze_unused(self) -> None:
+        """Keep the backbone's pooler out of training when the head does not read it."""
+        if self.pooling == "mean":
+            self.backbone.get_layer("pooled_dense").trainable = False
 
     def get_config(self):  # noqa: D102
         return {
