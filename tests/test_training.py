@@ -304,6 +304,7 @@ def test_restore_best_puts_back_the_best_epoch(tmp_path):
         clipnorm=None,
         seed=1,
         checkpoint_dir=tmp_path,
+        monitor="val_loss",
     )
     # A learning rate of 20 wrecks the model in phase 2, so the frozen epoch is the best.
     losses = [r["val_loss"] for r in history.epochs]
