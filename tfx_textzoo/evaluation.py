@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from tfx_textzoo import preprocessing
+from tfx_textzoo.training import core_model
 
 
 def predict_proba(
@@ -33,8 +34,7 @@ def predict_proba(
         raise TypeError(f"texts must be strings; items {bad[:10]} are {type(texts[bad[0]])}")
     tok = preprocessing.tokenize(model, texts)
     dataset, order = preprocessing.sorted_dataset(tok, batch_size, with_labels=False)
-    core = keras.Model(model.inputs, model.outputs)
-    sorted_probs = core.predict(dataset, verbose=verbose)
+    sorted_probs = core_model(model, cached_as="predict").predict(dataset, verbose=verbose)
     probs = np.empty_like(sorted_probs)
     probs[order] = sorted_probs
     return probs

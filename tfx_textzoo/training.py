@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from tfx_textzoo import preprocessing
 from tfx_textzoo.datasets import as_texts_and_labels
+from tfx_textzoo.families.common import loss_and_metrics
 
 #: Used when a model has no catalog entry (e.g. a plugin model saved and reloaded).
 DEFAULTS = {
@@ -380,7 +381,6 @@ def finetune(
         "shuffle": False,  # the datasets shuffle themselves
         "callbacks": [tracker, *(callbacks or [])],
     }
-    loss = keras.losses.SparseCategoricalCrossentropy()
     epochs_total = settings["epochs"]
 
     optimizer = None
@@ -424,7 +424,7 @@ def finetune(
             core, optimizer = _compiled(
                 model,
                 "full",
-                lambda: keras.Model(model.inputs, model.outputs, name=f"{model.name}_core"),
+                lambda: core_model(model),
                 lambda: _adamw(schedule, settings["weight_decay"], clipnorm, multipliers),
                 jit,
             )
@@ -444,7 +444,7 @@ def finetune(
         history.restored_best = True
     if optimizer is not None:  # the model keeps its last optimizer (and schedule) when saved
         with strategy.scope():
-            model.compile(optimizer=optimizer, loss=loss, metrics=_metrics())
+            model.compile(optimizer=optimizer, **loss_and_metrics())
     history.timings["total"] = time.perf_counter() - started
     if tracker.checkpoint_dir is not None:
         history.to_json(tracker.checkpoint_dir / "history.json")
@@ -472,7 +472,7 @@ def _frozen_phase(
             "frozen-head",
             lambda: _head_model(model),
             make_optimizer,
-            _use_xla(jit_compile, 0) if jit_compile == "auto" else jit_compile,
+            _use_xla(jit_compile, 0),
         )
     if head is None:
         jit_compile = _use_xla(
@@ -481,7 +481,7 @@ def _frozen_phase(
         core, optimizer = _compiled(
             model,
             "frozen",
-            lambda: keras.Model(model.inputs, model.outputs, name=f"{model.name}_core"),
+            lambda: core_model(model),
             make_optimizer,
             jit_compile,
         )
@@ -513,8 +513,9 @@ def _frozen_phase(
     return optimizer
 
 
-# Models compiled by finetune, per zoo model, so that later calls with the same settings
-# reuse their traced (and XLA-compiled) train steps instead of tracing them again.
+# Per zoo model: the trainers finetune compiled (kind -> (settings key, trainer, optimizer)),
+# so later calls with the same settings reuse their traced (and XLA-compiled) train steps,
+# and the uncompiled encoder/predict models (name -> model) whose predict steps are reused.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -561,12 +562,7 @@ def _compiled(model, kind, make_model, make_optimizer, jit_compile):
     trainer = make_model()
     if trainer is None:
         return None, optimizer
-    trainer.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=_metrics(),
-        jit_compile=jit_compile,
-    )
+    trainer.compile(optimizer=optimizer, jit_compile=jit_compile, **loss_and_metrics())
     cache[kind] = (key, trainer, optimizer)
     return trainer, optimizer
 
@@ -581,6 +577,20 @@ def _head_model(model: keras.Model) -> keras.Model | None:
     if features is None:
         return None
     return keras.Model(features, model.output, name=f"{model.name}_head")
+
+
+def core_model(model: keras.Model, cached_as: str | None = None) -> keras.Model:
+    """The classifier's graph without its preprocessor: token-id inputs -> probabilities.
+
+    It shares the classifier's layers (and weights). With ``cached_as``, one model per
+    zoo model and name is kept, so its traced predict step is reused across calls.
+    """
+    if cached_as is None:
+        return keras.Model(model.inputs, model.outputs, name=f"{model.name}_core")
+    cache = _COMPILED.setdefault(model, {})
+    if cached_as not in cache:
+        cache[cached_as] = core_model(model)
+    return cache[cached_as]
 
 
 def _pooled_features(model, tok, batch_size) -> np.ndarray:
@@ -613,10 +623,6 @@ def _adamw(learning_rate, weight_decay, clipnorm, multipliers):
         optimizer = keras.optimizers.AdamW(**kwargs)
     optimizer.exclude_from_weight_decay(var_names=list(_NO_DECAY))
     return optimizer
-
-
-def _metrics():
-    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
 
 def _settings(model, **given) -> dict[str, Any]:

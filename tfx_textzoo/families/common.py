@@ -132,8 +132,18 @@ def compile_classifier(model: keras.Model, finetune: Mapping[str, Any], pretrain
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
     else:
         optimizer = keras.optimizers.Adam(learning_rate=lr)
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+    model.compile(optimizer=optimizer, **loss_and_metrics())
+
+
+def loss_and_metrics() -> dict[str, Any]:
+    """The loss and metrics every zoo classifier is compiled with (probability outputs).
+
+    Example:
+        >>> from tfx_textzoo.families.common import loss_and_metrics
+        >>> [m.name for m in loss_and_metrics()["metrics"]]
+        ['accuracy']
+    """
+    return {
+        "loss": keras.losses.SparseCategoricalCrossentropy(),
+        "metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    }
