@@ -11,7 +11,8 @@ import os as _os
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfx_textzoo import registry  # noqa: E402
+from tfx_textzoo import datasets, registry  # noqa: E402
+from tfx_textzoo.evaluation import Prediction, Report, evaluate, predict  # noqa: E402
 from tfx_textzoo.registry import (  # noqa: E402
     get_model_info,
     list_models,
@@ -26,6 +27,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FinetuneHistory",
+    "Prediction",
+    "Report",
+    "datasets",
+    "evaluate",
+    "predict",
     "finetune",
     "WeightsNotFoundError",
     "get_model_info",
