@@ -88,3 +88,16 @@ def test_scratch_model_pipeline():
     np.testing.assert_allclose(
         fast, model.predict(np.array(TEXTS), verbose=0), rtol=1e-4, atol=1e-5
     )
+
+
+def test_tokenize_follows_a_re_adapted_vocabulary():
+    import tfx_textzoo as textzoo
+
+    model = textzoo.load("scratch-tiny", num_classes=2, weights=None)
+    model.preprocessor.adapt(["alpha beta", "alpha"])
+    first = preprocessing.tokenize(model, ["gamma alpha"])
+    model.preprocessor.adapt(["gamma delta", "gamma"])  # a new vocabulary: gamma is known now
+    second = preprocessing.tokenize(model, ["gamma alpha"])
+    expected = model.preprocessor(np.array(["gamma alpha"])).numpy()[0]
+    assert second.features["token_ids"].to_list()[0] == expected[expected != 0].tolist()
+    assert first.features["token_ids"].to_list() != second.features["token_ids"].to_list()

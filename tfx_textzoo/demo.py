@@ -9,8 +9,6 @@ import argparse
 import time
 
 import tfx_textzoo as textzoo
-from tfx_textzoo.datasets import load_ag_news_sample
-from tfx_textzoo.evaluation import predict_proba
 
 
 def main(argv: list[str] | None = None) -> float:
@@ -33,9 +31,9 @@ def main(argv: list[str] | None = None) -> float:
     args = parser.parse_args(argv)
     say = (lambda *a, **k: None) if args.quiet else print
 
-    train, test = load_ag_news_sample("train"), load_ag_news_sample("test")
+    train, test = textzoo.datasets.load("ag_news-sample", split=["train", "test"])
     if args.limit:
-        train.texts, train.labels = train.texts[: args.limit], train.labels[: args.limit]
+        train = train[: args.limit]
     info = textzoo.get_model_info(args.model)
     say(
         f"model {info['name']} ({info['params']:,} parameters); train {len(train)} texts, "
@@ -61,17 +59,16 @@ def main(argv: list[str] | None = None) -> float:
         f"fine-tuned {s['epochs']} epochs ({s['freeze_epochs']} frozen), batch "
         f"{s['batch_size']}, peak learning rate {s['learning_rate']:g}"
     )
-    predicted = predict_proba(model, test.texts, batch_size=256).argmax(axis=1)
-    accuracy = float((predicted == test.labels).mean())
-
-    say(f"\n{'class':<10} {'support':>8} {'accuracy':>9}")
-    for i, name in enumerate(test.label_names):
-        mask = test.labels == i
-        say(f"{name:<10} {int(mask.sum()):>8} {float((predicted[mask] == i).mean()):>9.3f}")
+    report = textzoo.evaluate(model, test)
+    say("\n" + report.to_markdown())
     say(
-        f"\ntest accuracy {accuracy:.4f} on {len(test)} texts "
+        f"test accuracy {report.accuracy:.4f} on {len(test)} texts "
         f"(chance 0.25); training took {train_seconds:.1f} s"
     )
+    examples = ["Stocks rallied as the central bank held rates", "The team won the final"]
+    for text, label in zip(examples, textzoo.predict(model, examples), strict=True):
+        say(f"predict({text!r}) -> {label!r}")
+    accuracy = report.accuracy
     return accuracy
 
 

@@ -252,6 +252,9 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
                 batch_size
             )
         self.vectorizer.adapt(texts)
+        # Functions traced over this preprocessor (tfx_textzoo.preprocessing) hold the
+        # old vocabulary table; they check this count and trace again.
+        self.adapt_count = getattr(self, "adapt_count", 0) + 1
 
     def call(self, x, y=None, sample_weight=None):  # noqa: D102
         check_string_tensor(x)

@@ -1,0 +1,235 @@
+"""Inference throughput of ``textzoo.predict`` vs keras-hub and the Hugging Face pipeline.
+
+The same BERT L4-H128 architecture (random init: speed does not depend on the values),
+the same raw AG News texts (``../shared/data/ag_news/test.csv``, all 7,600 by default),
+side by side in one run. Every configuration runs in its own process: one untimed
+warm-up call over the same texts (its time is reported: it is what a first call costs),
+then ``--runs`` timed calls, each from raw strings to predictions:
+
+- ``textzoo``: ``textzoo.predict(model, texts)`` with its defaults (batch 64, tokenize
+  once, length-sorted batches padded to their length bucket, results in input order;
+  ``jit_compile="auto"`` compiles the forward pass with XLA for inputs of at least
+  4,096 texts on a CPU).
+- ``textzoo-no-xla``: the same with ``jit_compile=False``.
+- ``keras-hub-512`` / ``keras-hub-128``: keras-hub's ``BertTextClassifier`` with its
+  ``BertTextClassifierPreprocessor`` (default sequence length 512, or 128),
+  ``model.predict(texts, batch_size=32)`` on raw strings.
+- ``hf-pipeline``: ``transformers.pipeline("text-classification", batch_size=32)``
+  (PyTorch CPU, dynamic padding) run by ``peers/hf_pipeline_throughput.py`` in its own
+  virtual environment (``bash benchmarks/peers/make_venv.sh``).
+
+Usage:
+    python benchmarks/inference_throughput.py            # writes benchmarks/results/
+    python benchmarks/inference_throughput.py --examples 512 --runs 1 --only textzoo
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS_PYTHON = ROOT / "benchmarks" / "peers" / ".venv" / "bin" / "python"
+VOCAB = ROOT / "tfx_textzoo" / "assets" / "bert-uncased-vocab.txt"
+ARCH = dict(num_layers=4, hidden_dim=128, num_heads=2, intermediate_dim=512)
+CONFIGS = {
+    "textzoo": "textzoo.predict (defaults: sorted length buckets, XLA from 4,096 texts)",
+    "textzoo-no-xla": "textzoo.predict, jit_compile=False",
+    "keras-hub-512": "keras-hub BertTextClassifier.predict on raw strings, sequence length "
+    "512 (default)",
+    "keras-hub-128": "keras-hub BertTextClassifier.predict on raw strings, sequence length 128",
+    "hf-pipeline": 'Hugging Face pipeline("text-classification") (PyTorch CPU), batch 32',
+}
+
+
+def worker(name: str, csv_path: Path, n: int, runs: int) -> dict:
+    """Run one configuration in this process and return its measurements."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+
+    from tfx_textzoo.datasets import read_ag_news_csv
+
+    texts = read_ag_news_csv(csv_path).texts[:n]
+    extra: dict = {}
+    keras.utils.set_random_seed(0)
+    if name.startswith("keras-hub"):
+        import keras_hub
+
+        length = int(name.rsplit("-", 1)[1])
+        backbone = keras_hub.models.BertBackbone(
+            vocabulary_size=30522, max_sequence_length=512, **ARCH
+        )
+        tokenizer = keras_hub.models.BertTokenizer(vocabulary=str(VOCAB), lowercase=True)
+        preprocessor = keras_hub.models.BertTextClassifierPreprocessor(
+            tokenizer, sequence_length=length
+        )
+        model = keras_hub.models.BertTextClassifier(backbone, 4, preprocessor=preprocessor)
+        x = np.array(texts)
+
+        def one_run():
+            return model.predict(x, batch_size=32, verbose=0)
+
+        extra["padded_tokens_per_example"] = length
+    else:
+        import tfx_textzoo as textzoo
+        from tfx_textzoo import preprocessing
+
+        model = textzoo.load("small-bert-L4", num_classes=4, weights=None)
+        kwargs = {"jit_compile": False} if name == "textzoo-no-xla" else {}
+
+        def one_run():
+            return textzoo.predict(model, texts, **kwargs)
+
+        tok = preprocessing.tokenize(model, texts)
+        dataset, _ = preprocessing.sorted_dataset(tok, 64, with_labels=False)
+        padded = sum(int(np.prod(x["token_ids"].shape)) for x in dataset)
+        extra["mean_tokens"] = round(float(tok.lengths.mean()), 2)
+        extra["padded_tokens_per_example"] = round(padded / len(texts), 2)
+
+    tick = time.perf_counter()
+    first = one_run()
+    warmup = time.perf_counter() - tick
+    if len(first) != len(texts):
+        raise SystemExit(f"{name}: {len(first)} predictions for {len(texts)} texts")
+    seconds = []
+    for _ in range(runs):
+        tick = time.perf_counter()
+        one_run()
+        seconds.append(time.perf_counter() - tick)
+    if name.startswith("textzoo"):
+        # The fast path computes the same function as the model's own predict.
+        sample = texts[:256]
+        fast = textzoo.evaluation.predict_proba(model, sample, **kwargs)
+        extra["max_abs_diff_vs_model_predict"] = float(
+            np.abs(fast - model.predict(np.array(sample), verbose=0)).max()
+        )
+        names = textzoo.evaluation.label_names(model)
+        probs = textzoo.evaluation.predict_proba(model, texts, **kwargs)
+        assert first == [names[i] for i in probs.argmax(1)], "labels out of input order"
+    rates = [len(texts) / s for s in seconds]
+    return {
+        "name": name,
+        "description": CONFIGS[name],
+        "examples": len(texts),
+        "warmup_s": round(warmup, 2),
+        "first_call_examples_per_s": round(len(texts) / warmup, 1),
+        "run_seconds": [round(s, 3) for s in seconds],
+        "examples_per_s": [round(r, 1) for r in rates],
+        "median_examples_per_s": round(statistics.median(rates), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        **extra,
+    }
+
+
+def run_config(name: str, args) -> dict:
+    """Run a configuration in a fresh process and return its JSON record."""
+    n = args.slow_examples if name == "keras-hub-512" else args.examples
+    runs = args.slow_runs if name == "keras-hub-512" else args.runs
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        if name == "hf-pipeline":
+            if not PEERS_PYTHON.exists():
+                subprocess.run(["bash", str(ROOT / "benchmarks/peers/make_venv.sh")], check=True)
+            cmd = [
+                str(PEERS_PYTHON),
+                str(ROOT / "benchmarks/peers/hf_pipeline_throughput.py"),
+                "--csv", str(args.csv), "--vocab", str(VOCAB), "--examples", str(n),
+                "--runs", str(runs), "--batch-size", "32", "--max-length", "128",
+                "--out", str(out),
+            ]  # fmt: skip
+        else:
+            cmd = [
+                sys.executable, __file__, "--worker", name, "--csv", str(args.csv),
+                "--examples", str(n), "--runs", str(runs), "--json", str(out),
+            ]  # fmt: skip
+        print(f"[{name}] {n} texts, {runs} timed runs ...", flush=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"[{name}] failed:\n{proc.stderr[-4000:]}")
+        record = json.loads(out.read_text())
+    if name == "hf-pipeline":
+        record = {
+            **record,
+            "name": name,
+            "description": CONFIGS[name],
+            "first_call_examples_per_s": round(record["examples"] / record["warmup_s"], 1),
+        }
+    print(f"[{name}] median {record['median_examples_per_s']} predictions/s", flush=True)
+    return record
+
+
+def to_markdown(records: list[dict], command: str, machine: str) -> str:
+    """A table with throughput, ratios and memory."""
+    by_name = {r["name"]: r for r in records}
+    ours = by_name.get("textzoo", {}).get("median_examples_per_s")
+    lines = [
+        f"Command: `{command}`  ",
+        f"Machine: {machine}  ",
+        "BERT L4-H128 (random init), raw AG News test texts in, predictions out; median of "
+        "the timed calls after one warm-up call (the warm-up column is that first call).",
+        "",
+        "| configuration | texts | predictions/s (median) | textzoo is × faster | "
+        "first call: predictions/s | padded tokens / text | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in records:
+        rate = r["median_examples_per_s"]
+        ratio = f"{ours / rate:.2f}×" if ours and r["name"] != "textzoo" else ""
+        lines.append(
+            f"| {r['description']} | {r['examples']:,} | {rate:,.1f} | {ratio} | "
+            f"{r['first_call_examples_per_s']:,.1f} | "
+            f"{r.get('padded_tokens_per_example', '')} | {r['peak_rss_mb']:,} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    """Run every configuration side by side and write JSON + markdown."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--examples", type=int, default=7600)
+    parser.add_argument(
+        "--slow-examples", type=int, default=1024, help="texts for keras-hub-512 (slow)"
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--slow-runs", type=int, default=3, help="timed runs of keras-hub-512")
+    parser.add_argument("--only", default=",".join(CONFIGS))
+    parser.add_argument("--csv", type=Path, default=ROOT.parent / "shared/data/ag_news/test.csv")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        record = worker(args.worker, args.csv, args.examples, args.runs)
+        args.json.write_text(json.dumps(record))
+        return 0
+    if not args.csv.exists():
+        raise SystemExit(f"{args.csv} not found: pass --csv (AG News test.csv from ../shared)")
+    records = [run_config(name, args) for name in args.only.split(",")]
+    machine = (
+        f"{platform.machine()} CPU, {os.cpu_count()} cores, no GPU, Python "
+        f"{platform.python_version()}"
+    )
+    command = "python benchmarks/inference_throughput.py " + " ".join(argv or sys.argv[1:])
+    args.out.mkdir(parents=True, exist_ok=True)
+    payload = {"command": command.strip(), "machine": machine, "results": records}
+    (args.out / "inference_throughput.json").write_text(json.dumps(payload, indent=2))
+    (args.out / "inference_throughput.md").write_text(
+        to_markdown(records, command.strip(), machine)
+    )
+    print((args.out / "inference_throughput.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
