@@ -7,6 +7,7 @@ from typing import Any
 
 import keras
 
+from tfx_textzoo import saving
 from tfx_textzoo.families.common import check_classes
 from tfx_textzoo.registry import get_family, get_spec
 
@@ -20,17 +21,26 @@ def load(
     sequence_length: int | None = None,
     **overrides: Any,
 ) -> keras.Model:
-    """Build a model of the zoo by name: pretrained backbone (when it has one) + new head.
+    """Build a model of the zoo by name, or load one saved with ``save_pretrained``.
 
-    The result is a compiled ``keras.Model`` (a keras-hub ``TextClassifier``) whose
-    ``preprocessor`` is attached, so ``fit``/``predict``/``evaluate`` take raw strings.
-    Its outputs are class probabilities of shape ``(batch, num_classes)``.
+    By name: a pretrained backbone (when the entry has one) and a new head. The result
+    is a compiled ``keras.Model`` (a keras-hub ``TextClassifier``) whose ``preprocessor``
+    is attached, so ``fit``/``predict``/``evaluate`` take raw strings. Its outputs are
+    class probabilities of shape ``(batch, num_classes)``.
+
+    Given a directory written by :func:`tfx_textzoo.save_pretrained` (or an
+    ``hf://owner/name`` repository holding one), it returns that model as saved:
+    labels, head and preprocessor included (see :func:`tfx_textzoo.saving.load_saved`).
 
     Args:
-        name: A model name or alias (see :func:`tfx_textzoo.list_models`).
+        name: A model name or alias (see :func:`tfx_textzoo.list_models`), a directory
+            written by :func:`tfx_textzoo.save_pretrained` (a path object, or a string
+            with a ``/``; a bare string is a catalog name first), or ``hf://owner/name``.
         num_classes: Number of classes (>= 2). May be omitted when ``labels`` is given.
+            For a saved model, optional; it must match the saved head.
         labels: Optional class names; ``labels[i]`` names class ``i``. Stored on the
-            model as ``model.labels`` and kept by save/load.
+            model as ``model.labels`` and kept by save/load. For a saved model,
+            optional; they must match the saved names.
         weights: ``"auto"`` (default) tries the catalog's weight sources in order;
             ``None`` gives the same architecture with random initialisation (no
             download); or a local directory (keras-hub preset, Hugging Face
@@ -44,7 +54,9 @@ def load(
         The compiled classifier.
 
     Raises:
-        ValueError: Unknown name (with suggestions), bad ``num_classes``/``labels``.
+        ValueError: Unknown name (with suggestions), bad ``num_classes``/``labels``, or
+            ones that contradict a saved model's; a corrupt saved model.
+        FileNotFoundError: A saved model directory or one of its files is missing.
         tfx_textzoo.WeightsNotFoundError: No weight source could be loaded; the
             message lists each source tried and how to pre-populate the cache.
 
@@ -55,6 +67,15 @@ def load(
         >>> model.predict(["a good film"], verbose=0).shape
         (1, 2)
     """
+    if saving.is_saved_location(name):
+        return saving.load_saved(
+            name,
+            num_classes,
+            labels=labels,
+            weights=weights,
+            sequence_length=sequence_length,
+            **overrides,
+        )
     spec = get_spec(name)
     num_classes, labels = check_classes(num_classes, labels)
     if weights is True:

@@ -1,0 +1,419 @@
+"""save_pretrained / load(dir | hf://) / export: round trips, model card, atomicity, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import LABELS, TEXTS, tiny_model
+
+import tfx_textzoo as textzoo
+from tfx_textzoo import saving
+from tfx_textzoo.evaluation import predict_proba
+from tfx_textzoo.training import FinetuneHistory
+
+NAMES = ["World", "Sports", "Business", "Sci/Tech"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _history() -> FinetuneHistory:
+    return FinetuneHistory(
+        epochs=[
+            {"phase": "frozen", "epoch": 1, "loss": 1.2, "accuracy": 0.5, "val_accuracy": 0.5},
+            {"phase": "full", "epoch": 2, "loss": 0.7, "accuracy": 0.75, "val_accuracy": 0.75},
+        ],
+        monitor="val_accuracy",
+        best_epoch=2,
+        restored_best=True,
+        settings={
+            "epochs": 2,
+            "freeze_epochs": 1,
+            "batch_size": 4,
+            "learning_rate": 1e-4,
+            "head_learning_rate": 1e-3,
+            "warmup_ratio": 0.1,
+            "weight_decay": 0.01,
+        },
+    )
+
+
+def _populate_hf_cache(repo_id: str, files: Path) -> None:
+    """Lay files out exactly as huggingface_hub's cache does (what `hf download` leaves)."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    root = textzoo.weights.cache_dir() / "hf" / ("models--" + repo_id.replace("/", "--"))
+    shutil.copytree(files, root / "snapshots" / commit)
+    (root / "refs").mkdir(parents=True)
+    (root / "refs" / "main").write_text(commit)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A trained-looking tiny BERT saved with a report and a history (built once)."""
+    model = tiny_model("bert-tiny", labels=NAMES)
+    model.fit(np.array(TEXTS), np.array(LABELS), batch_size=4, epochs=1, verbose=0)
+    report = textzoo.evaluate(model, (TEXTS, [NAMES[i] for i in LABELS]), verbose=0)
+    report.dataset_name = "ag_news"
+    path = tmp_path_factory.mktemp("saved") / "ag-news-tiny"
+    out = textzoo.save_pretrained(model, path, report=report, history=_history())
+    return model, report, out
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [("bert-tiny", {"pooling": "cls"}), ("bert-tiny", {"pooling": "mean"}), ("scratch-tiny", {})],
+)
+def test_save_load_round_trip_per_family(tmp_path, name, kwargs):
+    model = tiny_model(name, labels=NAMES, **kwargs)
+    model.fit(np.array(TEXTS), np.array(LABELS), batch_size=4, epochs=1, verbose=0)
+    expected = predict_proba(model, TEXTS)
+
+    out = textzoo.save_pretrained(model, tmp_path / "m")
+    assert out == tmp_path / "m"
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temp directory left
+    restored = textzoo.load(str(out))
+
+    assert type(restored) is type(model)
+    assert restored.compiled
+    assert restored.labels == NAMES
+    assert restored.model_name == model.model_name
+    assert getattr(restored, "pooling", None) == getattr(model, "pooling", None)
+    np.testing.assert_allclose(predict_proba(restored, TEXTS), expected, atol=1e-6)
+    assert textzoo.predict(restored, TEXTS) == textzoo.predict(model, TEXTS)
+    # A restored model trains on raw strings again.
+    history = restored.fit(np.array(TEXTS), np.array(LABELS), batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_saved_directory_files_and_textzoo_json(saved):
+    model, report, out = saved
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == [
+        "README.md",
+        "assets/tokenizer/vocabulary.txt",
+        "config.json",
+        "metadata.json",
+        "model.weights.h5",
+        "preprocessor.json",
+        "task.json",
+        "task.weights.h5",
+        "textzoo.json",
+        "tokenizer.json",
+    ]
+    assert not [p for p in out.rglob("*") if p.suffix in {".pkl", ".pickle", ".npy"}]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # not tempfile's private 0700
+
+    meta = json.loads((out / "textzoo.json").read_text())
+    assert meta["format"] == "tfx_textzoo.saved_model"
+    assert meta["format_version"] == saving.FORMAT_VERSION
+    assert meta["tfx_textzoo_version"] == textzoo.__version__
+    assert meta["labels"] == NAMES and meta["num_classes"] == 4
+    assert (meta["model_name"], meta["family"]) == ("small-bert-L2-H128", "bert")
+    assert meta["task_class"] == "tfx_textzoo.families.bert.BertClassifier"
+    assert meta["sequence_length"] == 16
+    assert meta["license"] == "apache-2.0"
+    assert meta["dataset"] == "ag_news"
+    assert meta["catalog_entry"]["name"] == "small-bert-L2-H128"
+    assert meta["training"]["settings"]["learning_rate"] == 1e-4
+    assert [e["phase"] for e in meta["training"]["epochs"]] == ["frozen", "full"]
+    assert meta["training"]["best_epoch"] == 2
+    assert meta["evaluation"]["accuracy"] == pytest.approx(report.accuracy)
+    assert meta["evaluation"]["confusion_matrix"] == report.confusion_matrix.tolist()
+    assert meta["files"]["model.weights.h5"] == (out / "model.weights.h5").stat().st_size
+    assert "README.md" not in meta["files"]
+
+
+def test_task_weights_hold_no_optimizer_state(saved):
+    import h5py
+
+    _, _, out = saved
+    with h5py.File(out / "task.weights.h5") as f:
+        names = []
+        f.visit(names.append)
+    assert names and not [n for n in names if n.startswith("optimizer")]
+
+
+def test_model_card_metadata_and_text(saved):
+    from huggingface_hub import ModelCard
+
+    _, report, out = saved
+    card = ModelCard.load(out / "README.md")
+    data = card.data
+    assert data.library_name == "keras-hub"
+    assert data.pipeline_tag == "text-classification"
+    assert data.license == "apache-2.0"
+    assert data.datasets == ["ag_news"]
+    assert "tfx_textzoo" in data.tags
+    assert data.base_model is None  # a resized, randomly initialised variant
+    metrics = {(r.metric_type, r.metric_config): r.metric_value for r in data.eval_results}
+    assert metrics[("accuracy", None)] == pytest.approx(report.accuracy)
+    assert metrics[("f1", "macro")] == pytest.approx(report.macro_f1)
+    assert {r.dataset_name for r in data.eval_results} == {"ag_news"}
+    assert data.to_dict()["model-index"][0]["name"] == "ag-news-tiny"
+    text = card.text
+    for heading in ("Intended use", "Training data", "Training procedure", "Results"):
+        assert f"## {heading}" in text
+    assert "Limitations" in text and "truncated to 16 tokens" in text
+    assert report.to_markdown().splitlines()[0] in text
+    assert "| 2 | full | 0.7000 | 0.7500 | 0.7500 |" in text
+    assert f'textzoo.load("{out}")' in text
+
+
+def test_model_card_for_a_repo_and_base_model():
+    model = textzoo.load("bert-tiny", num_classes=2, weights=None)  # the entry's architecture
+    card = saving.model_card(model, repo_id="me/sentiment", license="MIT")
+    assert card.data.base_model == "google/bert_uncased_L-2_H-128_A-2"
+    assert card.data.license == "mit"
+    assert card.data.eval_results is None
+    assert 'textzoo.load("hf://me/sentiment")' in card.text
+    scratch = tiny_model("scratch-tiny")
+    assert saving.model_card(scratch).data.base_model is None
+
+
+def test_failure_mid_save_leaves_nothing(tmp_path, monkeypatch):
+    model = tiny_model("scratch-tiny")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(saving, "_save_preprocessor_assets", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        textzoo.save_pretrained(model, tmp_path / "out" / "m")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_overwrite_rules(tmp_path, monkeypatch):
+    first = tiny_model("scratch-tiny", labels=NAMES)
+    second = tiny_model("bert-tiny", labels=["a", "b", "c", "d"])
+    path = tmp_path / "m"
+    textzoo.save_pretrained(first, path)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        textzoo.save_pretrained(second, path)
+    assert textzoo.load(path).labels == NAMES
+
+    # A failure while overwriting keeps the old model.
+    monkeypatch.setattr(saving, "model_card", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        textzoo.save_pretrained(second, path, overwrite=True)
+    monkeypatch.undo()
+    assert textzoo.load(path).labels == NAMES
+
+    textzoo.save_pretrained(second, path, overwrite=True)
+    restored = textzoo.load(path)
+    assert restored.labels == ["a", "b", "c", "d"]
+    np.testing.assert_allclose(
+        predict_proba(restored, TEXTS), predict_proba(second, TEXTS), atol=1e-6
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_bytes(b"meow")
+    with pytest.raises(FileExistsError, match="refusing"):
+        textzoo.save_pretrained(second, foreign, overwrite=True)
+    assert (foreign / "cat.jpg").exists()
+
+
+def _corrupt(out: Path, name: str, how: str) -> None:
+    path = out / name
+    if how == "delete":
+        path.unlink()
+    elif how == "truncate":
+        path.write_bytes(path.read_bytes()[:100])
+    elif how == "garbage":  # same size, not HDF5 any more
+        path.write_bytes(b"\0" * path.stat().st_size)
+    elif how == "bad-json":
+        path.write_text("{not json", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "name, how, error, match",
+    [
+        ("textzoo.json", "delete", FileNotFoundError, "textzoo.json is missing"),
+        ("textzoo.json", "bad-json", ValueError, "textzoo.json .*not valid JSON"),
+        ("config.json", "delete", FileNotFoundError, "config.json is missing"),
+        ("model.weights.h5", "delete", FileNotFoundError, "model.weights.h5 is missing"),
+        ("task.weights.h5", "truncate", ValueError, "task.weights.h5 .*truncated"),
+        ("model.weights.h5", "garbage", ValueError, "Could not load the saved model"),
+        ("assets/tokenizer/vocabulary.txt", "delete", FileNotFoundError, "vocabulary.txt"),
+        ("task.json", "bad-json", ValueError, "task.json .*not valid JSON"),
+    ],
+)
+def test_corrupt_or_missing_files_are_named(saved, tmp_path, name, how, error, match):
+    out = tmp_path / "copy"
+    shutil.copytree(saved[2], out)
+    _corrupt(out, name, how)
+    with pytest.raises(error, match=match) as info:
+        textzoo.load(out)
+    assert "save_pretrained" in str(info.value) or "Save the model again" in str(info.value)
+
+
+def test_scratch_vocabulary_is_saved_and_required(tmp_path):
+    model = tiny_model("scratch-tiny")
+    out = textzoo.save_pretrained(model, tmp_path / "m")
+    vocab = json.loads((out / "assets/vectorizer/vocabulary.json").read_text())
+    assert vocab == [str(t) for t in model.preprocessor.vectorizer.get_vocabulary()]
+    (out / "assets/vectorizer/vocabulary.json").unlink()
+    with pytest.raises(FileNotFoundError, match="vocabulary.json is missing"):
+        textzoo.load(out)
+
+
+def test_not_a_saved_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        textzoo.load(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        textzoo.load("out/typo-dir")
+    preset = tmp_path / "preset"
+    tiny_model("bert-tiny").backbone.save_to_preset(str(preset))
+    with pytest.raises(FileNotFoundError, match=r"textzoo.json is missing.*weights=DIR"):
+        textzoo.load(preset)
+
+
+def test_classes_given_with_a_saved_model(saved):
+    _, _, out = saved
+    assert textzoo.load(out, num_classes=4).labels == NAMES
+    assert textzoo.load(out, labels=NAMES).labels == NAMES
+    with pytest.raises(ValueError, match="4 classes.*num_classes=3"):
+        textzoo.load(out, num_classes=3)
+    with pytest.raises(ValueError, match="saved with labels"):
+        textzoo.load(out, labels=["a", "b", "c", "d"])
+    with pytest.raises(TypeError, match="sequence_length"):
+        textzoo.load(out, sequence_length=8)
+    with pytest.raises(TypeError, match="num_layers"):
+        textzoo.load(out, num_layers=3)
+    with pytest.raises(TypeError, match="weights"):
+        textzoo.load(out, weights=None)
+
+
+def test_labels_can_be_named_when_saved_without(tmp_path):
+    model = tiny_model("bert-tiny", num_classes=4)
+    out = textzoo.save_pretrained(model, tmp_path / "m")
+    assert textzoo.load(out).labels is None
+    assert textzoo.load(out, labels=NAMES).labels == NAMES
+
+
+def test_bare_name_is_a_catalog_name_first(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bert-tiny").mkdir()
+    (tmp_path / "mine").mkdir()
+    assert not saving.is_saved_location("bert-tiny")
+    assert saving.is_saved_location("./bert-tiny")
+    assert saving.is_saved_location("mine")
+    assert not saving.is_saved_location("no-such-thing")
+
+
+def test_hf_uri_from_prepopulated_cache_offline(saved):
+    model, _, out = saved
+    _populate_hf_cache("me/ag-news-tiny", out)
+    restored = textzoo.load("hf://me/ag-news-tiny")
+    assert restored.labels == NAMES and restored.model_name == model.model_name
+    np.testing.assert_allclose(
+        predict_proba(restored, TEXTS), predict_proba(model, TEXTS), atol=1e-6
+    )
+    with pytest.raises(FileNotFoundError, match=r"offline.*not in the cache"):
+        textzoo.load("hf://me/never-downloaded")
+
+
+def test_hf_plain_weights_repo_is_refused(tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "config.json").write_text('{"model_type": "bert"}')
+    (files / "model.safetensors").write_bytes(b"weights")
+    (files / "vocab.txt").write_text("[PAD]\n")
+    _populate_hf_cache("google/some-bert", files)
+    with pytest.raises(ValueError, match="plain weights repository") as info:
+        textzoo.load("hf://google/some-bert")
+    assert "weights='hf://google/some-bert'" in str(info.value)
+
+
+def test_hf_cache_with_a_corrupt_file_names_the_cache(saved, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(saved[2], copy)
+    _corrupt(copy, "task.weights.h5", "truncate")
+    _populate_hf_cache("me/broken", copy)
+    with pytest.raises(ValueError, match=r"truncated.*models--me--broken"):
+        textzoo.load("hf://me/broken")
+
+
+_SERVE = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    texts = json.loads(sys.argv[1])
+    result = {}
+    for path in sys.argv[2:]:  # the scratch model first: it needs no tensorflow_text
+        if path.endswith("bert"):
+            import tensorflow_text  # noqa: F401 - registers the WordPiece ops BERT uses
+        serve = tf.saved_model.load(path).signatures["serving_default"]
+        out = serve(text=tf.constant(texts))
+        result[path] = {
+            "inputs": sorted(serve.structured_input_signature[1]),
+            "probabilities": out["probabilities"].numpy().tolist(),
+            "dtype": out["probabilities"].dtype.name,
+            "label": [x.decode() for x in out["label"].numpy()],
+            "label_id": out["label_id"].numpy().tolist(),
+        }
+    result["imported"] = sorted(
+        m for m in ("tfx_textzoo", "keras_hub") if m in sys.modules
+    )
+    print(json.dumps(result))
+    """
+)
+
+
+def test_export_serves_raw_strings_without_tfx_textzoo(tmp_path):
+    models = {
+        "scratch": tiny_model("scratch-tiny", labels=NAMES),
+        "bert": tiny_model("bert-tiny", labels=NAMES, pooling="mean"),
+    }
+    paths = {k: textzoo.export(m, tmp_path / k) for k, m in models.items()}
+    texts = [*TEXTS, "a text with words the vocabulary never saw, and more of them"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _SERVE, json.dumps(texts), *map(str, paths.values())],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["imported"] == []
+    for key, model in models.items():
+        served = result[str(paths[key])]
+        expected = model.predict(texts, verbose=0)
+        assert served["inputs"] == ["text"]
+        assert served["dtype"] == "float32"
+        np.testing.assert_allclose(served["probabilities"], expected, atol=1e-5)
+        assert served["label_id"] == expected.argmax(axis=1).tolist()
+        assert served["label"] == [NAMES[i] for i in expected.argmax(axis=1)]
+
+
+def test_export_format_and_overwrite_rules(tmp_path):
+    model = tiny_model("scratch-tiny")
+    with pytest.raises(ValueError, match="Supported: saved_model"):
+        textzoo.export(model, tmp_path / "x", format="onnx")
+    out = textzoo.export(model, tmp_path / "serving")
+    assert (out / "saved_model.pb").exists()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        textzoo.export(model, out)
+    textzoo.export(model, out, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["serving"]
+
+
+def test_only_classifiers_are_saved(tmp_path):
+    import keras
+
+    with pytest.raises(TypeError, match="TextClassifier"):
+        textzoo.save_pretrained(keras.Sequential([keras.layers.Dense(2)]), tmp_path / "m")
+    assert not (tmp_path / "m").exists()

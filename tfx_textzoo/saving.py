@@ -1,0 +1,890 @@
+"""Saving a classifier as a self-describing directory, loading it back, exporting it.
+
+:func:`save_pretrained` writes a keras-hub preset (``config.json``, ``task.json``,
+``preprocessor.json``, ``tokenizer.json``, ``model.weights.h5``, ``task.weights.h5``,
+tokenizer assets) plus ``textzoo.json`` (labels, the zoo entry, training settings,
+evaluation report, file sizes) and a Hugging Face model card ``README.md``. Only JSON,
+text and ``.weights.h5`` files: nothing is pickled. :func:`tfx_textzoo.load` reads
+such a directory, or an ``hf://owner/name`` repository holding one (through the same
+cache and offline rules as pretrained weights). :func:`export` writes a TensorFlow
+SavedModel that takes raw strings, with the tokenizer inside the graph.
+
+Writes are atomic: everything goes to a temporary directory beside the target,
+which is renamed into place at the end, so a failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import shutil
+import tempfile
+import uuid
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from tfx_textzoo.evaluation import normal_permissions
+from tfx_textzoo.registry import get_spec
+from tfx_textzoo.weights import _hf_snapshot, cache_dir
+
+#: Name of the file that marks a directory as a saved tfx_textzoo model.
+TEXTZOO_FILE = "textzoo.json"
+#: Version of the ``textzoo.json`` layout written by this module.
+FORMAT_VERSION = 1
+#: Formats :func:`export` writes.
+EXPORT_FORMATS = ("saved_model",)
+
+_FORMAT_NAME = "tfx_textzoo.saved_model"
+_CARD_FILE = "README.md"
+_VOCABULARY_FILE = "vocabulary.json"
+# Files whose size is not checked on load (the card may be edited on the Hub).
+_UNCHECKED = {TEXTZOO_FILE, _CARD_FILE}
+_CORE_FILES = ("config.json", "task.json", "model.weights.h5")
+
+
+def save_pretrained(
+    model: keras.Model,
+    path: str | os.PathLike,
+    *,
+    report: Any = None,
+    history: Any = None,
+    dataset: str | None = None,
+    license: str | None = None,
+    base_model: str | None = "auto",
+    overwrite: bool = False,
+) -> Path:
+    """Save a classifier as a directory that fully describes it.
+
+    The directory is a keras-hub preset (architecture, weights, tokenizer and
+    preprocessor, classification head) plus ``textzoo.json`` (format version,
+    tfx_textzoo version, label names, the zoo entry and family, training settings and
+    per-epoch records, the evaluation report, the size of every file) and a model
+    card ``README.md``. :func:`tfx_textzoo.load` restores it from the path, or from
+    ``hf://owner/name`` once pushed to the Hugging Face Hub.
+
+    Args:
+        model: A zoo classifier (a keras-hub ``TextClassifier`` with its preprocessor).
+        path: The directory to write. Its parent is created when missing.
+        report: Optional :class:`~tfx_textzoo.evaluation.Report` (or its ``to_dict()``):
+            stored in ``textzoo.json`` and shown in the model card.
+        history: Optional :class:`~tfx_textzoo.training.FinetuneHistory` (or its
+            ``to_dict()``): the training settings and per-epoch records.
+        dataset: Name of the training data set (e.g. ``"ag_news"``), for the card;
+            default: the report's ``dataset_name``.
+        license: Licence of the saved weights (default: the catalog entry's).
+        base_model: Hugging Face repo the model was fine-tuned from, for the card;
+            ``"auto"``: the catalog entry's Hub repo when the model has the entry's
+            pretrained architecture; None: leave it out.
+        overwrite: Replace ``path`` when it exists (only a directory written by
+            :func:`save_pretrained` or :func:`export`, or an empty one).
+
+    Returns:
+        The directory written.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False, or it is not a
+            directory this module wrote.
+        TypeError: ``model`` is not a keras-hub text classifier with a preprocessor.
+
+    Example:
+        >>> import json, pathlib, tempfile
+        >>> import tfx_textzoo as textzoo
+        >>> model = textzoo.load("bert-tiny", labels=["neg", "pos"], weights=None,
+        ...                      num_layers=1)
+        >>> out = textzoo.save_pretrained(model, pathlib.Path(tempfile.mkdtemp()) / "my-model")
+        >>> json.loads((out / "textzoo.json").read_text())["labels"]
+        ['neg', 'pos']
+        >>> textzoo.load(out).labels
+        ['neg', 'pos']
+    """
+    _check_model(model)
+    history_data = _as_dict(history, "history")
+    report_data = _as_dict(report, "report")
+    target = Path(os.path.expanduser(os.fspath(path)))
+    with _atomic_directory(target, overwrite) as tmp:
+        model.save_to_preset(str(tmp))
+        _drop_optimizer_state(model, tmp)
+        assets = _save_preprocessor_assets(model, tmp)
+        card = model_card(
+            model,
+            report=report_data,
+            history=history_data,
+            dataset=dataset,
+            license=license,
+            base_model=base_model,
+            path=target,
+        )
+        card.save(tmp / _CARD_FILE)
+        metadata = _metadata(
+            model,
+            report=report_data,
+            history=history_data,
+            dataset=dataset,
+            license=card.data.license,
+            assets=assets,
+            files=_file_sizes(tmp),
+        )
+        _write_json(tmp / TEXTZOO_FILE, metadata)
+    return target
+
+
+def export(
+    model: keras.Model,
+    path: str | os.PathLike,
+    format: str = "saved_model",
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Export a classifier for serving: raw strings in, probabilities and labels out.
+
+    The TensorFlow SavedModel's ``serving_default`` signature takes ``text``, a
+    batch of strings (``tf.TensorSpec([None], tf.string)``), and returns
+    ``probabilities`` (float32 ``[N, num_classes]``), ``label`` (string ``[N]``,
+    the most likely class name) and ``label_id`` (int32 ``[N]``). The tokenizer
+    and the rest of the preprocessor are inside the graph.
+
+    Loading needs TensorFlow only (``tf.saved_model.load(path)``), not tfx_textzoo
+    nor keras-hub. A BERT-family export uses TensorFlow Text ops for its WordPiece
+    tokenizer: ``import tensorflow_text`` before loading it (otherwise TensorFlow
+    reports ``Op type not registered 'RegexSplitWithOffsets'``). A from-scratch
+    model uses core TensorFlow ops only.
+
+    Args:
+        model: A zoo classifier.
+        path: The directory to write (atomically, like :func:`save_pretrained`).
+        format: ``"saved_model"`` (the only format so far; see :data:`EXPORT_FORMATS`).
+        overwrite: Replace ``path`` when it exists (a previous export or save).
+
+    Returns:
+        The directory written.
+
+    Raises:
+        ValueError: An unsupported ``format``.
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> import tensorflow as tf
+        >>> import tfx_textzoo as textzoo
+        >>> model = textzoo.load("scratch-tiny", labels=["neg", "pos"])
+        >>> model.preprocessor.adapt(["a good film", "a bad film"])
+        >>> out = textzoo.export(model, pathlib.Path(tempfile.mkdtemp()) / "serving")
+        >>> serve = tf.saved_model.load(str(out)).signatures["serving_default"]
+        >>> result = serve(text=tf.constant(["a good film", "a bad one"]))
+        >>> result["probabilities"].shape, result["label"].dtype
+        (TensorShape([2, 2]), tf.string)
+    """
+    if format not in EXPORT_FORMATS:
+        raise ValueError(
+            f"Unsupported export format {format!r}. Supported: {', '.join(EXPORT_FORMATS)}. "
+            "(For a Keras file use model.save('model.keras'); for a directory that "
+            "tfx_textzoo.load reads back use tfx_textzoo.save_pretrained.)"
+        )
+    _check_model(model)
+    import tensorflow as tf
+
+    from tfx_textzoo.evaluation import label_names
+
+    preprocessor = model.preprocessor
+    if hasattr(preprocessor, "check_adapted"):
+        preprocessor.check_adapted()
+    names = tf.constant(label_names(model))
+
+    def serve(text):
+        probabilities = tf.cast(model(preprocessor(text), training=False), tf.float32)
+        label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return {
+            "probabilities": probabilities,
+            "label": tf.gather(names, label_id),
+            "label_id": label_id,
+        }
+
+    target = Path(os.path.expanduser(os.fspath(path)))
+    with _atomic_directory(target, overwrite) as tmp:
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint(
+            "serving_default",
+            serve,
+            input_signature=[tf.TensorSpec([None], tf.string, name="text")],
+        )
+        archive.write_out(str(tmp), verbose=False)
+    return target
+
+
+def model_card(
+    model: keras.Model,
+    *,
+    report: Any = None,
+    history: Any = None,
+    repo_id: str | None = None,
+    dataset: str | None = None,
+    license: str | None = None,
+    base_model: str | None = "auto",
+    path: str | os.PathLike | None = None,
+):
+    """The Hugging Face model card (``README.md``) of a classifier.
+
+    Metadata: ``library_name: keras-hub``, ``pipeline_tag: text-classification``,
+    ``license`` (given, else the catalog entry's), ``base_model``, ``datasets``,
+    ``tags`` and, with a report, a ``model-index`` holding accuracy and macro F1.
+    The text covers intended use, training data, both fine-tuning phases and their
+    settings, the results table, limitations and how to load the model.
+
+    Args:
+        model: A zoo classifier.
+        report: Optional evaluation :class:`~tfx_textzoo.evaluation.Report` (or dict).
+        history: Optional :class:`~tfx_textzoo.training.FinetuneHistory` (or dict).
+        repo_id: The Hub repository (``owner/name``) the card is for; the loading
+            snippet then reads ``textzoo.load("hf://owner/name")``.
+        dataset: Training data set name (default: the report's ``dataset_name``).
+        license: Licence (default: the catalog entry's).
+        base_model: As for :func:`save_pretrained`.
+        path: The local directory the card describes (for the loading snippet when
+            there is no ``repo_id``).
+
+    Returns:
+        A ``huggingface_hub.ModelCard``; ``card.save(path)`` writes it.
+
+    Example:
+        >>> import tfx_textzoo as textzoo
+        >>> model = textzoo.load("bert-tiny", labels=["neg", "pos"], weights=None,
+        ...                      num_layers=1)
+        >>> card = textzoo.saving.model_card(model, repo_id="me/sentiment")
+        >>> card.data.library_name, card.data.pipeline_tag
+        ('keras-hub', 'text-classification')
+        >>> 'textzoo.load("hf://me/sentiment")' in card.text
+        True
+    """
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    report = _as_dict(report, "report")
+    history = _as_dict(history, "history")
+    spec = _spec(getattr(model, "model_name", None))
+    dataset = dataset or (report or {}).get("dataset_name")
+    if license is None and spec is not None:
+        license = spec.license
+    if base_model == "auto":
+        base_model = _base_model(model, spec)
+    if repo_id:
+        title = repo_id.split("/")[-1]
+    elif path is not None:
+        title = Path(path).name
+    else:
+        title = f"{getattr(model, 'model_name', None) or 'textzoo'}-classifier"
+    eval_results = None
+    if report:
+        common = dict(
+            task_type="text-classification",
+            task_name="Text Classification",
+            dataset_type=dataset or "custom",
+            dataset_name=dataset or "custom",
+        )
+        eval_results = [
+            EvalResult(metric_type="accuracy", metric_value=report["accuracy"], **common)
+        ]
+        if report.get("macro_f1") is not None:
+            eval_results.append(
+                EvalResult(
+                    metric_type="f1",
+                    metric_name="Macro F1",
+                    metric_config="macro",
+                    metric_value=report["macro_f1"],
+                    **common,
+                )
+            )
+    family = spec.family if spec is not None else None
+    tags = ["tfx_textzoo", "keras", "text-classification"]
+    tags += [t for t in (family, getattr(model, "model_name", None)) if t and t not in tags]
+    data = ModelCardData(
+        library_name="keras-hub",
+        pipeline_tag="text-classification",
+        license=license.lower() if license else None,
+        base_model=base_model or None,
+        datasets=[dataset] if dataset else None,
+        tags=tags,
+        model_name=title if eval_results else None,
+        eval_results=eval_results,
+        metrics=["accuracy", "f1"] if report else None,
+    )
+    body = _card_body(model, spec, title, report, history, dataset, repo_id, path)
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
+
+
+def is_saved_location(name: Any) -> bool:
+    """Whether :func:`tfx_textzoo.load` should read ``name`` as a saved model.
+
+    True for an ``hf://`` URI, a path object, a string that looks like a path (has a
+    ``/``, starts with ``.`` or ``~``), or one that names an existing directory and
+    no catalog entry. A catalog name wins over a same-named directory in the
+    working directory (write ``./name`` to load the directory).
+
+    Example:
+        >>> from tfx_textzoo.saving import is_saved_location
+        >>> is_saved_location("hf://me/my-model"), is_saved_location("bert-tiny")
+        (True, False)
+    """
+    if isinstance(name, os.PathLike):
+        return True
+    if not isinstance(name, str):
+        return False
+    if name.startswith("hf://") or "/" in name or os.sep in name or name.startswith((".", "~")):
+        return True  # catalog names never look like paths
+    if not os.path.isdir(name):
+        return False
+    try:
+        get_spec(name)
+    except ValueError:
+        return True
+    if (Path(name) / TEXTZOO_FILE).exists():
+        warnings.warn(
+            f"{name!r} is both a catalog name and a saved model directory; loading the "
+            f"catalog model. Pass './{name}' to load the directory.",
+            stacklevel=3,
+        )
+    return False
+
+
+def load_saved(
+    location: str | os.PathLike,
+    num_classes: int | None = None,
+    *,
+    labels: list[str] | None = None,
+    weights: Any = "auto",
+    sequence_length: int | None = None,
+    **overrides: Any,
+) -> keras.Model:
+    """Load a model written by :func:`save_pretrained`, from a directory or ``hf://``.
+
+    This is what :func:`tfx_textzoo.load` does for such a location. The model comes
+    back compiled (catalog optimizer settings), with its labels, zoo name, head and
+    preprocessor, predicting as it did when saved.
+
+    Args:
+        location: The directory, or ``hf://owner/name`` (fetched into the cache at
+            ``TEXTZOO_HOME/hf``; offline mode reads the cache only).
+        num_classes: Optional check: must equal the saved number of classes.
+        labels: Optional check: must equal the saved label names (or set them when
+            the model was saved without names).
+        weights: Must stay ``"auto"``: a saved model carries its weights (None, a
+            path or a URI raise TypeError).
+        sequence_length: Not supported for a saved model (must be None).
+        **overrides: Not supported for a saved model.
+
+    Returns:
+        The compiled classifier.
+
+    Raises:
+        FileNotFoundError: A missing directory or file (named in the message).
+        ValueError: A corrupt file, a plain weights repository, or ``num_classes`` /
+            ``labels`` that contradict the saved ones.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.saving import load_saved
+        >>> model = textzoo.load("bert-tiny", num_classes=3, weights=None, num_layers=1)
+        >>> out = textzoo.save_pretrained(model, pathlib.Path(tempfile.mkdtemp()) / "m")
+        >>> load_saved(out, num_classes=3).model_name
+        'small-bert-L2-H128'
+    """
+    custom_weights = not (isinstance(weights, str) and weights == "auto") and weights is not True
+    if custom_weights or sequence_length is not None or overrides:
+        given = sorted(
+            [*overrides, *(["weights"] if custom_weights else [])]
+            + (["sequence_length"] if sequence_length is not None else [])
+        )
+        raise TypeError(
+            f"{location} is a saved model: it carries its own weights and architecture, so "
+            f"{given} cannot be applied. Only num_classes= and labels= (as checks) are "
+            "accepted; to change the architecture, build from a catalog name instead."
+        )
+    directory, origin = _local_directory(location)
+    metadata = _read_metadata(directory, origin)
+    _check_files(directory, metadata, origin)
+    model = _restore(directory, metadata, origin)
+    _check_and_set_labels(model, num_classes, labels, origin)
+    return model
+
+
+# --- saving helpers -----------------------------------------------------------------
+
+
+def _check_model(model: Any) -> None:
+    import keras_hub
+
+    if not isinstance(model, keras_hub.models.TextClassifier):
+        raise TypeError(
+            "Expected a tfx_textzoo classifier (a keras_hub.models.TextClassifier, as "
+            f"returned by tfx_textzoo.load), got {type(model).__name__}."
+        )
+    if model.preprocessor is None:
+        raise TypeError(
+            "The model has no preprocessor, so a restored copy could not read raw strings; "
+            "attach one (model.preprocessor = ...) before saving or exporting."
+        )
+
+
+def _as_dict(value: Any, what: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return dict(value)
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    raise TypeError(f"{what} must be a {what.title()} object or a dict, got {type(value).__name__}")
+
+
+def _spec(model_name: str | None):
+    if not model_name:
+        return None
+    try:
+        return get_spec(model_name)
+    except ValueError:  # a plugin entry no longer installed
+        return None
+
+
+def _drop_optimizer_state(model: keras.Model, directory: Path) -> None:
+    """Rewrite ``task.weights.h5`` without the optimizer's slots.
+
+    keras-hub's preset saver keeps the optimizer state in the task weights: moments for
+    every backbone weight, twice the size of the model, which loading then discards.
+    """
+    path = directory / "task.weights.h5"
+    if not path.exists() or getattr(model, "optimizer", None) is None:
+        return
+    path.unlink()
+    skip = [*model.backbone._flatten_layers(), model.optimizer]
+    keras.saving.save_weights(model, str(path), objects_to_skip=skip)
+
+
+def _save_preprocessor_assets(model: keras.Model, directory: Path) -> dict[str, str]:
+    """Write the vocabularies keras-hub's preset saver leaves out (TextVectorization)."""
+    assets = {}
+    for layer in _vectorizers(model.preprocessor):
+        relative = f"assets/{layer.name}/{_VOCABULARY_FILE}"
+        vocabulary = [str(token) for token in layer.get_vocabulary()]
+        (directory / relative).parent.mkdir(parents=True, exist_ok=True)
+        _write_json(directory / relative, vocabulary)
+        assets[layer.name] = relative
+    return assets
+
+
+def _vectorizers(preprocessor: Any) -> list[Any]:
+    return [
+        layer
+        for layer in preprocessor._flatten_layers(include_self=False)
+        if isinstance(layer, keras.layers.TextVectorization)
+    ]
+
+
+def _metadata(model, *, report, history, dataset, license, assets, files) -> dict[str, Any]:
+    import keras_hub
+
+    import tfx_textzoo
+    from tfx_textzoo.evaluation import num_classes
+
+    spec = _spec(getattr(model, "model_name", None))
+    labels = getattr(model, "labels", None)
+    training = None
+    if history:
+        training = {
+            k: history.get(k)
+            for k in ("settings", "monitor", "best_epoch", "restored_best", "stopped_early")
+        }
+        training["epochs"] = history.get("epochs", [])
+    return {
+        "format": _FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "tfx_textzoo_version": tfx_textzoo.__version__,
+        "keras_version": keras.version(),
+        "keras_hub_version": keras_hub.__version__,
+        "saved_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "model_name": getattr(model, "model_name", None),
+        "family": spec.family if spec is not None else None,
+        "task_class": f"{type(model).__module__}.{type(model).__name__}",
+        "num_classes": num_classes(model),
+        "labels": list(labels) if labels else None,
+        "sequence_length": _sequence_length(model),
+        "catalog_entry": _jsonable(spec.to_dict()) if spec is not None else None,
+        "license": license,
+        "dataset": dataset or (report or {}).get("dataset_name"),
+        "training": _jsonable(training),
+        "evaluation": _jsonable(report),
+        "preprocessor_assets": assets,
+        "files": files,
+    }
+
+
+def _file_sizes(directory: Path) -> dict[str, int]:
+    return {
+        p.relative_to(directory).as_posix(): p.stat().st_size
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.name not in _UNCHECKED
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    return str(value)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def _atomic_directory(target: Path, overwrite: bool) -> Iterator[Path]:
+    """Yield a temp directory beside ``target``; move it into place when the block ends."""
+    if target.exists() or target.is_symlink():
+        if not overwrite:
+            raise FileExistsError(
+                f"{target} already exists. Pass overwrite=True to replace it, or choose "
+                "another path."
+            )
+        _check_replaceable(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        normal_permissions(tmp, directory=True)
+        yield tmp
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+            os.rename(target, old)
+            try:
+                os.rename(tmp, target)
+            except BaseException:
+                os.rename(old, target)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_replaceable(target: Path) -> None:
+    if not target.is_dir() or target.is_symlink():
+        raise FileExistsError(f"{target} exists and is not a directory; refusing to replace it.")
+    ours = (target / TEXTZOO_FILE).exists() or (target / "saved_model.pb").exists()
+    if not ours and any(target.iterdir()):
+        raise FileExistsError(
+            f"{target} is not empty and was not written by tfx_textzoo (no {TEXTZOO_FILE} or "
+            "saved_model.pb); refusing to delete it even with overwrite=True. Choose another "
+            "path or empty it yourself."
+        )
+
+
+# --- model card ---------------------------------------------------------------------
+
+
+def _base_model(model: keras.Model, spec: Any) -> str | None:
+    """The catalog entry's Hub repo, when the model has the entry's pretrained shape."""
+    if spec is None or not spec.pretrained:
+        return None
+    repo = next(
+        (s.uri.removeprefix("hf://") for s in spec.sources if s.uri.startswith("hf://")), None
+    )
+    if repo is None:
+        return None
+    backbone = model.backbone
+    for key, value in spec.architecture.items():
+        if key in ("dropout", "pooling"):
+            continue
+        if hasattr(backbone, key) and getattr(backbone, key) != value:
+            return None  # a resized (randomly initialised) variant of the entry
+    return repo
+
+
+def _sequence_length(model: keras.Model) -> int | None:
+    value = getattr(model.preprocessor, "sequence_length", None)
+    return int(value) if value is not None else None
+
+
+def _card_body(model, spec, title, report, history, dataset, repo_id, path) -> str:
+    from tfx_textzoo.evaluation import Report, label_names
+
+    names = label_names(model)
+    zoo_name = getattr(model, "model_name", None)
+    lines = [f"# {title}", ""]
+    scratch = spec is not None and not spec.pretrained
+    verb = "trained from scratch" if scratch else "fine-tuned"
+    about = f"A text classifier {verb} with [tfx_textzoo](https://pypi.org/project/tfx-textzoo/)"
+    if zoo_name:
+        about += f" as the zoo model `{zoo_name}`" if scratch else f" from `{zoo_name}`"
+        if spec is not None:
+            about += f" ({spec.description.rstrip('.')})"
+    lines += [about + ".", ""]
+    lines += ["## Intended use", ""]
+    lines.append(
+        f"Sorting short texts into {len(names)} classes: "
+        + ", ".join(f"`{n}`" for n in names)
+        + ". It takes raw strings; the tokenizer is part of the model."
+    )
+    lines += ["", "## Training data", ""]
+    if dataset:
+        lines.append(f"Fine-tuned on `{dataset}`.")
+    else:
+        lines.append("The training data set was not recorded.")
+    lines += ["", "## Training procedure", ""]
+    lines += _training_lines(history, spec)
+    lines += ["", "## Results", ""]
+    if report:
+        lines.append(Report.from_dict(report).to_markdown().rstrip())
+    else:
+        lines.append("No evaluation report was saved with this model.")
+    lines += ["", "## Limitations", ""]
+    seq = _sequence_length(model)
+    if seq:
+        lines.append(f"- Texts are truncated to {seq} tokens; the rest is not read.")
+    lines += [
+        "- It only knows the classes above, and it gives every text one of them, also "
+        "texts unlike its training data.",
+        "- It reflects the topics, language and biases of its training data; check it on "
+        "your own data before relying on it.",
+    ]
+    if spec is not None and spec.citation:
+        lines += ["", "## Citation", "", f"Base model: {spec.citation}"]
+    where = f"hf://{repo_id}" if repo_id else (str(path) if path is not None else "path/to/dir")
+    lines += [
+        "",
+        "## How to use",
+        "",
+        "```python",
+        "import tfx_textzoo as textzoo",
+        "",
+        f'model = textzoo.load("{where}")',
+        'print(textzoo.predict(model, ["Some text to classify"]))',
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _training_lines(history: dict[str, Any] | None, spec: Any) -> list[str]:
+    if not history:
+        return ["The training run was not recorded with this model."]
+    settings = history.get("settings") or {}
+    epochs = history.get("epochs") or []
+    frozen = [r for r in epochs if r.get("phase") == "frozen"]
+    full = [r for r in epochs if r.get("phase") != "frozen"]
+    lines = ["Fine-tuned with `tfx_textzoo.finetune` in two phases:", ""]
+    if frozen:
+        lines.append(
+            f"1. Frozen backbone, training the new head only: {len(frozen)} epoch(s) at "
+            f"learning rate {settings.get('head_learning_rate', 'n/a')}."
+        )
+    else:
+        scratch = spec is not None and not spec.pretrained
+        why = " (no pretrained backbone to keep)" if scratch else ""
+        lines.append(f"1. Frozen backbone, training the new head only: skipped{why}.")
+    lines.append(
+        f"2. All weights: {len(full)} epoch(s), AdamW, peak learning rate "
+        f"{settings.get('learning_rate', 'n/a')} with linear warmup over "
+        f"{settings.get('warmup_ratio', 'n/a')} of the steps then linear decay, weight decay "
+        f"{settings.get('weight_decay', 'n/a')}."
+    )
+    lines += ["", "| setting | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in settings.items()]
+    if epochs:
+        keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in epochs[0]]
+        lines += ["", "| epoch | phase | " + " | ".join(keys) + " |"]
+        lines.append("|---|---|" + "---:|" * len(keys))
+        for record in epochs:
+            values = [_fmt(record.get(k)) for k in keys]
+            lines.append(
+                f"| {record.get('epoch')} | {record.get('phase')} | " + " | ".join(values) + " |"
+            )
+    if history.get("best_epoch") is not None:
+        kept = "kept" if history.get("restored_best") else "seen"
+        lines += [
+            "",
+            f"Best epoch by `{history.get('monitor')}`: {history['best_epoch']} ({kept}).",
+        ]
+    return lines
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+# --- loading helpers ----------------------------------------------------------------
+
+
+def _local_directory(location: str | os.PathLike) -> tuple[Path, str]:
+    """Return the local directory for ``location`` and how to name it in messages."""
+    text = os.fspath(location)
+    if not text.startswith("hf://"):
+        directory = Path(os.path.expanduser(text))
+        if not directory.exists():
+            raise FileNotFoundError(
+                f"{directory} does not exist (no saved model there). For a model on the "
+                f"Hugging Face Hub write 'hf://{text}'; for a catalog model see "
+                "textzoo.list_models()."
+            )
+        if not directory.is_dir():
+            raise ValueError(
+                f"{directory} is a file; pass the directory written by save_pretrained "
+                "(for a .keras file use keras.saving.load_model)."
+            )
+        return directory, str(directory)
+    repo_id = text.removeprefix("hf://").strip("/")
+    if repo_id.count("/") != 1:
+        raise ValueError(f"{text!r} is not an hf://owner/name URI")
+    # First the marker only: a plain weights repo is refused without downloading it.
+    try:
+        snapshot = Path(_hf_snapshot(text, [TEXTZOO_FILE]))
+    except Exception as err:
+        raise FileNotFoundError(
+            f"Could not fetch {text}: {err}. Check the repository name (and your token for "
+            f"a private repo); offline, the cache is {cache_dir() / 'hf'}."
+        ) from err
+    if not (snapshot / TEXTZOO_FILE).exists():
+        raise ValueError(_not_saved_model_message(text, snapshot))
+    metadata = _read_metadata(snapshot, text)
+    patterns = (
+        [TEXTZOO_FILE, _CARD_FILE, *metadata.get("files", {})] if metadata.get("files") else None
+    )
+    return Path(_hf_snapshot(text, patterns)), text
+
+
+def _not_saved_model_message(uri: str, snapshot: Path) -> str:
+    files = {p.name for p in snapshot.iterdir()} if snapshot.is_dir() else set()
+    kind = "a plain weights repository" if files & {"config.json", "vocab.txt"} else "a repository"
+    return (
+        f"{uri} is {kind}, not a model saved by tfx_textzoo.save_pretrained (it has no "
+        f"{TEXTZOO_FILE}). To use it as pretrained weights, build a zoo model with them: "
+        f"textzoo.load('<zoo name>', num_classes=N, weights='{uri}') "
+        "(see textzoo.list_models() for names)."
+    )
+
+
+def _read_metadata(directory: Path, origin: str) -> dict[str, Any]:
+    path = directory / TEXTZOO_FILE
+    if not path.exists():
+        hint = (
+            " It looks like a keras-hub preset or weights directory: build a zoo model with it "
+            "via textzoo.load('<zoo name>', num_classes=N, weights=DIR)."
+            if (directory / "config.json").exists()
+            else ""
+        )
+        raise FileNotFoundError(
+            f"{origin} is not a saved tfx_textzoo model: {TEXTZOO_FILE} is missing.{hint} "
+            "Directories written by textzoo.save_pretrained always have it."
+        )
+    data = _read_json(path, origin)
+    if not isinstance(data, dict) or data.get("format") != _FORMAT_NAME:
+        raise ValueError(
+            f"{path} is not a tfx_textzoo {TEXTZOO_FILE} (no 'format': '{_FORMAT_NAME}')."
+        )
+    version = data.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{origin} was saved in format version {version!r} by tfx_textzoo "
+            f"{data.get('tfx_textzoo_version')}; this version reads up to {FORMAT_VERSION}. "
+            "Upgrade tfx_textzoo."
+        )
+    return data
+
+
+def _read_json(path: Path, origin: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"{path.name} in {origin} is not valid JSON ({err}): the file is corrupt. "
+            f"{_remedy(origin)}"
+        ) from err
+
+
+def _remedy(origin: str) -> str:
+    if origin.startswith("hf://"):
+        repo = "models--" + origin.removeprefix("hf://").replace("/", "--")
+        return f"Delete {cache_dir() / 'hf' / repo} and load again to download it afresh."
+    return "Save the model again with textzoo.save_pretrained (or copy the directory again)."
+
+
+def _check_files(directory: Path, metadata: dict[str, Any], origin: str) -> None:
+    expected = metadata.get("files") or dict.fromkeys(_CORE_FILES)
+    for name, size in expected.items():
+        path = directory / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{origin} is incomplete: {name} is missing. {_remedy(origin)}")
+        if name.endswith(".json"):
+            _read_json(path, origin)
+        if size is not None and path.stat().st_size != size:
+            raise ValueError(
+                f"{name} in {origin} has {path.stat().st_size} bytes but {TEXTZOO_FILE} "
+                f"records {size}: the file is truncated or was changed. {_remedy(origin)}"
+            )
+
+
+def _restore(directory: Path, metadata: dict[str, Any], origin: str) -> keras.Model:
+    import keras_hub
+
+    from tfx_textzoo.families.common import compile_classifier
+
+    try:
+        with warnings.catch_warnings():
+            # The default optimizer keras-hub compiles with; replaced below.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model = keras_hub.models.TextClassifier.from_preset(str(directory))
+    except Exception as err:
+        raise ValueError(
+            f"Could not load the saved model in {origin}: {type(err).__name__}: {err}. "
+            f"A file may be corrupt, or the model's family ({metadata.get('task_class')}) "
+            f"may need a package that is not installed. {_remedy(origin)}"
+        ) from err
+    for layer in _vectorizers(model.preprocessor):
+        relative = (metadata.get("preprocessor_assets") or {}).get(layer.name)
+        if relative is None:
+            raise FileNotFoundError(
+                f"{origin} has no saved vocabulary for the preprocessor layer {layer.name!r}. "
+                f"{_remedy(origin)}"
+            )
+        vocabulary = _read_json(directory / relative, origin)
+        if not isinstance(vocabulary, list) or not all(isinstance(t, str) for t in vocabulary):
+            raise ValueError(f"{relative} in {origin} is not a list of tokens. {_remedy(origin)}")
+        if len(vocabulary) > 2:  # beyond padding and OOV: the model was adapted
+            layer.set_vocabulary(vocabulary)
+    spec = _spec(metadata.get("model_name"))
+    pretrained = getattr(model, "has_pretrained_backbone", True)
+    compile_classifier(model, spec.finetune if spec is not None else {}, pretrained=pretrained)
+    return model
+
+
+def _check_and_set_labels(model, num_classes, labels, origin) -> None:
+    from tfx_textzoo.evaluation import num_classes as model_classes
+    from tfx_textzoo.families.common import check_classes
+
+    saved_classes = model_classes(model)
+    saved_labels = getattr(model, "labels", None)
+    if num_classes is None and labels is None:
+        return
+    num_classes, labels = check_classes(num_classes, labels)
+    if num_classes != saved_classes:
+        raise ValueError(
+            f"{origin} is a saved model with {saved_classes} classes"
+            + (f" ({saved_labels})" if saved_labels else "")
+            + f", but num_classes={num_classes} was asked for. Drop num_classes/labels to "
+            "load it as saved, or build a new head from a catalog name."
+        )
+    if labels is not None:
+        if saved_labels and labels != saved_labels:
+            raise ValueError(
+                f"{origin} was saved with labels {saved_labels}, but labels={labels} was "
+                "given. Drop labels= to load it as saved (the order is the class order the "
+                "head was trained with)."
+            )
+        model.labels = list(labels)
