@@ -44,6 +44,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--keras-out", type=Path, help="also save the model as .keras here")
+    parser.add_argument(
+        "--save", type=Path, help="also save_pretrained() the model, report and history here"
+    )
     args = parser.parse_args(argv)
 
     train = textzoo.datasets.load("ag_news-sample", split="train")
@@ -83,6 +86,11 @@ def main(argv=None) -> int:
         "errors": report.errors(k=10),
     }
     (args.out / "ag_news_report.json").write_text(json.dumps(payload, indent=2, default=str))
+    if args.save:
+        textzoo.save_pretrained(
+            model, args.save, report=report, history=history, dataset="ag_news", overwrite=True
+        )
+        print(f"saved to {args.save}")
     lines = [
         f"Command: `{command.strip()}`  ",
         f"Machine: {machine}  ",
@@ -98,7 +106,7 @@ def main(argv=None) -> int:
         "",
         "The 10 most confident mistakes:",
         "",
-        "| # | true | predicted | confidence | text |",
+        "| held-out row | true | predicted | confidence | text |",
         "|---:|---|---|---:|---|",
     ]
     for e in report.errors(k=10):

@@ -106,6 +106,7 @@ def test_report_json_round_trip_and_markdown(tmp_path):
     path = tmp_path / "report.json"
     text = report.to_json(path)
     assert json.loads(path.read_text()) == json.loads(text)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
     data = json.loads(text)
     assert data["confusion_matrix"] == [[2, 1, 0], [0, 1, 1], [1, 0, 3]]
     assert "texts" not in data and "probabilities" not in data
@@ -122,6 +123,14 @@ def test_report_json_round_trip_and_markdown(tmp_path):
     assert markdown.startswith("**Accuracy 66.67%**, macro F1 0.6389 on 9 texts (m)")
     assert "| b | 0.5000 | 0.5000 | 0.5000 | 2 |" in markdown
     assert "| c | 1 | 0 | 3 |" in markdown  # confusion-matrix row of true class c
+
+
+def _umask():
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def _png_size(path):
@@ -144,6 +153,7 @@ def test_confusion_matrix_png_is_written_with_the_right_size(tmp_path, n_classes
     assert (width, height) == tuple(expected)
     assert path.stat().st_size > 5_000
     assert [p.name for p in path.parent.iterdir()] == ["cm.png"]  # no temp file left
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()  # not tempfile's private 0600
     ax = figure.axes[0]
     assert ax.get_xlabel() == "predicted label" and ax.get_ylabel() == "true label"
     assert [t.get_text() for t in ax.get_yticklabels()] == names
