@@ -26,20 +26,23 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PEERS_PYTHON = ROOT / "benchmarks" / "peers" / ".venv" / "bin" / "python"
-VOCAB = ROOT / "tfx_textzoo" / "assets" / "bert-uncased-vocab.txt"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    PEERS_PYTHON,
+    ROOT,
+    VOCAB,
+    add_common_args,
+    run_isolated,
+    run_main,
+)
+
 ARCH = dict(num_layers=4, hidden_dim=128, num_heads=2, intermediate_dim=512)
 CONFIGS = {
     "textzoo": "textzoo.predict (defaults: tokenize once, length-sorted buckets)",
@@ -136,28 +139,28 @@ def run_config(name: str, args) -> dict:
     """Run a configuration in a fresh process and return its JSON record."""
     n = args.slow_examples if name == "keras-hub-512" else args.examples
     runs = args.slow_runs if name == "keras-hub-512" else args.runs
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "result.json"
-        if name == "hf-pipeline":
-            if not PEERS_PYTHON.exists():
-                subprocess.run(["bash", str(ROOT / "benchmarks/peers/make_venv.sh")], check=True)
-            cmd = [
+    print(f"[{name}] {n} texts, {runs} timed runs ...", flush=True)
+    if name == "hf-pipeline":
+
+        def make_cmd(out):
+            return [
                 str(PEERS_PYTHON),
                 str(ROOT / "benchmarks/peers/hf_pipeline_throughput.py"),
                 "--csv", str(args.csv), "--vocab", str(VOCAB), "--examples", str(n),
                 "--runs", str(runs), "--batch-size", "32", "--max-length", "128",
                 "--out", str(out),
             ]  # fmt: skip
-        else:
-            cmd = [
+
+        record = run_isolated(name, make_cmd, peer=True)
+    else:
+
+        def make_cmd(out):
+            return [
                 sys.executable, __file__, "--worker", name, "--csv", str(args.csv),
                 "--examples", str(n), "--runs", str(runs), "--json", str(out),
             ]  # fmt: skip
-        print(f"[{name}] {n} texts, {runs} timed runs ...", flush=True)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"[{name}] failed:\n{proc.stderr[-4000:]}")
-        record = json.loads(out.read_text())
+
+        record = run_isolated(name, make_cmd)
     if name == "hf-pipeline":
         record = {
             **record,
@@ -200,38 +203,15 @@ def to_markdown(records: list[dict], command: str, machine: str) -> str:
 def main(argv=None) -> int:
     """Run every configuration side by side and write JSON + markdown."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--examples", type=int, default=7600)
+    add_common_args(parser, examples=7600)
     parser.add_argument(
         "--slow-examples", type=int, default=1024, help="texts for keras-hub-512 (slow)"
     )
-    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--slow-runs", type=int, default=3, help="timed runs of keras-hub-512")
     parser.add_argument("--only", default=",".join(CONFIGS))
-    parser.add_argument("--csv", type=Path, default=ROOT.parent / "shared/data/ag_news/test.csv")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        record = worker(args.worker, args.csv, args.examples, args.runs)
-        args.json.write_text(json.dumps(record))
-        return 0
-    if not args.csv.exists():
-        raise SystemExit(f"{args.csv} not found: pass --csv (AG News test.csv from ../shared)")
-    records = [run_config(name, args) for name in args.only.split(",")]
-    machine = (
-        f"{platform.machine()} CPU, {os.cpu_count()} cores, no GPU, Python "
-        f"{platform.python_version()}"
-    )
-    command = "python benchmarks/inference_throughput.py " + " ".join(argv or sys.argv[1:])
-    args.out.mkdir(parents=True, exist_ok=True)
-    payload = {"command": command.strip(), "machine": machine, "results": records}
-    (args.out / "inference_throughput.json").write_text(json.dumps(payload, indent=2))
-    (args.out / "inference_throughput.md").write_text(
-        to_markdown(records, command.strip(), machine)
-    )
-    print((args.out / "inference_throughput.md").read_text())
-    return 0
+    names = args.only.split(",")
+    return run_main(args, argv, "inference_throughput.py", names, worker, run_config, to_markdown)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ R timed calls over the same N raw texts; each call returns one label per text (`
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import platform
@@ -28,7 +27,6 @@ from pathlib import Path
 try:
     import torch
     import transformers
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 except ImportError as exc:  # pragma: no cover - environment guard
     sys.exit(
         f"{exc}\nThis peer needs torch/transformers; create the venv with "
@@ -36,7 +34,14 @@ except ImportError as exc:  # pragma: no cover - environment guard
     )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hf_trainer_throughput import DEFAULT_CSV, DEFAULT_VOCAB, SEED, read_ag_news  # noqa: E402
+from hf_trainer_throughput import (  # noqa: E402
+    DEFAULT_CSV,
+    DEFAULT_VOCAB,
+    check_vocabulary,
+    make_model,
+    make_tokenizer,
+    read_ag_news,
+)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -56,28 +61,10 @@ def main(argv: list[str] | None = None) -> dict:
     transformers.logging.set_verbosity_error()
     texts, _ = read_ag_news(a.csv, a.examples)
 
-    vocab_arg = (
-        "vocab"
-        if "vocab" in inspect.signature(BertTokenizerFast.__init__).parameters
-        else "vocab_file"
-    )  # transformers 5 ignores vocab_file= (an all-[UNK] tokenizer)
-    tokenizer = BertTokenizerFast(**{vocab_arg: str(a.vocab)}, do_lower_case=True)
-    ids = tokenizer(texts[:256])["input_ids"]
-    flat = [i for row in ids for i in row]
-    if sum(i == tokenizer.unk_token_id for i in flat) / len(flat) > 0.05:
-        sys.exit(f"more than 5% [UNK] tokens: the vocabulary did not load ({a.vocab})")
+    tokenizer = make_tokenizer(a.vocab)
+    check_vocabulary(tokenizer, tokenizer(texts[:256])["input_ids"], a.vocab)
 
-    transformers.set_seed(SEED)
-    config = BertConfig(
-        vocab_size=30522,
-        hidden_size=128,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=512,
-        max_position_embeddings=512,
-        num_labels=4,
-    )
-    model = BertForSequenceClassification(config).eval()
+    model = make_model().eval()
     classify = transformers.pipeline(
         "text-classification",
         model=model,

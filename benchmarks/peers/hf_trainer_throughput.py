@@ -67,6 +67,25 @@ def read_ag_news(path: Path, limit: int) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
+def make_tokenizer(vocab: Path) -> BertTokenizerFast:
+    """An uncased WordPiece tokenizer on ``vocab``.
+
+    transformers 5 takes the vocabulary as ``vocab=`` (and silently ignores
+    ``vocab_file=``, giving an all-[UNK] tokenizer); 4.x takes ``vocab_file=``.
+    """
+    params = inspect.signature(BertTokenizerFast.__init__).parameters
+    vocab_arg = "vocab" if "vocab" in params else "vocab_file"
+    return BertTokenizerFast(**{vocab_arg: str(vocab)}, do_lower_case=True)
+
+
+def check_vocabulary(tokenizer: BertTokenizerFast, input_ids: list[list[int]], vocab) -> None:
+    """Exit when more than 5% of the tokens are [UNK] (the vocabulary did not load)."""
+    ids = [i for row in input_ids for i in row]
+    unk_share = sum(i == tokenizer.unk_token_id for i in ids) / max(len(ids), 1)
+    if unk_share > 0.05:
+        sys.exit(f"{unk_share:.0%} of the tokens are [UNK]: the vocabulary did not load ({vocab})")
+
+
 def make_model() -> BertForSequenceClassification:
     """Build a randomly initialised BERT L4-H128 ("small-bert-L4") classifier, seeded."""
     transformers.set_seed(SEED)
@@ -184,23 +203,11 @@ def main(argv: list[str] | None = None) -> dict:
     transformers.logging.set_verbosity_error()
 
     texts, labels = read_ag_news(a.csv, a.examples)
-    # transformers 5 takes the vocabulary as `vocab=` (and silently ignores `vocab_file=`,
-    # giving an all-[UNK] tokenizer); 4.x takes `vocab_file=`.
-    vocab_arg = (
-        "vocab"
-        if "vocab" in inspect.signature(BertTokenizerFast.__init__).parameters
-        else "vocab_file"
-    )
-    tokenizer = BertTokenizerFast(**{vocab_arg: str(a.vocab)}, do_lower_case=True)
+    tokenizer = make_tokenizer(a.vocab)
     start = time.perf_counter()
     enc = tokenizer(texts, truncation=True, max_length=a.max_length, padding=False)
     tokenize_s = time.perf_counter() - start
-    ids = [i for row in enc["input_ids"] for i in row]
-    unk_share = sum(i == tokenizer.unk_token_id for i in ids) / max(len(ids), 1)
-    if unk_share > 0.05:
-        sys.exit(
-            f"{unk_share:.0%} of the tokens are [UNK]: the vocabulary did not load ({a.vocab})"
-        )
+    check_vocabulary(tokenizer, enc["input_ids"], a.vocab)
     dataset = [
         {
             "input_ids": enc["input_ids"][i],
