@@ -83,7 +83,7 @@ def test_get_model_info_fields():
     assert info["license"] == "Apache-2.0"
     assert "1908.08962" in info["citation"]
     assert info["finetune"]["learning_rate"] == 3e-5
-    assert [s["format"] for s in info["sources"]] == ["bert_tf_checkpoint"] * 2
+    assert [s["format"] for s in info["sources"]] == ["bert_tf_checkpoint"] * 2 + ["tfhub"]
     assert 4.7e6 < info["params"] < 4.9e6  # exact count checked against a built model
 
 

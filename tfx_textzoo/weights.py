@@ -11,17 +11,28 @@ Environment variables:
         converted checkpoints, ``downloads/`` zip archives).
     TEXTZOO_OFFLINE: ``1`` to never touch the network. ``HF_HUB_OFFLINE=1`` is
         honoured the same way.
+    TFHUB_CACHE_DIR: where TF-Hub handles are cached (default
+        ``<system temp>/tfhub_modules``), laid out exactly as ``tensorflow_hub`` lays
+        it out, so a folder filled by ``hub.load`` / ``hub.KerasLayer`` is reused.
+    TFHUB_DISABLE_CERT_VALIDATION: ``true`` to skip TLS certificate checks when
+        downloading a TF-Hub handle (as in ``tensorflow_hub``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import json
 import os
 import shutil
+import socket
+import ssl
+import tarfile
 import tempfile
+import urllib.parse
 import urllib.request
+import uuid
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +54,18 @@ _HF_FILES = [
     "modules.json",
     "1_Pooling/config.json",
 ]
+# Handles tensorflow_hub resolves over HTTP (tfhub.dev now redirects to Kaggle Models).
+_TFHUB_URL_PREFIXES = (
+    "https://tfhub.dev/",
+    "http://tfhub.dev/",
+    "https://hub.tensorflow.google.cn/",
+    "https://www.kaggle.com/models/",
+    "https://kaggle.com/models/",
+)
+_TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+# tensorflow_hub's compressed_module_resolver: the China mirror is fetched from GCS directly.
+_HUB_TF_GOOGLE_CN = "https://hub.tensorflow.google.cn/"
+_GCS_GOOGLE_CN_TEMPLATE = "https://gcs.tensorflow.google.cn/tfhub-modules/%s.tar.gz"
 _TF_CKPT_FILES = [
     "bert_model.ckpt*",
     "*.ckpt.*",
@@ -56,6 +79,10 @@ _TF_CKPT_FILES = [
 
 class WeightsNotFoundError(OSError):
     """No weight source could be loaded; the message lists every attempt."""
+
+
+class TFHubNotCachedError(FileNotFoundError):
+    """Offline, and a TF-Hub handle is not in the TF-Hub cache; the message says how to fix."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,8 +131,10 @@ def sources_for(spec: ModelSpec, weights: Any) -> list[WeightSource]:
 
     Args:
         spec: The catalog entry.
-        weights: ``"auto"`` (the catalog's sources), a local directory, an
-            ``hf://org/name`` URI, a keras-hub preset name or ``kaggle://`` handle.
+        weights: ``"auto"`` (the catalog's sources), a local directory (including a
+            TF-Hub SavedModel folder), an ``hf://org/name`` URI, a keras-hub preset name
+            or ``kaggle://`` handle, or a TF-Hub handle: ``tfhub://<handle>`` or a bare
+            ``https://tfhub.dev/...`` / ``https://www.kaggle.com/models/...`` URL.
 
     Returns:
         The sources, in the order they will be tried.
@@ -125,6 +154,15 @@ def sources_for(spec: ModelSpec, weights: Any) -> list[WeightSource]:
             f"a keras-hub preset; got {type(weights).__name__}: {weights!r}"
         )
     uri = os.fspath(weights)
+    if uri.startswith("tfhub://"):
+        try:
+            return [WeightSource("tfhub", tfhub_handle(uri))]
+        except ValueError:
+            return [WeightSource("tfhub", uri.removeprefix("tfhub://"))]  # fails when fetched
+    if uri.startswith(_TFHUB_URL_PREFIXES) or (
+        uri.startswith(("http://", "https://")) and uri.split("?")[0].endswith(_TAR_SUFFIXES)
+    ):
+        return [WeightSource("tfhub", uri)]
     if uri.startswith("hf://"):
         # A Hub repo may hold safetensors or only the original TF checkpoint.
         return [WeightSource("hf", uri), WeightSource("bert_tf_checkpoint", uri)]
@@ -208,7 +246,7 @@ def fetch(source: WeightSource, spec: ModelSpec) -> LocalWeights:
     """
     fmt, uri = source.format, source.uri
     if fmt == "local":
-        return _local_dir(source)
+        return _local_dir(source, spec)
     if fmt == "keras_hub":
         if os.path.isdir(uri):
             return LocalWeights("keras_hub", uri, source)
@@ -225,12 +263,225 @@ def fetch(source: WeightSource, spec: ModelSpec) -> LocalWeights:
     if fmt == "bert_tf_checkpoint":
         return LocalWeights("hf", _tf_checkpoint_as_hf(source, spec), source)
     if fmt == "tfhub":
-        raise OSError("the tfhub source format is not supported by this version of tfx_textzoo")
+        return LocalWeights("hf", _saved_model_as_hf(resolve_tfhub(uri), source, spec), source)
     raise ValueError(f"unknown weight source format {fmt!r}")
 
 
-def _local_dir(source: WeightSource) -> LocalWeights:
+def tfhub_cache_dir() -> Path:
+    """The TF-Hub cache: ``TFHUB_CACHE_DIR``, else ``<system temp dir>/tfhub_modules``.
+
+    The same folder ``tensorflow_hub`` uses (``resolver.tfhub_cache_dir(use_temp=True)``),
+    so models the TF lesson already downloaded with ``hub.KerasLayer`` are found here.
+
+    Example:
+        >>> import os, tempfile
+        >>> import tfx_textzoo.weights as w
+        >>> default = os.path.join(tempfile.gettempdir(), "tfhub_modules")
+        >>> str(w.tfhub_cache_dir()) == os.environ.get("TFHUB_CACHE_DIR", default)
+        True
+    """
+    return Path(os.environ.get("TFHUB_CACHE_DIR") or Path(tempfile.gettempdir()) / "tfhub_modules")
+
+
+def tfhub_handle(uri: str) -> str:
+    """Normalise a TF-Hub handle: drop ``tfhub://``, expand the short forms to URLs.
+
+    ``publisher/model/version`` (a tfhub.dev path) becomes ``https://tfhub.dev/...`` and
+    ``owner/model/tensorFlow2/variation/version`` (a Kaggle Models path) becomes
+    ``https://www.kaggle.com/models/...``. URLs and local paths are returned unchanged:
+    the cache folder is named after the exact handle string, as in ``tensorflow_hub``.
+
+    Example:
+        >>> tfhub_handle("tfhub://tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/1")
+        'https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/1'
+        >>> tfhub_handle("google/bert/tensorFlow2/en-uncased-l-2/1")
+        'https://www.kaggle.com/models/google/bert/tensorFlow2/en-uncased-l-2/1'
+    """
+    handle = uri.removeprefix("tfhub://")
+    if "://" in handle or handle.startswith(("/", ".", "~")) or os.path.exists(handle):
+        return handle
+    parts = handle.strip("/").split("/")
+    if len(parts) >= 4 and parts[2].lower() in ("tensorflow1", "tensorflow2"):
+        return "https://www.kaggle.com/models/" + handle.strip("/")
+    if len(parts) >= 2:
+        return "https://tfhub.dev/" + handle.strip("/")
+    raise ValueError(f"{uri!r} is not a TF-Hub handle (expected a URL or publisher/model/version)")
+
+
+def tfhub_module_dir(handle: str) -> Path:
+    """Where ``handle`` is cached: ``<tfhub_cache_dir()>/<sha1 hex of the handle string>``.
+
+    Example:
+        >>> handle = "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/1"
+        >>> tfhub_module_dir(handle).name
+        'bc26e5c2abfce0e12153df21f8ff66db5f4488c8'
+    """
+    return tfhub_cache_dir() / hashlib.sha1(handle.encode("utf8")).hexdigest()
+
+
+def resolve_tfhub(uri: str) -> str:
+    """Resolve a TF-Hub handle to a local SavedModel folder, downloading it when allowed.
+
+    This re-implements ``tensorflow_hub.resolve`` for the handles the zoo needs, without
+    importing ``tensorflow_hub``: in this environment ``import tensorflow_hub`` fails
+    (0.16's ``__init__`` needs ``pkg_resources``, gone from current setuptools), and
+    when it does import, its ``__init__`` imports ``tf_keras`` (Keras 2) whenever
+    ``tf.keras`` is Keras 3 -- which this Keras-3-only project never does. The cache
+    contract is the documented one, so both libraries share one cache:
+
+    * cache folder: ``TFHUB_CACHE_DIR``, else ``<system temp>/tfhub_modules``;
+    * a handle lives in ``<cache>/<sha1(handle)>/`` (``saved_model.pb``, ``variables/``,
+      ``assets/``), and counts as present when that folder is non-empty;
+    * an ``http(s)`` handle is downloaded from ``<handle>?tf-hub-format=compressed``
+      (tfhub.dev redirects it to Kaggle Models' ``.tar.gz``), unpacked into
+      ``<cache>/<sha1>.<uuid>.tmp`` and renamed into place (atomic), with a
+      ``<cache>/<sha1>.descriptor.txt`` naming the handle. Unlike ``tensorflow_hub`` no
+      ``.lock`` file is taken: two concurrent downloads both finish, the first rename wins.
+
+    Offline (:func:`is_offline`) nothing is downloaded: a missing handle raises
+    :class:`TFHubNotCachedError`, which says which folder to fill and how. Local paths
+    are returned as they are.
+
+    Args:
+        uri: A handle (see :func:`tfhub_handle`), with or without ``tfhub://``.
+
+    Returns:
+        The local SavedModel folder.
+
+    Raises:
+        TFHubNotCachedError: Offline and not cached.
+        FileNotFoundError: A local path that does not exist.
+        OSError: The download failed or did not return a SavedModel archive.
+
+    Example:
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"TEXTZOO_OFFLINE": "1"}):
+        ...     try:
+        ...         resolve_tfhub("tfhub://someone/not-cached/1")
+        ...     except TFHubNotCachedError as err:
+        ...         print("https://tfhub.dev/someone/not-cached/1" in str(err))
+        True
+    """
+    handle = tfhub_handle(uri)
+    if not handle.startswith(("http://", "https://")):
+        path = Path(os.path.expanduser(handle))
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist")
+        return str(path)
+    module_dir = tfhub_module_dir(handle)
+    if module_dir.is_dir() and any(module_dir.iterdir()):
+        return str(module_dir)
+    if is_offline():
+        raise TFHubNotCachedError(_tfhub_not_cached_message(handle, module_dir))
+    _download_tfhub(handle, module_dir)
+    return str(module_dir)
+
+
+def _download_tfhub(handle: str, module_dir: Path) -> None:
+    """Download ``handle`` as tensorflow_hub's HttpCompressedFileResolver does, atomically."""
+    if handle.startswith(_HUB_TF_GOOGLE_CN):
+        url = _GCS_GOOGLE_CN_TEMPLATE % handle[len(_HUB_TF_GOOGLE_CN) :]
+    else:  # urlparse/urlencode exactly as HttpResolverBase._append_format_query
+        parsed = list(urllib.parse.urlparse(handle))
+        query = urllib.parse.parse_qsl(parsed[4])
+        query.append(("tf-hub-format", "compressed"))
+        parsed[4] = urllib.parse.urlencode(query)
+        url = urllib.parse.urlunparse(parsed)
+    context = ssl.create_default_context()
+    if os.environ.get("TFHUB_DISABLE_CERT_VALIDATION") == "true":
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    module_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(f"{module_dir}.{uuid.uuid4().hex}.tmp")
+    tmp.mkdir()
+    try:
+        with urllib.request.urlopen(url, timeout=60, context=context) as response:
+            try:
+                _extract_tar_stream(response, tmp)
+            except tarfile.ReadError as err:
+                raise OSError(
+                    f"{url} did not return a .tar.gz SavedModel archive ({err}); "
+                    f"{handle} does not appear to be a valid TF-Hub model"
+                ) from err
+        if not any(tmp.iterdir()):
+            raise OSError(f"{url} returned an empty archive")
+        Path(f"{module_dir}.descriptor.txt").write_text(
+            f"Module: {handle}\nDownload Time: {datetime.datetime.today()}\n"
+            f"Downloader Hostname: {socket.gethostname()} (PID:{os.getpid()})"
+        )
+        if module_dir.is_dir() and not any(module_dir.iterdir()):
+            module_dir.rmdir()
+        try:
+            os.replace(tmp, module_dir)
+        except OSError:
+            if not (module_dir.is_dir() and any(module_dir.iterdir())):
+                raise  # else another process finished the same download first
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _extract_tar_stream(fileobj, dst: Path) -> None:
+    """Unpack a (gzipped) tar stream into ``dst``: plain files and folders only, no escapes."""
+    root = dst.resolve()
+    with tarfile.open(mode="r|*", fileobj=fileobj) as archive:
+        for member in archive:
+            target = (root / member.name.lstrip("/")).resolve()
+            if target != root and root not in target.parents:
+                raise ValueError(f"archive member {member.name!r} points outside the folder")
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+            elif member.isfile():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                src = archive.extractfile(member)
+                with src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out)
+            else:
+                raise ValueError(f"unexpected {member.type!r} entry {member.name!r} in the archive")
+
+
+def _tfhub_not_cached_message(handle: str, module_dir: Path) -> str:
+    cache = module_dir.parent
+    where = "from TFHUB_CACHE_DIR"
+    if not os.environ.get("TFHUB_CACHE_DIR"):
+        where = "the default; set TFHUB_CACHE_DIR to change it"
+    return (
+        f"offline mode and the TF-Hub handle {handle} is not in the TF-Hub cache.\n"
+        f"Checked: {module_dir} (TF-Hub cache {cache}, {where}; the folder name is "
+        f"sha1({handle!r}) = {module_dir.name}).\n"
+        "To fix, on a machine with network access download the model's .tar.gz -- "
+        f"`curl -L -o model.tar.gz '{handle}?tf-hub-format=compressed'` (tfhub.dev redirects "
+        "to Kaggle Models), or 'Download' on its https://www.kaggle.com/models page -- then "
+        f"`mkdir -p {module_dir} && tar -xzf model.tar.gz -C {module_dir}`; "
+        "or unpack it anywhere and pass weights='that/folder'; or run once online."
+    )
+
+
+def _saved_model_as_hf(path: str, source: WeightSource, spec: ModelSpec | None) -> str:
+    """Convert (once) a TF-Hub BERT encoder SavedModel to a cached Hugging Face directory."""
+    from tfx_textzoo.families.bert_tfhub import convert_saved_model_to_hf, find_saved_model_dir
+
+    root = find_saved_model_dir(path)
+    if root is None:
+        raise ValueError(
+            f"{path} holds no SavedModel (saved_model.pb); the folder is incomplete or not "
+            "a TF-Hub model: delete it and download it again"
+        )
+    # Key the conversion on the SavedModel's file stamps, so a replaced model converts again.
+    files = [root / "saved_model.pb", *sorted((root / "variables").glob("*"))]
+    stamp = "".join(
+        f"{p.name}{p.stat().st_mtime_ns}{p.stat().st_size}" for p in files if p.is_file()
+    )
+    key = hashlib.sha256((str(root.resolve()) + stamp).encode()).hexdigest()[:16]
+    label = spec.name if spec else root.name
+    converted = cache_dir() / "converted" / f"tfhub-{label}-{key}"
+    lowercase = spec.tokenizer.get("lowercase") if spec else None
+    return convert_saved_model_to_hf(root, converted, lowercase=lowercase, name_or_path=source.uri)
+
+
+def _local_dir(source: WeightSource, spec: ModelSpec | None) -> LocalWeights:
     from tfx_textzoo.families.bert_checkpoint import find_tf_checkpoint
+    from tfx_textzoo.families.bert_tfhub import find_saved_model_dir
 
     path = Path(os.path.expanduser(source.uri))
     if not path.exists():
@@ -247,6 +498,8 @@ def _local_dir(source: WeightSource) -> LocalWeights:
             return LocalWeights("keras_hub", str(path), source)
         if "model_type" in data and list(path.glob("model*.safetensors")):
             return LocalWeights("hf", str(path), source)
+    if find_saved_model_dir(path) is not None:  # a TF-Hub model folder
+        return LocalWeights("hf", _saved_model_as_hf(str(path), source, spec), source)
     if find_tf_checkpoint(str(path)):
         tf_source = WeightSource("bert_tf_checkpoint", str(path), source.note)
         return LocalWeights("hf", _tf_checkpoint_as_hf(tf_source, None), source)
@@ -255,7 +508,8 @@ def _local_dir(source: WeightSource) -> LocalWeights:
         "preset (config.json with 'registered_name' + model.weights.h5), a Hugging Face "
         "directory (config.json with 'model_type' + model.safetensors + vocab.txt), or an "
         "original BERT TensorFlow checkpoint (bert_model.ckpt.index/.data-* + bert_config.json "
-        "+ vocab.txt)."
+        "+ vocab.txt), or a TF-Hub BERT encoder SavedModel (saved_model.pb + variables/ + "
+        "assets/vocab.txt)."
     )
 
 
@@ -364,6 +618,8 @@ def _download_zip(url: str) -> str:
 
 
 def _one_line(err: BaseException) -> str:
+    if isinstance(err, TFHubNotCachedError):  # its how-to-fix lines are kept whole
+        return f"{type(err).__name__}: " + str(err).replace("\n", "\n        ")
     text = " ".join(str(err).split()) or type(err).__name__
     if len(text) > 300:
         text = text[:297] + "..."

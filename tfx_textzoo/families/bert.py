@@ -273,12 +273,22 @@ def _load_backbone(local: LocalWeights, *, spec: ModelSpec, lowercase: bool, che
     else:
         directory = Path(local.location)
         tok_config = directory / "tokenizer_config.json"
+        strip_accents = None
         if tok_config.exists():
-            lowercase = bool(json.loads(tok_config.read_text()).get("do_lower_case", lowercase))
+            settings = json.loads(tok_config.read_text())
+            lowercase = bool(settings.get("do_lower_case", lowercase))
+            strip_accents = settings.get("strip_accents")
         vocab = directory / "vocab.txt"
         if not vocab.exists():
             raise FileNotFoundError(f"{directory} has no vocab.txt for the WordPiece tokenizer")
-        tokenizer = keras_hub.models.BertTokenizer(vocabulary=str(vocab), lowercase=lowercase)
+        # As Hugging Face's BertTokenizer (strip_accents=None follows do_lower_case) and
+        # tensorflow_text's BertTokenizer (lower_case=True also strips accents), which the
+        # TF-Hub preprocessing models use: "CAFÉ" -> "cafe" in uncased models.
+        if not isinstance(strip_accents, bool):
+            strip_accents = lowercase
+        tokenizer = keras_hub.models.BertTokenizer(
+            vocabulary=str(vocab), lowercase=lowercase, strip_accents=strip_accents
+        )
     if check_arch:
         expected = {k: spec.architecture[k] for k in ("num_layers", "hidden_dim", "num_heads")}
         got = {k: getattr(backbone, k) for k in expected}
