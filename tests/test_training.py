@@ -433,9 +433,12 @@ STRATEGY_SCRIPT = textwrap.dedent(
     import tfx_textzoo as textzoo
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    texts = [t + " and more" * i for i in range(4) for t in TEXTS]
-    labels = [2, 1, 3, 0] * 4
-    kwargs = dict(num_classes=4, weights=None, sequence_length=16, **TINY_OVERRIDES["bert"])
+    # 20 texts of 9-19 tokens: length buckets of 15 (<= 16 tokens) and 5 texts, each one
+    # odd-sized batch of the global 32, split unevenly over the replicas (8 + 7): Keras'
+    # symbolic build used to fail on it ("AddN must have the same size and shape").
+    texts = [t + " and more" * i for i in range(5) for t in TEXTS]
+    labels = [2, 1, 3, 0] * 5
+    kwargs = dict(num_classes=4, weights=None, sequence_length=32, **TINY_OVERRIDES["bert"])
 
     outside = textzoo.load("bert-tiny", **kwargs)
     try:
@@ -449,7 +452,7 @@ STRATEGY_SCRIPT = textwrap.dedent(
         model = textzoo.load("bert-tiny", **kwargs)
     before = [w.copy() for w in model.backbone.get_weights()]
     history = textzoo.finetune(model, (texts, labels), validation_data=(texts, labels),
-                               epochs=2, freeze_epochs=1, batch_size=8, strategy=strategy,
+                               epochs=2, freeze_epochs=1, batch_size=32, strategy=strategy,
                                restore_best=False,
                                verbose=0)
     after = model.backbone.get_weights()

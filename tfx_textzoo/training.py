@@ -18,6 +18,7 @@ import math
 import os
 import re
 import time
+import types
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -563,8 +564,37 @@ def _compiled(model, kind, make_model, make_optimizer, jit_compile):
     if trainer is None:
         return None, optimizer
     trainer.compile(optimizer=optimizer, jit_compile=jit_compile, **loss_and_metrics())
+    if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        # Not setattr: Keras layers track attributes; this is a plain method override.
+        object.__setattr__(
+            trainer, "_maybe_symbolic_build", types.MethodType(_build_from_one_replica, trainer)
+        )
     cache[kind] = (key, trainer, optimizer)
     return trainer, optimizer
+
+
+def _build_from_one_replica(self, iterator=None, data_batch=None):
+    """Keras' ``_maybe_symbolic_build``, reading shapes from one replica's shard.
+
+    Before training under a strategy, Keras (3.15) takes the first batch and averages it
+    across replicas (``strategy.reduce("MEAN")``) only to learn the input shapes. With
+    length buckets, a bucket's last batch can be odd-sized and split unevenly (6 + 5
+    texts), and that reduce fails ("AddN must have the same size and shape"). One
+    replica's shard has the same dtypes and rank, which is all the symbolic build needs.
+    """
+    if self._distribute_strategy is None:
+        return
+    if iterator is not None:
+        for _, _, batches in iterator:
+            data_batch = keras.tree.map_structure(
+                lambda x: self.distribute_strategy.experimental_local_results(x)[0]
+                if isinstance(x, tf.distribute.DistributedValues)
+                else x,
+                next(batches),
+            )
+            break
+    with self.distribute_strategy.scope():
+        self._symbolic_build(data_batch=data_batch)
 
 
 def _head_model(model: keras.Model) -> keras.Model | None:
