@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test test-all lint clean
+.PHONY: demo test test-slow test-all docs clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -11,16 +11,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
-demo: $(VENV)/.installed  ## fine-tune scratch-small on the embedded AG News sample, print test accuracy
-	$(PY) -m tfx_textzoo.demo
+demo: $(VENV)/.installed  ## textzoo train: scratch-small on the embedded AG News sample, print the report
+	$(VENV)/bin/textzoo train scratch-small --dataset ag_news-sample --output runs/demo --overwrite
 
 test: $(VENV)/.installed  ## lint + doctests + the test suite (slow tests excluded)
-	$(PY) -m ruff check tfx_textzoo tests scripts benchmarks
+	$(PY) -m ruff check tfx_textzoo tests scripts benchmarks docs
 	TEXTZOO_OFFLINE=1 $(PY) -m pytest -q -p no:cacheprovider --doctest-modules tfx_textzoo
 	$(PY) -m pytest -q -m "not slow"
 
+test-slow: $(VENV)/.installed  ## the slow tests: strict docs build, every recipe in its smoke form
+	$(PY) -m pytest -q -m slow
+
 test-all: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+docs: $(VENV)/.installed  ## build the documentation site into site/
+	$(PY) -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

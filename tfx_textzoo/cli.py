@@ -1,40 +1,1086 @@
-"""The ``textzoo`` command (for now: ``list`` and ``info``; the full CLI is a later issue)."""
+"""The ``textzoo`` command: list, describe, fine-tune, evaluate, predict, export, publish.
+
+::
+
+    textzoo list [PATTERN] [--json]
+    textzoo info NAME [--json]
+    textzoo train NAME --dataset DATASET --output DIR [options]
+    textzoo evaluate DIR --dataset DATASET [--split test] [--plot PATH] [--json]
+    textzoo predict DIR TEXT... | --file FILE [--top-k K] [--json]
+    textzoo export DIR SERVING_DIR [--overwrite]
+    textzoo push DIR REPO_ID [--private] [--token TOKEN]
+
+Results go to stdout (a table, or JSON with ``--json``); progress bars and logs go to
+stderr, so ``textzoo ... --json > result.json`` holds only JSON.
+
+Exit codes: 0 success; 1 a user error (unknown model or dataset, missing data, a
+directory that is not a saved model, an existing output, offline push...), reported as
+``error: ...`` and ``hint: ...`` lines on stderr without a traceback (``--debug`` shows
+it); 2 a usage error (unknown option, missing argument), as Click reports it.
+"""
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import json
+import os
 import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
-import tfx_textzoo as textzoo
+import click
+import numpy as np
+
+#: Files 'textzoo train' writes into the output directory beside the saved model.
+REPORT_MARKDOWN = "report.md"
+REPORT_JSON = "report.json"
+CONFUSION_PNG = "confusion_matrix.png"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``textzoo`` console script.
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``textzoo`` command line (the console script) and return its exit code.
+
+    Args:
+        argv: The arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        0 on success, 1 for a user error (an ``error:`` and a ``hint:`` line on
+        stderr), 2 for a usage error.
 
     Example:
         >>> from tfx_textzoo.cli import main
-        >>> main(["list", "bert-base-c*"])
-        bert-base-cased
+        >>> main(["list", "bert-base-c*", "--json"])  # doctest: +ELLIPSIS
+        [
+          {
+            "name": "bert-base-cased",
+        ...
         0
     """
-    parser = argparse.ArgumentParser(prog="textzoo", description="tfx_textzoo model zoo")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_list = sub.add_parser("list", help="list model names")
-    p_list.add_argument("pattern", nargs="?", default=None)
-    p_info = sub.add_parser("info", help="describe a model as JSON")
-    p_info.add_argument("name")
-    args = parser.parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args.command == "list":
-            for name in textzoo.list_models(args.pattern):
-                print(name)
-        else:
-            print(json.dumps(textzoo.get_model_info(args.name), indent=2))
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
+        result = cli.main(args=args, prog_name="textzoo", standalone_mode=False)
+    except click.UsageError as err:
+        err.show()
+        return 2
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except BrokenPipeError:  # e.g. `textzoo list | head`: the reader left, nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 1
-    return 0
+    except UserError as err:
+        err.show()
+        return 1
+    except Exception as err:
+        user_error = _as_user_error(err, args)
+        if user_error is None or "--debug" in args or os.environ.get("TEXTZOO_DEBUG"):
+            raise
+        user_error.show()
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix: shown as ``error:`` and ``hint:`` lines, exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def show(self, file: Any = None) -> None:
+        """Print ``error: <first line>``, the message's other lines indented, ``hint:``.
+
+        Example:
+            >>> import sys
+            >>> from tfx_textzoo.cli import UserError
+            >>> UserError("no such thing", "try another").show(sys.stdout)
+            error: no such thing
+            hint: try another
+        """
+        file = sys.stderr if file is None else file
+        first, *rest = str(self.message).strip().splitlines() or [""]
+        click.echo(f"error: {first}", file=file)
+        for line in rest:
+            click.echo(f"  {line}" if line.strip() else "", file=file)
+        if self.hint:
+            click.echo(f"hint: {self.hint}", file=file)
+
+
+def _examples(*lines: str) -> str:
+    r"""A help epilog that Click prints as is (a ``\b`` line stops it from rewrapping)."""
+    return "\b\nExamples:\n" + "\n".join(f"  $ {line}" for line in lines)
+
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_GROUP_HELP = """A Keras 3 model zoo for text classification.
+
+Pick a model by name ('textzoo list'), fine-tune it on a dataset and save it ('textzoo
+train'), then evaluate, predict, export or publish the saved directory. Results go to
+stdout, progress and logs to stderr. Exit codes: 0 ok, 1 a user error (an 'error:' and a
+'hint:' line), 2 a usage error. Set TEXTZOO_OFFLINE=1 never to touch the network.
+"""
+_JSON_HELP = "Print JSON on stdout instead of a table (logs and progress stay on stderr)."
+
+
+@click.group(
+    context_settings=_CONTEXT,
+    help=_GROUP_HELP,
+    epilog=_examples(
+        "textzoo list 'small-bert*'",
+        "textzoo info all-minilm-l6-v2",
+        "textzoo train scratch-small --dataset ag_news-sample --output runs/demo",
+        "textzoo evaluate runs/demo --dataset ag_news-sample --split test",
+        'textzoo predict runs/demo "Stocks rallied on Friday" --top-k 2',
+        "textzoo export runs/demo serving/demo",
+        "textzoo push runs/demo me/ag-news-demo --private",
+    ),
+)
+@click.version_option(package_name="tfx_textzoo", prog_name="textzoo")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show the full traceback of an error (or set TEXTZOO_DEBUG=1).",
+)
+def cli(debug: bool) -> None:
+    """The ``textzoo`` command group; :func:`main` runs it and turns errors into exit codes.
+
+    Example:
+        >>> from click.testing import CliRunner
+        >>> from tfx_textzoo.cli import cli
+        >>> result = CliRunner().invoke(cli, ["list", "scratch-t*"])
+        >>> result.exit_code, result.output.splitlines()[2].split()[:2]
+        (0, ['scratch-tiny', 'scratch'])
+    """
+
+
+# --- list / info ---------------------------------------------------------------------------
+
+
+@cli.command(
+    "list",
+    short_help="List model names, optionally filtered by a wildcard.",
+    epilog=_examples(
+        "textzoo list",
+        "textzoo list 'small-bert-L4*'",
+        "textzoo list 'scratch-*' --json",
+    ),
+)
+@click.argument("pattern", required=False)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def _list_command(pattern: str | None, as_json: bool) -> None:
+    """List the zoo's model names (aliases included), optionally those matching PATTERN.
+
+    PATTERN is a shell-style wildcard (fnmatch, case-sensitive), e.g. 'small-bert*'.
+    The table shows each model's family, parameter count (with a 2-class head), where
+    its pretrained weights come from, and its licence.
+    """
+    textzoo = _textzoo()
+    rows = []
+    for name in textzoo.list_models(pattern):
+        info = textzoo.get_model_info(name)
+        rows.append(
+            {
+                "name": name,
+                "alias_of": info["name"] if info["name"] != name else None,
+                "family": info["family"],
+                "params": info.get("params"),
+                "sources": info.get("sources", []),
+                "license": info.get("license"),
+                "aliases": info.get("aliases", []),
+            }
+        )
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        click.echo(f"no model name matches {pattern!r}; `textzoo list` shows them all", err=True)
+        return
+    table = [
+        [
+            r["name"],
+            r["family"],
+            _human_count(r["params"]),
+            _source_kinds(r["sources"]),
+            r["license"] or "-",
+            r["alias_of"] or "",
+        ]
+        for r in rows
+    ]
+    click.echo(_table(["name", "family", "params", "sources", "license", "alias of"], table))
+
+
+@cli.command(
+    "info",
+    short_help="Describe a model: size, weights, licence, defaults.",
+    epilog=_examples("textzoo info small-bert-L4", "textzoo info scratch-small --json"),
+)
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def _info_command(name: str, as_json: bool) -> None:
+    """Describe model NAME: family, size, architecture, weight sources, licence, citation.
+
+    Also shows the fine-tuning defaults that 'textzoo train' uses for the options
+    you leave out.
+    """
+    info = _textzoo().get_model_info(name)
+    if as_json:
+        _print_json(info)
+        return
+    lines = [f"{info['name']}" + (f"  (asked for {name})" if info["name"] != name else "")]
+    if info.get("description"):
+        lines.append(f"  {info['description']}")
+    fields = [
+        ("family", info["family"]),
+        ("aliases", ", ".join(info.get("aliases") or []) or "-"),
+        ("parameters", f"{info['params']:,} (with a 2-class head)" if info.get("params") else "-"),
+        ("architecture", _key_values(info.get("architecture"))),
+        ("tokenizer", _key_values(info.get("tokenizer"))),
+        ("license", info.get("license") or "-"),
+        ("citation", info.get("citation") or "-"),
+        ("fine-tuning", _key_values(info.get("finetune"))),
+    ]
+    lines += [f"{key + ':':<14}{value}" for key, value in fields]
+    sources = info.get("sources") or []
+    lines.append(
+        ("weights:" + " " * 6 + ("" if sources else "none (trained from scratch)")).rstrip()
+    )
+    for i, source in enumerate(sources, 1):
+        note = f"  ({source['note']})" if source.get("note") else ""
+        lines.append(f"  {i}. [{source['format']}] {source['uri']}{note}")
+    click.echo("\n".join(lines))
+
+
+# --- train ---------------------------------------------------------------------------------
+
+
+@cli.command(
+    "train",
+    short_help="Fine-tune a model, evaluate it, save it.",
+    epilog=_examples(
+        "textzoo train scratch-small --dataset ag_news-sample --output runs/demo",
+        "textzoo train all-minilm-l6-v2 --weights ../shared/models/all-minilm-l6-v2 \\\n"
+        "        --dataset ag_news --data-dir ../shared/data/ag_news \\\n"
+        "        --train-split test --eval-split test --max-train 2000 --output runs/minilm",
+        "textzoo train small-bert-L4 --dataset reviews.csv --text-column body \\\n"
+        "        --label-column stars --epochs 3 --lr 5e-5 --output runs/reviews --json",
+    ),
+)
+@click.argument("name")
+@click.option(
+    "--dataset",
+    required=True,
+    help="A dataset name (ag_news, ag_news-sample, dbpedia, imdb, sst2, trec, yelp_polarity) "
+    "or a .csv/.tsv file (then see --text-column/--label-column).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="A directory with the dataset's own files (train.csv, test.csv...); only it is read.",
+)
+@click.option("--train-split", default="train", show_default=True, help="Split to train on.")
+@click.option(
+    "--eval-split",
+    default="test",
+    show_default=True,
+    help="Split to evaluate on. When it is the train split (or --dataset is a file), that "
+    "split is divided into disjoint, stratified, seeded parts (see --eval-fraction).",
+)
+@click.option(
+    "--eval-fraction",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+    help="Share of the split held out for evaluation when train and eval split are the same.",
+)
+@click.option(
+    "--text-column",
+    "text_columns",
+    multiple=True,
+    help="For a csv file: the text column (repeat to join several). Default: text.",
+)
+@click.option("--label-column", help="For a csv file: the label column. Default: label.")
+@click.option(
+    "--max-train",
+    type=click.IntRange(min=1),
+    help="Train on a stratified random subset of N texts (seeded by --seed).",
+)
+@click.option(
+    "--max-eval",
+    type=click.IntRange(min=1),
+    help="Evaluate on a stratified random subset of N texts (seeded by --seed).",
+)
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs, both phases together.")
+@click.option(
+    "--freeze-epochs",
+    type=click.IntRange(min=0),
+    help="Epochs with the backbone frozen (phase 1).",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), help="Texts per batch.")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), help="Peak learning rate.")
+@click.option(
+    "--head-lr",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Learning rate of the head in the frozen phase.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for everything.")
+@click.option(
+    "--weights",
+    default="auto",
+    show_default=True,
+    help="'auto' (the catalog's sources), 'none' (random initialisation), or a local "
+    "directory / hf://org/name / keras-hub preset to take the backbone from.",
+)
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory to save the model, report.md, report.json and confusion_matrix.png in.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace --output if it holds a saved model.")
+@click.option("--skip-bad-rows", is_flag=True, help="Skip (and count) malformed data rows.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or logs on stderr.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def _train_command(
+    name: str,
+    dataset: str,
+    data_dir: str | None,
+    train_split: str,
+    eval_split: str,
+    eval_fraction: float,
+    text_columns: tuple[str, ...],
+    label_column: str | None,
+    max_train: int | None,
+    max_eval: int | None,
+    epochs: int | None,
+    freeze_epochs: int | None,
+    batch_size: int | None,
+    lr: float | None,
+    head_lr: float | None,
+    seed: int,
+    weights: str,
+    output: str,
+    overwrite: bool,
+    skip_bad_rows: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Fine-tune model NAME on a dataset, evaluate it, and save everything to --output.
+
+    Trains on --train-split, evaluates on --eval-split, and writes a directory that
+    textzoo evaluate/predict/export/push (and tfx_textzoo.load) read: the saved
+    model with its model card, plus report.md, report.json and confusion_matrix.png.
+    Options left out take the catalog's fine-tuning defaults ('textzoo info NAME').
+    The evaluation table is printed at the end.
+    """
+    textzoo = _textzoo()
+    log = _logger(quiet)
+    info = textzoo.get_model_info(name)  # an unknown name fails before any data is read
+    out = Path(os.path.expanduser(output))
+    _check_output(out, overwrite)
+    train, evaluation, split = _train_and_eval_data(
+        dataset,
+        data_dir=data_dir,
+        train_split=train_split,
+        eval_split=eval_split,
+        eval_fraction=eval_fraction,
+        text_columns=text_columns,
+        label_column=label_column,
+        max_train=max_train,
+        max_eval=max_eval,
+        seed=seed,
+        on_bad_rows="skip" if skip_bad_rows else "raise",
+    )
+    params = f" ({info['params']:,} parameters)" if info.get("params") else ""
+    log(f"model {info['name']}{params}")
+    log(f"train: {_describe(train)}")
+    log(f"eval:  {_describe(evaluation)}")
+    if split:
+        log(split)
+
+    import keras
+
+    with _progress_to_stderr():
+        keras.utils.set_random_seed(seed)  # the head's initialisation too
+        model = textzoo.load(name, labels=train.label_names, weights=_weights_arg(weights))
+        started = time.perf_counter()
+        history = textzoo.finetune(
+            model,
+            train,
+            epochs=epochs,
+            freeze_epochs=freeze_epochs,
+            batch_size=batch_size,
+            learning_rate=lr,
+            head_learning_rate=head_lr,
+            seed=seed,
+            verbose=0 if quiet else _keras_verbosity(),
+        )
+        train_seconds = time.perf_counter() - started
+        s = history.settings
+        log(
+            f"fine-tuned {_plural(s['epochs'], 'epoch')} ({s['freeze_epochs']} frozen), batch "
+            f"{s['batch_size']}, peak learning rate {s['learning_rate']:g} in {train_seconds:.1f} s"
+        )
+        report = textzoo.evaluate(model, evaluation, verbose=0 if quiet else _bar())
+        textzoo.save_pretrained(
+            model,
+            out,
+            report=report,
+            history=history,
+            dataset=_dataset_label(dataset),
+            overwrite=overwrite,
+        )
+        drawn = split is not None or max_train is not None or max_eval is not None
+        _write_report_files(report, out, train, evaluation, split, seed if drawn else None)
+    log(f"saved to {out}")
+    if as_json:
+        _print_json(
+            {
+                "output": str(out),
+                "model": info["name"],
+                "train": _data_summary(train),
+                "eval": _data_summary(evaluation),
+                "split": split,
+                "training": {
+                    "seconds": round(train_seconds, 3),
+                    "settings": history.settings,
+                    "epochs": history.epochs,
+                },
+                "report": report.to_dict(),
+                "files": sorted(p.name for p in out.iterdir()),
+            }
+        )
+        return
+    click.echo(report.to_markdown())
+    click.echo(
+        f"{report.dataset_name}: accuracy {report.accuracy:.4f}, macro F1 {report.macro_f1:.4f}; "
+        f"training took {train_seconds:.1f} s"
+    )
+    click.echo(f"saved to {out}/ (model, {REPORT_MARKDOWN}, {REPORT_JSON}, {CONFUSION_PNG})")
+
+
+# --- evaluate / predict --------------------------------------------------------------------
+
+
+@cli.command(
+    "evaluate",
+    short_help="Evaluate a saved model on a dataset split.",
+    epilog=_examples(
+        "textzoo evaluate runs/demo --dataset ag_news-sample",
+        "textzoo evaluate runs/minilm --dataset ag_news --data-dir ../shared/data/ag_news "
+        "--max-eval 1000 --json",
+        "textzoo evaluate hf://me/ag-news-demo --dataset ag_news-sample --plot cm.png",
+    ),
+)
+@click.argument("model_dir", metavar="DIR")
+@click.option(
+    "--dataset",
+    required=True,
+    help="A dataset name or a .csv/.tsv file (see `textzoo train --help`).",
+)
+@click.option("--split", default="test", show_default=True, help="Split to evaluate on.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="The dataset's own files.")
+@click.option("--text-column", "text_columns", multiple=True, help="For a csv file.")
+@click.option("--label-column", help="For a csv file.")
+@click.option(
+    "--max-eval",
+    type=click.IntRange(min=1),
+    help="Evaluate on a stratified random subset of N texts (seeded by --seed).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --max-eval.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    default=CONFUSION_PNG,
+    show_default=True,
+    help="Where to write the confusion-matrix image (relative to the current directory; "
+    "the model directory is left untouched).",
+)
+@click.option("--no-plot", is_flag=True, help="Do not write the image.")
+@click.option("--skip-bad-rows", is_flag=True, help="Skip (and count) malformed data rows.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or logs on stderr.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def _evaluate_command(
+    model_dir: str,
+    dataset: str,
+    split: str,
+    data_dir: str | None,
+    text_columns: tuple[str, ...],
+    label_column: str | None,
+    max_eval: int | None,
+    seed: int,
+    plot: str,
+    no_plot: bool,
+    skip_bad_rows: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Evaluate a saved model DIR on a dataset split: accuracy, F1, confusion matrix.
+
+    DIR is a directory written by 'textzoo train' (or tfx_textzoo.save_pretrained),
+    or hf://owner/name. Prints the report table (or JSON) and writes the confusion-matrix
+    image to --plot.
+    """
+    textzoo = _textzoo()
+    log = _logger(quiet)
+    on_bad_rows = "skip" if skip_bad_rows else "raise"
+    if _is_csv(dataset):
+        data = _read_csv_dataset(dataset, text_columns, label_column, on_bad_rows)
+    else:
+        data = textzoo.datasets.load(
+            dataset, split=split, data_dir=data_dir, on_bad_rows=on_bad_rows
+        )
+    if max_eval is not None and max_eval < len(data):
+        data = _subset(data, max_eval, seed)
+    model = _load_saved(model_dir)
+    log(f"evaluating {_model_label(model, model_dir)} on {_describe(data)}")
+    with _progress_to_stderr():
+        report = textzoo.evaluate(model, data, verbose=0 if quiet else _bar())
+    plot_path = None
+    if not no_plot:
+        plot_path = Path(os.path.expanduser(plot))
+        report.plot_confusion_matrix(plot_path)
+        log(f"confusion matrix written to {plot_path}")
+    if as_json:
+        _print_json({**report.to_dict(), "plot": str(plot_path) if plot_path else None})
+        return
+    click.echo(report.to_markdown())
+    if plot_path:
+        click.echo(f"confusion matrix: {plot_path}")
+
+
+@cli.command(
+    "predict",
+    short_help="Predict the labels of texts with a saved model.",
+    epilog=_examples(
+        'textzoo predict runs/demo "Stocks rallied on Friday" "The team won the final"',
+        'textzoo predict runs/demo "Stocks rallied on Friday" --top-k 2 --json',
+        "textzoo predict runs/demo --file texts.txt > labels.tsv",
+        "cat texts.txt | textzoo predict runs/demo --file -",
+    ),
+)
+@click.argument("model_dir", metavar="DIR")
+@click.argument("texts", nargs=-1)
+@click.option(
+    "--file",
+    "-f",
+    "text_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read texts from this file, one per line ('-' for stdin); blank lines are skipped.",
+)
+@click.option(
+    "--top-k",
+    type=click.IntRange(min=1),
+    help="Show the K most likely labels per text, with their probabilities.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or logs on stderr.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def _predict_command(
+    model_dir: str,
+    texts: tuple[str, ...],
+    text_file: Any,
+    top_k: int | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Predict the labels of TEXTS (or of --file's lines) with the saved model DIR.
+
+    Prints one tab-separated line per text: label, probability, text (with --top-k,
+    label and probability pairs). With --json: a list of {text, label, score} objects,
+    plus "top_k" (a list of {label, score}) when --top-k is given.
+    """
+    all_texts = list(texts)
+    if text_file is not None:
+        all_texts += [line.strip() for line in text_file if line.strip()]
+    if not all_texts:
+        raise click.UsageError(
+            "give texts as arguments, or --file FILE ('-' for stdin)",
+            ctx=click.get_current_context(),
+        )
+    textzoo = _textzoo()
+    from tfx_textzoo.evaluation import label_names
+
+    model = _load_saved(model_dir)
+    num_labels = len(label_names(model))
+    if top_k is not None and top_k > num_labels:
+        raise UserError(
+            f"--top-k {top_k} is more than the model's {num_labels} classes",
+            f"use --top-k between 1 and {num_labels}",
+        )
+    with _progress_to_stderr():
+        results = textzoo.predict(
+            model,
+            all_texts,
+            return_proba=True,
+            top_k=top_k or 1,
+            verbose=0 if quiet else _bar(),
+        )
+    rows = []
+    for text, ranked in zip(all_texts, results, strict=True):
+        row = {"text": text, "label": ranked[0].label, "score": ranked[0].score}
+        if top_k is not None:
+            row["top_k"] = [{"label": p.label, "score": p.score} for p in ranked]
+        rows.append(row)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        ranked = row.get("top_k") or [row]
+        shown = "\t".join(f"{p['label']}\t{p['score']:.4f}" for p in ranked)
+        click.echo(f"{shown}\t{row['text']}")
+
+
+# --- export / push -------------------------------------------------------------------------
+
+
+@cli.command(
+    "export",
+    short_help="Export a saved model as a TF SavedModel.",
+    epilog=_examples(
+        "textzoo export runs/demo serving/demo",
+        "textzoo export runs/demo serving/demo --overwrite --json",
+    ),
+)
+@click.argument("model_dir", metavar="DIR")
+@click.argument("serving_dir", type=click.Path(file_okay=False))
+@click.option("--overwrite", is_flag=True, help="Replace SERVING_DIR if it holds an export.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def _export_command(model_dir: str, serving_dir: str, overwrite: bool, as_json: bool) -> None:
+    """Export the saved model DIR as a TensorFlow SavedModel in SERVING_DIR.
+
+    Its 'serving_default' signature takes a batch of raw strings ('text') and
+    returns 'probabilities', 'label' and 'label_id'; the tokenizer is inside the
+    graph. A BERT-family export needs 'import tensorflow_text' before loading.
+    """
+    textzoo = _textzoo()
+    target = Path(os.path.expanduser(serving_dir))
+    _check_output(target, overwrite, what="SERVING_DIR")
+    model = _load_saved(model_dir)
+    with _progress_to_stderr():
+        path = textzoo.export(model, target, overwrite=overwrite)
+    labels = list(getattr(model, "labels", None) or [])
+    if as_json:
+        _print_json(
+            {
+                "path": str(path),
+                "format": "saved_model",
+                "signature": "serving_default",
+                "inputs": {"text": "string [N]"},
+                "outputs": {
+                    "probabilities": "float32 [N, num_classes]",
+                    "label": "string [N]",
+                    "label_id": "int32 [N]",
+                },
+                "labels": labels,
+            }
+        )
+        return
+    click.echo(f"exported to {path}/ (TensorFlow SavedModel, signature 'serving_default')")
+    click.echo(f"load it with: tf.saved_model.load({str(path)!r}).signatures['serving_default']")
+
+
+@cli.command(
+    "push",
+    short_help="Upload a saved model to the Hugging Face Hub.",
+    epilog=_examples(
+        "hf auth login   # once; or export HF_TOKEN=...",
+        "textzoo push runs/demo me/ag-news-demo",
+        "textzoo push runs/demo my-org/ag-news-demo --private --json",
+    ),
+)
+@click.argument("model_dir", metavar="DIR", type=click.Path(file_okay=False))
+@click.argument("repo_id")
+@click.option("--private", is_flag=True, help="Create the repository as private.")
+@click.option(
+    "--token",
+    help="A Hugging Face token with write access (default: HF_TOKEN or `hf auth login`). "
+    "Never printed.",
+)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def _push_command(
+    model_dir: str, repo_id: str, private: bool, token: str | None, as_json: bool
+) -> None:
+    """Upload the saved model DIR to the Hugging Face Hub repository REPO_ID (owner/name).
+
+    The repository is created when missing; everything in DIR is uploaded in one commit
+    (model, model card, report and confusion-matrix image). Load it back anywhere with
+    tfx_textzoo.load("hf://REPO_ID").
+    """
+    textzoo = _textzoo()
+    directory = Path(os.path.expanduser(model_dir))
+    _check_saved_dir(directory)
+    url = textzoo.push_to_hub(str(directory), repo_id, private=private, token=token)
+    if as_json:
+        _print_json({"repo_id": repo_id, "commit_url": url, "uri": f"hf://{repo_id}"})
+        return
+    click.echo(f"pushed {directory} to {repo_id}: {url}")
+    click.echo(f'load it with: tfx_textzoo.load("hf://{repo_id}")')
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _textzoo():
+    """The package, imported when a command runs (it imports TensorFlow)."""
+    import tfx_textzoo
+
+    return tfx_textzoo
+
+
+def _logger(quiet: bool):
+    def log(message: str) -> None:
+        if not quiet:
+            click.echo(message, err=True)
+
+    return log
+
+
+@contextlib.contextmanager
+def _progress_to_stderr() -> Iterator[None]:
+    """Send what the library prints (Keras progress bars, phase logs) to stderr."""
+    sys.stdout.flush()
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def _keras_verbosity() -> int:
+    """A live progress bar on a terminal, one line per epoch in a log file."""
+    return 1 if sys.stderr.isatty() else 2
+
+
+def _bar() -> int | str:
+    return "auto" if sys.stderr.isatty() else 0
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _human_count(n: int | None) -> str:
+    if not n:
+        return "-"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if n >= size:
+            value = n / size
+            return f"{value:.1f}{suffix}" if value < 100 else f"{value:.0f}{suffix}"
+    return str(n)
+
+
+def _source_kinds(sources: list[dict[str, Any]]) -> str:
+    kinds = []
+    for source in sources:
+        uri = str(source.get("uri", ""))
+        if uri.startswith("hf://"):
+            kind = "hf"
+        elif uri.startswith("kaggle://") or source.get("format") == "keras_hub":
+            kind = "keras-hub"
+        elif uri.startswith(("http://", "https://")):
+            kind = "zip" if uri.endswith(".zip") else "url"
+        else:
+            kind = str(source.get("format", "?"))
+        if kind not in kinds:
+            kinds.append(kind)
+    return ", ".join(kinds) or "- (from scratch)"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, ["-" * w for w in widths], *rows]
+    ]
+    return "\n".join(lines)
+
+
+def _key_values(mapping: dict[str, Any] | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (mapping or {}).items()) or "-"
+
+
+def _weights_arg(weights: str) -> Any:
+    return None if weights.lower() in ("none", "random") else weights
+
+
+def _is_csv(dataset: str) -> bool:
+    return dataset.lower().endswith((".csv", ".tsv")) or os.path.isfile(dataset)
+
+
+def _dataset_label(dataset: str) -> str:
+    return Path(dataset).stem if _is_csv(dataset) else dataset
+
+
+def _read_csv_dataset(path, text_columns, label_column, on_bad_rows):
+    textzoo = _textzoo()
+    if not os.path.isfile(path):
+        raise UserError(
+            f"{path} does not exist",
+            "pass a dataset name (ag_news, ag_news-sample, sst2...) or an existing .csv file",
+        )
+    return textzoo.datasets.from_csv(
+        path,
+        text_columns=list(text_columns) or "text",
+        label_column=label_column or "label",
+        delimiter="\t" if path.lower().endswith(".tsv") else ",",
+        on_bad_rows=on_bad_rows,
+    )
+
+
+def _train_and_eval_data(
+    dataset: str,
+    *,
+    data_dir,
+    train_split,
+    eval_split,
+    eval_fraction,
+    text_columns,
+    label_column,
+    max_train,
+    max_eval,
+    seed,
+    on_bad_rows,
+):
+    """The training and evaluation sets, and a note when both come from one split."""
+    textzoo = _textzoo()
+    if _is_csv(dataset):
+        whole = _read_csv_dataset(dataset, text_columns, label_column, on_bad_rows)
+        train, evaluation, split = _holdout(whole, eval_fraction, seed)
+    elif train_split == eval_split:
+        whole = textzoo.datasets.load(
+            dataset, split=train_split, data_dir=data_dir, on_bad_rows=on_bad_rows
+        )
+        train, evaluation, split = _holdout(whole, eval_fraction, seed)
+    else:
+        train, evaluation = textzoo.datasets.load(
+            dataset, split=[train_split, eval_split], data_dir=data_dir, on_bad_rows=on_bad_rows
+        )
+        split = None
+    if max_train is not None and max_train < len(train):
+        train = _subset(train, max_train, seed)
+    if max_eval is not None and max_eval < len(evaluation):
+        evaluation = _subset(evaluation, max_eval, seed)
+    return train, evaluation, split
+
+
+def _holdout(data, fraction: float, seed: int):
+    """Split ``data`` into disjoint, stratified train and eval parts."""
+    n_eval = int(round(len(data) * fraction))
+    if not 0 < n_eval < len(data):
+        raise UserError(
+            f"{data.name} has {len(data)} texts: too few to hold out {fraction:.0%} for evaluation",
+            "use a larger dataset, another --eval-fraction, or a separate --eval-split",
+        )
+    held_out = _stratified_indices(data.labels, n_eval, seed)
+    mask = np.ones(len(data), dtype=bool)
+    mask[held_out] = False
+    train, evaluation = data[mask], data[held_out]
+    base = data.name or "the data"
+    share = f"{fraction:.0%}"
+    train.name = f"{base}, other {100 - round(fraction * 100)}%"
+    evaluation.name = f"{base}, held-out {share}"
+    note = (
+        f"{base} is both the train and the eval split: divided into disjoint, stratified "
+        f"parts with seed {seed}: {len(train):,} texts to train on, {len(evaluation):,} "
+        f"({share}, --eval-fraction) held out for evaluation"
+    )
+    return train, evaluation, note
+
+
+def _subset(data, n: int, seed: int):
+    """A stratified, seeded random subset of ``n`` texts (rows kept in file order)."""
+    part = data[_stratified_indices(data.labels, n, seed)]
+    part.name = f"{data.name}, stratified sample of {n:,} of {len(data):,}"
+    return part
+
+
+def _stratified_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Sorted indices of ``n`` rows drawn per class in proportion to its size."""
+    labels = np.asarray(labels)
+    if n >= len(labels):
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * n / len(labels)
+    take = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - take), kind="stable")[: n - int(take.sum())]:
+        take[i] += 1
+    chosen = [
+        rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, take, strict=True)
+    ]
+    return np.sort(np.concatenate(chosen))
+
+
+def _describe(data) -> str:
+    counts = ", ".join(f"{k}={v:,}" for k, v in list(data.class_counts().items())[:6])
+    more = f", ... ({data.num_classes - 6} more)" if data.num_classes > 6 else ""
+    return f"{len(data):,} texts of {data.name} ({counts}{more})"
+
+
+def _data_summary(data) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "source": data.source,
+        "texts": len(data),
+        "class_counts": data.class_counts(),
+        "skipped_rows": len(data.skipped),
+    }
+
+
+def _check_output(path: Path, overwrite: bool, what: str = "--output") -> None:
+    """Fail before any work when ``path`` cannot be written."""
+    if not (path.exists() or path.is_symlink()):
+        return
+    if not overwrite:
+        raise UserError(
+            f"{what} {path} already exists",
+            "pass --overwrite to replace it, or choose another directory",
+        )
+    if not path.is_dir():
+        raise UserError(f"{what} {path} exists and is not a directory", "choose another path")
+    ours = (path / "textzoo.json").exists() or (path / "saved_model.pb").exists()
+    if not ours and any(path.iterdir()):
+        raise UserError(
+            f"{what} {path} is not empty and was not written by textzoo; refusing to "
+            "replace it even with --overwrite",
+            "choose another directory, or empty it yourself",
+        )
+
+
+def _check_saved_dir(directory: Path) -> None:
+    if not directory.is_dir():
+        raise UserError(
+            f"{directory} is not a directory",
+            "pass a directory written by `textzoo train` (it holds textzoo.json)",
+        )
+    if not (directory / "textzoo.json").is_file():
+        raise UserError(
+            f"{directory} is not a saved textzoo model (textzoo.json is missing)",
+            "pass a directory written by `textzoo train` or tfx_textzoo.save_pretrained",
+        )
+
+
+def _load_saved(location: str):
+    """Load a saved model directory (or hf://owner/name); a catalog name is refused."""
+    textzoo = _textzoo()
+    if location.startswith("hf://"):
+        return textzoo.load(location)
+    path = Path(os.path.expanduser(location))
+    if not path.exists():
+        try:
+            textzoo.get_model_info(location)
+        except ValueError:
+            pass
+        else:
+            raise UserError(
+                f"{location} is a catalog model name, not a trained model directory",
+                f"fine-tune it first: textzoo train {location} --dataset ... --output DIR",
+            )
+        raise UserError(
+            f"{location} does not exist",
+            "pass a directory written by `textzoo train` (it holds textzoo.json), "
+            "or hf://owner/name",
+        )
+    _check_saved_dir(path)
+    with _progress_to_stderr():
+        return textzoo.load(path)
+
+
+def _model_label(model, location: str) -> str:
+    name = getattr(model, "model_name", None)
+    return f"{location} ({name})" if name else location
+
+
+def _write_report_files(report, out: Path, train, evaluation, split, seed) -> None:
+    """Write report.md, report.json and the confusion matrix; link them in the card."""
+    data_line = (
+        f"Trained on {len(train):,} texts of {train.name}; evaluated on {len(evaluation):,} "
+        f"texts of {evaluation.name}."
+    )
+    if split:
+        data_line += f" {split[0].upper()}{split[1:]}."
+    elif seed is not None:
+        data_line += f" Samples drawn at random, stratified by class, with seed {seed}."
+    image = f"![confusion matrix]({CONFUSION_PNG})"
+    markdown = f"{report.to_markdown()}\n{data_line}\n\n{image}\n"
+    (out / REPORT_MARKDOWN).write_text(markdown, encoding="utf-8")
+    report.to_json(out / REPORT_JSON)
+    report.plot_confusion_matrix(out / CONFUSION_PNG)
+    card_path = out / "README.md"
+    if card_path.is_file():  # the card's size is not checked on load: it may be edited
+        card = card_path.read_text(encoding="utf-8")
+        section = (
+            f"### Confusion matrix\n\n{image}\n\n{data_line} The full report is in "
+            f"[{REPORT_MARKDOWN}]({REPORT_MARKDOWN}) and [{REPORT_JSON}]({REPORT_JSON}).\n\n"
+        )
+        marker = "## Limitations"
+        card = card.replace(marker, section + marker, 1) if marker in card else card + section
+        card_path.write_text(card, encoding="utf-8")
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def _as_user_error(err: Exception, args: list[str]) -> UserError | None:
+    """A :class:`UserError` with a hint for a library error the user can fix, or None."""
+    from tfx_textzoo.datasets import DataFormatError, DatasetNotFoundError
+    from tfx_textzoo.hub import HubError
+    from tfx_textzoo.weights import WeightsNotFoundError
+
+    text = str(err)
+    command = next((a for a in args if not a.startswith("-")), "")
+    if isinstance(err, WeightsNotFoundError):
+        hint = (
+            "pass --weights DIR with a local copy (e.g. a Hugging Face model directory), "
+            "or --weights none to start from a random initialisation"
+        )
+    elif isinstance(err, DatasetNotFoundError):
+        hint = (
+            "pass --data-dir DIR with the split's files (see above), or use --dataset "
+            "ag_news-sample (embedded); with only one split on disk, train and evaluate on "
+            "disjoint parts of it: --train-split test --eval-split test"
+        )
+    elif isinstance(err, DataFormatError) and "not found" in text and "column" in text:
+        hint = "name the columns with --text-column (repeatable) and --label-column"
+    elif isinstance(err, DataFormatError):
+        hint = "fix the rows named above, or pass --skip-bad-rows to skip (and count) them"
+    elif isinstance(err, HubError):
+        if "offline" in text:
+            hint = "unset TEXTZOO_OFFLINE and HF_HUB_OFFLINE to publish (it needs the network)"
+        else:
+            hint = "log in with `hf auth login`, set HF_TOKEN, or pass --token"
+    elif isinstance(err, FileExistsError):
+        hint = "pass --overwrite to replace it, or choose another directory"
+    elif isinstance(err, FileNotFoundError):
+        hint = "pass a directory written by `textzoo train` (it holds textzoo.json)"
+    elif isinstance(err, ValueError | TypeError):
+        if text.startswith("Unknown model name"):
+            hint = "`textzoo list` shows every model name; `textzoo list 'PATTERN*'` filters"
+        elif text.startswith("Unknown dataset"):
+            hint = "pass a dataset name above, or a .csv file with --text-column/--label-column"
+        elif "repo_id" in text:
+            hint = "REPO_ID is owner/name, e.g. me/ag-news-demo"
+        else:
+            hint = f"see `textzoo {command} --help`; `textzoo --debug ...` shows the traceback"
+    else:
+        return None
+    return UserError(text, hint)
 
 
 if __name__ == "__main__":

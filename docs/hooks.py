@@ -1,0 +1,269 @@
+"""mkdocs hook: the pages and images generated at build time.
+
+``mkdocs.yml`` names this module under ``hooks:``. It generates, in memory (nothing is
+written into ``docs/``):
+
+- ``catalog.md``: the model catalog, from the registry (``registry/*.toml`` plus any
+  installed plugin), one summary table and one section per model;
+- the model table of the Home page (the ``<!-- textzoo:model-table -->`` placeholder);
+- ``benchmarks/*.png``: plots of ``benchmarks/results/*.json`` (matplotlib, Agg) and a
+  copy of the AG News confusion matrix.
+
+Importing ``tfx_textzoo`` imports TensorFlow; no model is built.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from mkdocs.structure.files import File
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+MODEL_TABLE = "<!-- textzoo:model-table -->"
+CATALOG_PAGE = "catalog.md"
+BENCHMARK_DIR = "benchmarks"
+
+
+def on_files(files, config):
+    """Add the generated catalog page and benchmark images to the build."""
+    files.append(File.generated(config, CATALOG_PAGE, content=catalog_page()))
+    for name, content in benchmark_images().items():
+        files.append(File.generated(config, f"{BENCHMARK_DIR}/{name}", content=content))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    """Replace the model-table placeholder with the table generated from the registry."""
+    if MODEL_TABLE in markdown:
+        depth = page.file.src_uri.count("/")
+        markdown = markdown.replace(MODEL_TABLE, model_table("../" * depth + CATALOG_PAGE))
+    return markdown
+
+
+# --- the catalog -----------------------------------------------------------------------
+
+
+def catalog_entries() -> list[dict[str, Any]]:
+    """Every canonical catalog entry (aliases folded in), grouped by family then name."""
+    import tfx_textzoo as textzoo
+
+    entries: dict[str, dict[str, Any]] = {}
+    for name in textzoo.list_models():
+        info = textzoo.get_model_info(name)
+        entries.setdefault(info["name"], info)
+    return sorted(entries.values(), key=lambda e: (e["family"], _natural_key(e["name"])))
+
+
+def model_table(catalog_link: str) -> str:
+    """The compact table of the Home page: one row per model, linked to its catalog entry."""
+    rows = [
+        "| model | family | parameters | layers × width | pretrained weights | license |",
+        "|---|---|---:|---|---|---|",
+    ]
+    for e in catalog_entries():
+        name = f"[`{e['name']}`]({catalog_link}#{e['name']})"
+        if e["aliases"]:
+            name += " (" + ", ".join(f"`{a}`" for a in e["aliases"]) + ")"
+        rows.append(
+            f"| {name} | {e['family']} | {_params(e['params'])} | {_shape(e['architecture'])} "
+            f"| {_weights_summary(e)} | {e['license']} |"
+        )
+    return "\n".join(rows)
+
+
+def catalog_page() -> str:
+    """The whole catalog page (markdown)."""
+    entries = catalog_entries()
+    families = sorted({e["family"] for e in entries})
+    out = [
+        "# Model catalog",
+        "",
+        "<!-- Generated at build time by docs/hooks.py from registry/*.toml: do not edit. -->",
+        "",
+        f"{len(entries)} models in {len(families)} families "
+        f"({', '.join(f'`{f}`' for f in families)}), generated when the site is built from "
+        "the catalog files in `registry/` (and any installed plugin), so it always matches "
+        "`textzoo.list_models()` and `textzoo.get_model_info(name)`. Parameters count the "
+        "backbone and a 2-class head. *Recommended settings* are the defaults "
+        "`textzoo.finetune` uses for the model; any argument you pass overrides them.",
+        "",
+        '!!! note "Downloads"',
+        "    Models with pretrained weights download them on first use into "
+        "`$TEXTZOO_HOME` (see [Working offline](recipes/offline.md)); `weights=None` builds "
+        "the same architecture with random weights and downloads nothing. `scratch-*` "
+        "models have no pretrained weights: they learn everything from your data.",
+        "",
+    ]
+    for family in families:
+        members = [e for e in entries if e["family"] == family]
+        out += [f"## Family `{family}`", ""]
+        out += [
+            "| model | parameters | layers × width | heads | weights | recommended settings |",
+            "|---|---:|---|---:|---|---|",
+        ]
+        for e in members:
+            arch = e["architecture"]
+            out.append(
+                f"| [`{e['name']}`](#{e['name']}) | {_params(e['params'])} | {_shape(arch)} "
+                f"| {arch.get('num_heads', '—')} | {_weights_summary(e)} "
+                f"| {_settings(e['finetune'], short=True)} |"
+            )
+        out.append("")
+        for e in members:
+            out += _model_section(e)
+    return "\n".join(out) + "\n"
+
+
+def _model_section(e: dict[str, Any]) -> list[str]:
+    arch = e["architecture"]
+    lines = [f"### {e['name']} {{ #{e['name']} }}", "", e["description"], ""]
+    if e["aliases"]:
+        lines += ["**Aliases:** " + ", ".join(f"`{a}`" for a in e["aliases"]), ""]
+    lines += [
+        f"- **Family:** `{e['family']}`",
+        f"- **Parameters:** {_params(e['params'])}"
+        + (f" ({e['params']:,})" if isinstance(e["params"], int) else ""),
+        "- **Architecture:** " + ", ".join(f"`{k}={v}`" for k, v in arch.items()),
+        "- **Tokenizer:** " + (", ".join(f"`{k}={v}`" for k, v in e["tokenizer"].items()) or "—"),
+        f"- **License:** {e['license']}",
+        f"- **Recommended settings:** {_settings(e['finetune'])}",
+    ]
+    if e.get("citation"):
+        lines.append(f"- **Citation:** {e['citation']}")
+    if e["sources"]:
+        lines.append("- **Weight sources** (tried in order):")
+        for src in e["sources"]:
+            note = f" — {src['note']}" if src.get("note") else ""
+            lines.append(f"    1. `{src['format']}`: `{src['uri']}`{note}")
+    else:
+        lines.append("- **Weight sources:** none (trained from scratch; no download)")
+    lines += ["", "```python", f'model = textzoo.load("{e["name"]}", num_classes=4)', "```", ""]
+    return lines
+
+
+def _weights_summary(e: dict[str, Any]) -> str:
+    if not e["sources"]:
+        return "none (from scratch)"
+    formats = list(dict.fromkeys(s["format"] for s in e["sources"]))
+    return "download: " + ", ".join(f"`{f}`" for f in formats)
+
+
+def _shape(arch: dict[str, Any]) -> str:
+    layers = arch.get("num_layers")
+    width = arch.get("hidden_dim", arch.get("embedding_dim"))
+    if layers is None or width is None:
+        return "—"
+    return f"{layers} × {width}"
+
+
+def _params(n: Any) -> str:
+    if not isinstance(n, int):
+        return "—"
+    if n >= 1e9:
+        return f"{n / 1e9:.1f}B"
+    if n >= 1e6:
+        return f"{n / 1e6:.1f}M"
+    return f"{n / 1e3:.0f}K"
+
+
+def _settings(finetune: dict[str, Any], short: bool = False) -> str:
+    keys = ("learning_rate", "freeze_epochs", "epochs", "batch_size") if short else finetune
+    shown = [f"`{k}={finetune[k]}`" for k in keys if k in finetune]
+    return ", ".join(shown) or "—"
+
+
+def _natural_key(name: str) -> list[Any]:
+    import re
+
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
+# --- benchmark plots -------------------------------------------------------------------
+
+
+def benchmark_images() -> dict[str, bytes]:
+    """PNG files for the Benchmarks page, by file name."""
+    images = {
+        "finetune_throughput.png": throughput_plot(
+            _read_results("finetune_throughput.json"),
+            "Fine-tuning throughput, BERT L4-H128 on AG News (CPU, 2 cores)",
+            "training examples / s (median)",
+        ),
+        "inference_throughput.png": throughput_plot(
+            _read_results("inference_throughput.json"),
+            "Inference throughput, BERT L4-H128 on AG News test (CPU, 2 cores)",
+            "predictions / s (median)",
+        ),
+        "accuracy_vs_time.png": accuracy_plot(_read_results("accuracy.json")),
+    }
+    images["ag_news_confusion_matrix.png"] = (RESULTS / "ag_news_confusion_matrix.png").read_bytes()
+    return images
+
+
+def throughput_plot(results: dict[str, Any], title: str, xlabel: str) -> bytes:
+    """Horizontal bars, one per configuration; textzoo's in one colour, peers' in another."""
+    from matplotlib.figure import Figure
+
+    rows = results["results"]
+    labels = ["\n".join(textwrap.wrap(r["description"], 48)) for r in rows]
+    values = [r["median_examples_per_s"] for r in rows]
+    colors = ["tab:blue" if r["description"].startswith("textzoo") else "tab:gray" for r in rows]
+    fig = Figure(figsize=(9, 0.75 * len(rows) + 1.2), layout="constrained")
+    ax = fig.subplots()
+    bars = ax.barh(range(len(rows)), values, color=colors)
+    ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values], padding=3, fontsize=8)
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
+    ax.margins(x=0.12)
+    return _png(fig)
+
+
+def accuracy_plot(results: dict[str, Any]) -> bytes:
+    """Accuracy against training time, one point per (task, model)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.subplots()
+    markers = {}
+    for r in results["results"]:
+        split, acc = next(iter(sorted(r["accuracy"].items(), key=lambda kv: kv[0] != "test")))
+        marker = markers.setdefault(r["task"], "osD^v<>"[len(markers) % 7])
+        color = "tab:orange" if r["model"].startswith("scratch") else "tab:blue"
+        ax.scatter(r["train_seconds"], 100 * acc, marker=marker, color=color, s=60)
+        ax.annotate(
+            f"{r['model']} ({r['task']} {split})",
+            (r["train_seconds"], 100 * acc),
+            textcoords="offset points",
+            xytext=(6, 4),
+            fontsize=8,
+        )
+    for task, marker in markers.items():
+        ax.scatter([], [], marker=marker, color="black", label=task)
+    ax.legend(title="task", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("training time (s, log scale)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(f"Accuracy vs training time ({results.get('machine', '')})", fontsize=10)
+    ax.margins(x=0.25, y=0.1)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def _read_results(name: str) -> dict[str, Any]:
+    return json.loads((RESULTS / name).read_text(encoding="utf-8"))
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    return buffer.getvalue()

@@ -1,0 +1,318 @@
+"""The ``textzoo`` console script, driven in a subprocess as a user runs it.
+
+Every subprocess pays a TensorFlow import (~5 s), so one tiny model is trained once per
+module (``trained``) and shared by the evaluate / predict / export / push tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hub_server import FakeHub
+
+from tfx_textzoo import cli
+
+SCRIPT = shutil.which("textzoo", path=str(Path(sys.executable).parent)) or shutil.which("textzoo")
+COMMAND = [SCRIPT] if SCRIPT else [sys.executable, "-m", "tfx_textzoo.cli"]
+TOKEN = "hf_cli_test_secret_token"
+
+
+def textzoo(*args, env=None, stdin=None, timeout=240):
+    """Run the console script; returns the CompletedProcess (text stdout / stderr)."""
+    environment = {**os.environ, **(env or {})}
+    environment = {k: v for k, v in environment.items() if v is not None}
+    return subprocess.run(
+        [*COMMAND, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        input=stdin,
+        timeout=timeout,
+    )
+
+
+def our_stderr(result) -> list[str]:
+    """stderr without TensorFlow's start-up noise (C++ log lines printed at import)."""
+    noise = ("I0000 ", "E0000 ", "W0000 ", "WARNING: All log messages")
+    return [line for line in result.stderr.splitlines() if not line.startswith(noise)]
+
+
+def assert_user_error(result, *fragments):
+    """Exit 1, an ``error:`` line then a ``hint:`` line on stderr, no traceback."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = our_stderr(result)
+    errors = [i for i, line in enumerate(lines) if line.startswith("error: ")]
+    hints = [i for i, line in enumerate(lines) if line.startswith("hint: ")]
+    assert errors and hints and errors[0] < hints[-1], result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """``textzoo train`` once: scratch-tiny on 200 sample texts, evaluated on 100."""
+    out = tmp_path_factory.mktemp("cli") / "model"
+    result = textzoo(
+        "train", "scratch-tiny", "--dataset", "ag_news-sample", "--max-train", 200,
+        "--max-eval", 100, "--epochs", 1, "--batch-size", 16, "--output", out, "--json",
+        env=_offline_env(tmp_path_factory),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return out, json.loads(result.stdout), result
+
+
+def _offline_env(tmp_path_factory):
+    # conftest's autouse fixture is function-scoped; a module fixture sets its own.
+    return {
+        "TEXTZOO_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TEXTZOO_HOME": str(tmp_path_factory.mktemp("home")),
+        "HF_HOME": str(tmp_path_factory.mktemp("hf")),
+    }
+
+
+def test_train_json_and_directory(trained):
+    out, data, result = trained
+    assert data["output"] == str(out) and data["model"] == "scratch-tiny"
+    assert data["train"]["texts"] == 200 and data["eval"]["texts"] == 100
+    # stratified samples: AG News classes are balanced, so each class gets a quarter
+    assert set(data["train"]["class_counts"].values()) == {50}
+    assert set(data["eval"]["class_counts"].values()) == {25}
+    assert data["split"] is None  # ag_news-sample has separate train and test splits
+    assert data["training"]["settings"]["epochs"] == 1
+    assert 0.0 <= data["report"]["accuracy"] <= 1.0
+    assert data["report"]["num_examples"] == 100
+    files = set(data["files"])
+    assert {"textzoo.json", "README.md", "report.md", "report.json"} <= files
+    assert (out / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+    report = json.loads((out / "report.json").read_text())
+    assert report["accuracy"] == data["report"]["accuracy"]
+    assert "![confusion matrix](confusion_matrix.png)" in (out / "README.md").read_text()
+    assert "Accuracy" in (out / "report.md").read_text()
+    # progress and logs went to stderr: stdout held only the JSON
+    assert "model scratch-tiny" in result.stderr and "fine-tuned 1 epoch" in result.stderr
+
+
+def test_train_refuses_an_existing_output_before_training(trained):
+    out, _, _ = trained
+    result = textzoo("train", "scratch-tiny", "--dataset", "ag_news-sample", "--output", out)
+    assert_user_error(result, "already exists", "--overwrite")
+
+
+def test_saved_directory_loads_with_the_extra_files(trained):
+    import tfx_textzoo as textzoo_lib
+
+    out, data, _ = trained
+    model = textzoo_lib.load(out)
+    assert model.labels == ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def test_evaluate_json_and_plot(trained, tmp_path):
+    out, _, _ = trained
+    plot = tmp_path / "cm.png"
+    result = textzoo(
+        "evaluate", out, "--dataset", "ag_news-sample", "--max-eval", 80, "--plot", plot, "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["num_examples"] == 80 and data["plot"] == str(plot)
+    assert "stratified sample of 80 of 1,000" in data["dataset_name"]
+    assert np.asarray(data["confusion_matrix"]).sum() == 80
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_arguments_top_k_json(trained):
+    out, _, _ = trained
+    texts = ["Stocks rallied as the central bank held rates", "The team won the final"]
+    result = textzoo("predict", out, *texts, "--top-k", 2, "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["text"] for r in rows] == texts
+    for row in rows:
+        assert len(row["top_k"]) == 2 and row["top_k"][0]["label"] == row["label"]
+        assert row["top_k"][0]["score"] >= row["top_k"][1]["score"]
+        assert row["label"] in ("World", "Sports", "Business", "Sci/Tech")
+
+
+def test_predict_file_from_stdin(trained):
+    out, _, _ = trained
+    result = textzoo("predict", out, "--file", "-", stdin="Oil prices rise\n\nA new chip\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2  # the blank line is skipped
+    label, score, text = lines[0].split("\t")
+    assert label in ("World", "Sports", "Business", "Sci/Tech")
+    assert 0.0 <= float(score) <= 1.0 and text == "Oil prices rise"
+
+
+def test_export(trained, tmp_path):
+    out, _, _ = trained
+    serving = tmp_path / "serving"
+    result = textzoo("export", out, serving, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["path"] == str(serving) and (serving / "saved_model.pb").is_file()
+    assert data["labels"] == ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def test_push_refuses_offline(trained):
+    out, _, _ = trained
+    result = textzoo("push", out, "me/cli-demo", env={"TEXTZOO_OFFLINE": "1"})
+    assert_user_error(result, "offline mode is on", "unset TEXTZOO_OFFLINE")
+
+
+def test_push_uploads_report_and_plot_then_loads_from_the_hub(trained, tmp_path):
+    """Push to a local fake Hub, then predict from hf:// (a fresh cache, a fresh process)."""
+    out, _, _ = trained
+    with FakeHub({TOKEN: "me"}, regular_only=True) as hub:
+        env = {
+            "TEXTZOO_OFFLINE": None,
+            "HF_HUB_OFFLINE": None,
+            "HF_TOKEN": None,
+            "HF_ENDPOINT": hub.url,
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HOME": str(tmp_path / "hf_home"),
+            "TEXTZOO_HOME": str(tmp_path / "textzoo_home"),
+        }
+        result = textzoo("push", out, "me/cli-demo", "--token", TOKEN, "--json", env=env)
+        assert result.returncode == 0, result.stderr
+        assert TOKEN not in result.stdout + result.stderr
+        assert json.loads(result.stdout)["uri"] == "hf://me/cli-demo"
+        uploaded = hub.files("me/cli-demo")
+        assert {"confusion_matrix.png", "report.md", "report.json", "README.md"} <= set(uploaded)
+        assert uploaded["confusion_matrix.png"] == (out / "confusion_matrix.png").read_bytes()
+
+        result = textzoo("predict", "hf://me/cli-demo", "Oil prices rise", env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split("\t")[0] in ("World", "Sports", "Business", "Sci/Tech")
+
+
+def test_list_and_info():
+    result = textzoo("list", "scratch-*", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["name"] for r in rows] == ["scratch-base", "scratch-small", "scratch-tiny"]
+    assert all(r["family"] == "scratch" and r["params"] > 0 for r in rows)
+
+    result = textzoo("info", "small-bert-L4", "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["name"] == "small-bert-L4-H128" and info["finetune"]["freeze_epochs"] == 1
+
+
+def test_list_table():
+    result = textzoo("list", "small-bert-L4*")
+    assert result.returncode == 0, result.stderr
+    header, rule, *rows = result.stdout.splitlines()
+    assert header.split() == ["name", "family", "params", "sources", "license", "alias", "of"]
+    names = [row.split()[0] for row in rows]
+    assert names[:2] == ["small-bert-L4", "small-bert-L4-H128"]
+    assert rows[0].split()[-1] == "small-bert-L4-H128"  # the alias points at its entry
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["info", "scrach-small"], ["Unknown model name", "Did you mean: scratch-small"]),
+        (
+            ["train", "scrach-tiny", "--dataset", "ag_news-sample", "--output", "{tmp}/x"],
+            ["Did you mean: scratch-tiny", "textzoo list"],
+        ),
+        (
+            ["train", "scratch-tiny", "--dataset", "ag_news", "--data-dir", "{tmp}",
+             "--output", "{tmp}/x"],
+            ["Could not load split 'train' of dataset 'ag_news'", "--data-dir"],
+        ),
+        (
+            ["train", "scratch-tiny", "--dataset", "ag_newz", "--output", "{tmp}/x"],
+            ["Unknown dataset 'ag_newz'"],
+        ),
+        (["evaluate", "{tmp}", "--dataset", "ag_news-sample"], ["textzoo.json is missing"]),
+        (["predict", "{tmp}/nowhere", "some text"], ["does not exist"]),
+        (["predict", "scratch-tiny", "some text"], ["a catalog model name", "textzoo train"]),
+        (["push", "{tmp}", "me/x"], ["not a saved textzoo model"]),
+    ],
+    ids=[
+        "unknown-model-info", "unknown-model-train", "missing-data", "unknown-dataset",
+        "not-saved-dir", "missing-dir", "catalog-name-as-dir", "push-non-saved-dir",
+    ],
+)  # fmt: skip
+def test_user_errors_exit_1(tmp_path, args, fragments):
+    result = textzoo(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert_user_error(result, *fragments)
+    assert not (tmp_path / "x").exists()
+
+
+def test_usage_error_exit_2():
+    result = textzoo("train", "scratch-tiny", "--dataset", "ag_news-sample")  # no --output
+    assert result.returncode == 2
+    assert "Missing option '--output'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_has_examples():
+    result = textzoo("--help")
+    assert result.returncode == 0 and "Examples:" in result.stdout
+    for name in ("list", "info", "train", "evaluate", "predict", "export", "push"):
+        assert name in result.stdout
+    # every command's help, in-process (a subprocess each would cost a TF import)
+    from click.testing import CliRunner
+
+    for name in cli.cli.commands:
+        help_text = CliRunner().invoke(cli.cli, [name, "--help"]).output
+        assert "Examples:" in help_text and f"$ textzoo {name}" in help_text, name
+
+
+def test_dataset_names_in_help_are_the_known_ones():
+    from tfx_textzoo.datasets import list_datasets
+
+    help_text = next(p.help for p in cli.cli.commands["train"].params if p.name == "dataset")
+    assert all(name in help_text for name in list_datasets())
+
+
+def test_stratified_subset_and_holdout_are_disjoint_and_seeded():
+    from tfx_textzoo.datasets import TextDataset
+
+    labels = np.repeat([0, 1, 2, 3], [500, 300, 150, 50])  # sorted by class, like AG News
+    data = TextDataset([f"t{i}" for i in range(1000)], labels, list("abcd"), "toy/test")
+    train, evaluation, note = cli._holdout(data, 0.2, seed=0)
+    assert len(evaluation) == 200 and len(train) == 800
+    assert not set(train.texts) & set(evaluation.texts)
+    assert evaluation.class_counts() == {"a": 100, "b": 60, "c": 30, "d": 10}
+    assert "disjoint" in note and evaluation.name == "toy/test, held-out 20%"
+    again = cli._holdout(data, 0.2, seed=0)[1]
+    assert again.texts == evaluation.texts
+    assert cli._holdout(data, 0.2, seed=1)[1].texts != evaluation.texts
+    sample = cli._subset(train, 80, seed=0)
+    assert sample.class_counts() == {"a": 40, "b": 24, "c": 12, "d": 4}
+
+
+@pytest.mark.integration
+def test_train_and_evaluate_on_one_split_of_real_ag_news(shared_dir, tmp_path):
+    """Only AG News' test split is on this machine: train and evaluate on disjoint parts."""
+    data_dir = shared_dir / "data" / "ag_news"
+    if not (data_dir / "test.csv").is_file():
+        pytest.skip(f"{data_dir}/test.csv not found")
+    out = tmp_path / "model"
+    result = textzoo(
+        "train", "scratch-tiny", "--dataset", "ag_news", "--data-dir", data_dir,
+        "--train-split", "test", "--eval-split", "test", "--max-train", 2000,
+        "--max-eval", 400, "--epochs", 3, "--output", out,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "both the train and the eval split" in result.stderr
+    assert "6,080 texts to train on, 1,520" in result.stderr
+    assert "**Accuracy" in result.stdout and "held-out 20%" in result.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["num_examples"] == 400
+    assert report["accuracy"] > 0.5  # chance is 0.25
+    assert "disjoint" in (out / "report.md").read_text()
+    assert "disjoint" in (out / "README.md").read_text()
