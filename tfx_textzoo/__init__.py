@@ -1,6 +1,6 @@
 """tfx_textzoo: a Keras 3 model zoo for text classification.
 
-Example:
+Examples:
     >>> import tfx_textzoo as textzoo
     >>> "scratch-small" in textzoo.list_models()
     True

@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 1 for a user error (an ``error:`` and a ``hint:`` line on
         stderr), 2 for a usage error.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.cli import main
         >>> main(["list", "bert-base-c*", "--json"])  # doctest: +ELLIPSIS
         [
@@ -95,7 +95,7 @@ class UserError(click.ClickException):
     def show(self, file: Any = None) -> None:
         """Print ``error: <first line>``, the message's other lines indented, ``hint:``.
 
-        Example:
+        Examples:
             >>> import sys
             >>> from tfx_textzoo.cli import UserError
             >>> UserError("no such thing", "try another").show(sys.stdout)
@@ -149,7 +149,7 @@ _JSON_HELP = "Print JSON on stdout instead of a table (logs and progress stay on
 def cli(debug: bool) -> None:
     """The ``textzoo`` command group; :func:`main` runs it and turns errors into exit codes.
 
-    Example:
+    Examples:
         >>> from click.testing import CliRunner
         >>> from tfx_textzoo.cli import cli
         >>> result = CliRunner().invoke(cli, ["list", "scratch-t*"])

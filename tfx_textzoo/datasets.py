@@ -117,7 +117,7 @@ class TextDataset:
             ``"tfds:ag_news_subset:1.0.0"``, ``"hf:fancyzhx/ag_news"``...).
         skipped: The rows skipped with ``on_bad_rows="skip"`` (empty otherwise).
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.datasets import TextDataset
         >>> data = TextDataset(["good", "bad", "fine"], [1, 0, 1], ["neg", "pos"], "toy")
         >>> data
@@ -190,7 +190,7 @@ class TextDataset:
     def class_counts(self) -> dict[str, int]:
         """How many texts each class has, in label order (classes without texts count 0).
 
-        Example:
+        Examples:
             >>> from tfx_textzoo.datasets import TextDataset
             >>> TextDataset(["a", "b", "c"], [0, 2, 2], ["x", "y", "z"]).class_counts()
             {'x': 1, 'y': 0, 'z': 2}
@@ -201,7 +201,7 @@ class TextDataset:
     def head(self, n: int = 5) -> list[dict[str, Any]]:
         """The first ``n`` rows as dicts with ``text``, ``label`` and ``label_name``.
 
-        Example:
+        Examples:
             >>> from tfx_textzoo.datasets import TextDataset
             >>> TextDataset(["good", "bad"], [1, 0], ["neg", "pos"]).head(1)
             [{'text': 'good', 'label': 1, 'label_name': 'pos'}]
@@ -224,7 +224,7 @@ class TextDataset:
         Returns:
             The ``tf.data.Dataset``.
 
-        Example:
+        Examples:
             >>> from tfx_textzoo.datasets import TextDataset
             >>> data = TextDataset(["good", "bad", "fine"], [1, 0, 1], ["neg", "pos"])
             >>> [y.tolist() for _, y in data.to_tf_dataset(batch_size=2).as_numpy_iterator()]
@@ -401,7 +401,7 @@ DATASETS: dict[str, DatasetSpec] = {
 def list_datasets() -> list[str]:
     """The names :func:`load` knows, sorted.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.datasets import list_datasets
         >>> list_datasets()
         ['ag_news', 'ag_news-sample', 'dbpedia', 'imdb', 'sst2', 'trec', 'yelp_polarity']
@@ -446,7 +446,7 @@ def load(
             to put where.
         DataFormatError: A source's data is malformed (file and lines named).
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> train, test = textzoo.datasets.load("ag_news-sample", split=["train", "test"])
         >>> len(train), len(test), test.label_names
@@ -510,7 +510,7 @@ def from_csv(
         DataFormatError: Missing columns (the file's are listed), wrong column counts,
             empty texts, bad or out-of-range labels, bytes invalid in ``encoding``.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from tfx_textzoo.datasets import from_csv
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "news.csv"
@@ -566,7 +566,7 @@ def from_parquet(
         DataFormatError: As :func:`from_csv`.
         ImportError: pyarrow is not installed.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> import pyarrow as pa, pyarrow.parquet as pq
         >>> from tfx_textzoo.datasets import from_parquet
@@ -613,7 +613,7 @@ def read_ag_news_csv(path: str | Path, label_names: list[str] | None = None) -> 
         DataFormatError: (a ``ValueError``) Rows with the wrong number of columns, a bad
             class or an empty text; the file and lines are named.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.datasets import read_ag_news_csv, sample_path
         >>> data = read_ag_news_csv(sample_path("test"))
         >>> len(data), data.label_names[0]
@@ -628,7 +628,7 @@ def read_ag_news_csv(path: str | Path, label_names: list[str] | None = None) -> 
 def sample_path(split: str) -> Path:
     """Path of the embedded AG News sample's ``"train"`` or ``"test"`` csv.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.datasets import sample_path
         >>> sample_path("train").name
         'ag_news_sample_train.csv'
@@ -643,7 +643,7 @@ def load_ag_news_sample(split: str = "train") -> TextDataset:
 
     Same as ``load("ag_news-sample", split)``.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.datasets import load_ag_news_sample
         >>> train = load_ag_news_sample("train")
         >>> len(train), sorted(set(train.labels.tolist()))
@@ -671,7 +671,7 @@ def read_sst2_tsv(path: str | Path, *, on_bad_rows: str = "raise") -> TextDatase
     Raises:
         DataFormatError: A wrong header, or bad rows (file and lines named).
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from tfx_textzoo.datasets import read_sst2_tsv
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "dev.tsv"
@@ -699,7 +699,7 @@ def read_trec(path: str | Path, *, on_bad_rows: str = "raise") -> TextDataset:
     Raises:
         DataFormatError: Lines that are not ``COARSE:fine question`` (file and lines named).
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from tfx_textzoo.datasets import read_trec
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "TREC_10.label"
@@ -746,7 +746,7 @@ def as_texts_and_labels(
         ValueError: Missing columns, empty texts (with their rows), unknown label names,
             labels out of range, or texts and labels of different lengths.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.datasets import as_texts_and_labels
         >>> texts, labels = as_texts_and_labels((["good", "bad"], ["pos", "neg"]),
         ...                                     label_names=["neg", "pos"])

@@ -82,7 +82,7 @@ def predict(
         TypeError: A text that is not a string.
         ValueError: No texts, empty texts (their positions are listed), a bad ``top_k``.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> model = textzoo.load("bert-tiny", labels=["World", "Sports", "Business"],
         ...                      weights=None, num_layers=1)
@@ -143,7 +143,7 @@ def predict_proba(
     Returns:
         A float32 array of probabilities.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.evaluation import predict_proba
         >>> model = textzoo.load("bert-tiny", num_classes=3, weights=None, num_layers=1)
@@ -201,7 +201,7 @@ def _forward_fn(model: keras.Model, xla: bool):
 def check_texts(texts: Any, what: str = "texts") -> list[str]:
     """Return ``texts`` as a list of non-empty strings, or say exactly what is wrong.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.evaluation import check_texts
         >>> check_texts(("a", "b"))
         ['a', 'b']
@@ -235,7 +235,7 @@ def check_texts(texts: Any, what: str = "texts") -> list[str]:
 def label_names(model: keras.Model) -> list[str]:
     """The model's class names (``"0"``, ``"1"``, ... when it was loaded without labels).
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.evaluation import label_names
         >>> label_names(textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1))
@@ -295,7 +295,7 @@ def evaluate(
         ValueError: Labels that do not fit the model (out of range, unknown names, a
             dataset whose label names differ from the model's).
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> model = textzoo.load("bert-tiny", labels=["neg", "pos"], weights=None,
         ...                      num_layers=1)
@@ -402,7 +402,7 @@ class Report:
     ) -> Report:
         """Compute the report from true label ids and predicted probabilities.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from tfx_textzoo.evaluation import Report
             >>> report = Report.from_predictions(
@@ -477,7 +477,7 @@ class Report:
         ``true``, ``predicted`` (label names), ``confidence`` (probability given to
         the predicted class) and ``true_probability``.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from tfx_textzoo.evaluation import Report
             >>> report = Report.from_predictions(
@@ -520,7 +520,7 @@ class Report:
         Returns:
             The ``matplotlib.figure.Figure``.
 
-        Example:
+        Examples:
             >>> import numpy as np, tempfile, pathlib
             >>> from tfx_textzoo.evaluation import Report
             >>> report = Report.from_predictions(
@@ -581,7 +581,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The metrics as plain JSON types (without texts and probabilities).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from tfx_textzoo.evaluation import Report
             >>> report = Report.from_predictions([0, 1], np.eye(2), label_names=["a", "b"])
@@ -605,7 +605,7 @@ class Report:
     def to_json(self, path: str | os.PathLike | None = None, indent: int = 2) -> str:
         """The report as JSON (see :meth:`to_dict`); also written to ``path`` if given.
 
-        Example:
+        Examples:
             >>> import json, numpy as np
             >>> from tfx_textzoo.evaluation import Report
             >>> report = Report.from_predictions([0, 1], np.eye(2), label_names=["a", "b"])
@@ -621,7 +621,7 @@ class Report:
     def from_dict(cls, data: dict[str, Any]) -> Report:
         """Rebuild a report (metrics only) from :meth:`to_dict` output.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from tfx_textzoo.evaluation import Report
             >>> report = Report.from_predictions([0, 1], np.eye(2), label_names=["a", "b"])
@@ -643,7 +643,7 @@ class Report:
     def from_json(cls, text_or_path: str | os.PathLike) -> Report:
         """Read a report written by :meth:`to_json` (a JSON string or a file path).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from tfx_textzoo.evaluation import Report
             >>> report = Report.from_predictions([0, 1], np.eye(2), label_names=["a", "b"])
@@ -658,7 +658,7 @@ class Report:
     def to_markdown(self) -> str:
         """The report as Markdown: a summary line, per-class table, confusion matrix.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from tfx_textzoo.evaluation import Report
             >>> report = Report.from_predictions([0, 1], np.eye(2), label_names=["a", "b"])

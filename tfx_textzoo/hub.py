@@ -81,7 +81,7 @@ def push_to_hub(
             owner (403), the Hub is unreachable, or it refused the upload. The message says
             what to do; it never contains the token.
 
-    Example:
+    Examples:
         >>> import os
         >>> from unittest import mock
         >>> from tfx_textzoo.hub import HubError, push_to_hub

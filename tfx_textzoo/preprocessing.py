@@ -56,7 +56,7 @@ class TokenizedTexts:
 def bucket_lengths(max_length: int, buckets: Sequence[int] = DEFAULT_BUCKETS) -> list[int]:
     """The padded lengths used for a model whose sequences are at most ``max_length``.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.preprocessing import bucket_lengths
         >>> bucket_lengths(128)
         [16, 32, 48, 64, 80, 96, 128]
@@ -83,7 +83,7 @@ def tokenize(
     Returns:
         A :class:`TokenizedTexts`.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.preprocessing import tokenize
         >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
@@ -168,7 +168,7 @@ def _tokenize_fn(model: keras.Model):
 def num_batches(tok: TokenizedTexts, batch_size: int) -> int:
     """Batches per epoch of :func:`training_dataset` (fixed: bucket sizes do not change).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from tfx_textzoo.preprocessing import TokenizedTexts, num_batches
         >>> tok = TokenizedTexts({}, np.array([10, 12, 40, 90]), None, max_length=128)
@@ -206,7 +206,7 @@ def training_dataset(
     Returns:
         A ``tf.data.Dataset`` for ``keras.Model.fit``.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.preprocessing import tokenize, training_dataset
         >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
@@ -257,7 +257,7 @@ def sorted_dataset(
     Returns:
         ``(dataset, order)``.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.preprocessing import tokenize, sorted_dataset
         >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)

@@ -221,7 +221,7 @@ def register_family(
     Raises:
         ValueError: If a family of that name is already registered.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> @textzoo.register_family("my-family-doc-example")
         ... def build(spec, *, num_classes, labels, weights, sequence_length, **overrides):
@@ -253,7 +253,7 @@ def register_catalog(source: str | Path | Mapping[str, Any]) -> list[str]:
         ValueError: If the file is unreadable, an entry is invalid, or a name
             (or alias) is already registered.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> textzoo.register_catalog({"models": {"scratch-doc-example": {
         ...     "family": "scratch", "description": "doc example", "license": "Apache-2.0",
@@ -277,7 +277,7 @@ def list_models(pattern: str | None = None) -> list[str]:
     Returns:
         The sorted list of names that match.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> textzoo.list_models("bert-base*")
         ['bert-base-cased', 'bert-base-multilingual-cased', 'bert-base-uncased']
@@ -294,7 +294,7 @@ def list_models(pattern: str | None = None) -> list[str]:
 def list_families() -> list[str]:
     """Return the names of the registered model families, sorted.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> "bert" in textzoo.registry.list_families()
         True
@@ -309,7 +309,7 @@ def get_spec(name: str) -> ModelSpec:
     Raises:
         ValueError: For an unknown name, with the closest names suggested.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> textzoo.registry.get_spec("small-bert-L4").name
         'small-bert-L4-H128'
@@ -323,7 +323,7 @@ def get_family(name: str) -> Family:
     Raises:
         ValueError: If no family of that name is registered.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> textzoo.registry.get_family("bert").name
         'bert'
@@ -351,7 +351,7 @@ def get_model_info(name: str) -> dict[str, Any]:
     Raises:
         ValueError: For an unknown name, with the closest names suggested.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> info = textzoo.get_model_info("small-bert-L4")
         >>> info["name"], info["architecture"]["num_layers"], info["architecture"]["hidden_dim"]
@@ -374,7 +374,7 @@ def parse_catalog(data: Mapping[str, Any], origin: str = "<catalog>") -> list[Mo
     Raises:
         ValueError: With the file, the entry and what is wrong.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.registry import parse_catalog
         >>> parse_catalog({"models": {}})
         []

@@ -92,7 +92,7 @@ def save_pretrained(
             directory this module wrote.
         TypeError: ``model`` is not a keras-hub text classifier with a preprocessor.
 
-    Example:
+    Examples:
         >>> import json, pathlib, tempfile
         >>> import tfx_textzoo as textzoo
         >>> model = textzoo.load("bert-tiny", labels=["neg", "pos"], weights=None,
@@ -168,7 +168,7 @@ def export(
         ValueError: An unsupported ``format``.
         FileExistsError: ``path`` exists and ``overwrite`` is False.
 
-    Example:
+    Examples:
         >>> import pathlib, tempfile
         >>> import tensorflow as tf
         >>> import tfx_textzoo as textzoo
@@ -252,7 +252,7 @@ def model_card(
     Returns:
         A ``huggingface_hub.ModelCard``; ``card.save(path)`` writes it.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> model = textzoo.load("bert-tiny", labels=["neg", "pos"], weights=None,
         ...                      num_layers=1)
@@ -325,7 +325,7 @@ def is_saved_location(name: Any) -> bool:
     no catalog entry. A catalog name wins over a same-named directory in the
     working directory (write ``./name`` to load the directory).
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.saving import is_saved_location
         >>> is_saved_location("hf://me/my-model"), is_saved_location("bert-tiny")
         (True, False)
@@ -385,7 +385,7 @@ def load_saved(
         ValueError: A corrupt file, a plain weights repository, or ``num_classes`` /
             ``labels`` that contradict the saved ones.
 
-    Example:
+    Examples:
         >>> import pathlib, tempfile
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.saving import load_saved

@@ -59,7 +59,7 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         total_steps: Optimizer steps until the end of the decay.
         end_learning_rate: The final learning rate.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.training import WarmupLinearDecay
         >>> schedule = WarmupLinearDecay(1e-3, warmup_steps=10, total_steps=110)
         >>> [round(float(schedule(s)), 6) for s in (0, 5, 10, 60, 110, 200)]
@@ -107,7 +107,7 @@ class AdamWLayerDecay(keras.optimizers.AdamW):
         learning_rate_multipliers: Variable path -> learning-rate multiplier.
         **kwargs: Passed to ``keras.optimizers.AdamW``.
 
-    Example:
+    Examples:
         >>> import keras
         >>> from tfx_textzoo.training import AdamWLayerDecay
         >>> layer = keras.layers.Dense(1, name="out")
@@ -149,7 +149,7 @@ def layer_decay_multipliers(model: keras.Model, decay: float) -> dict[str, float
     The head (and pooler) gets 1.0, the last transformer layer ``decay``, the one below
     ``decay**2`` and so on; the embeddings get ``decay**(num_layers + 1)``.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.training import layer_decay_multipliers
         >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None)
@@ -302,7 +302,7 @@ def finetune(
     Raises:
         ValueError / TypeError: Bad inputs or settings, with what to change.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> model = textzoo.load("bert-tiny", labels=["neg", "pos"], weights=None,
         ...                      num_layers=1, hidden_dim=16, num_heads=2, intermediate_dim=32)

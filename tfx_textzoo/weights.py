@@ -104,7 +104,7 @@ class LocalWeights:
 def cache_dir() -> Path:
     """Return the cache directory (``TEXTZOO_HOME`` or ``~/.cache/tfx_textzoo``).
 
-    Example:
+    Examples:
         >>> import tfx_textzoo.weights as w
         >>> w.cache_dir().is_absolute()
         True
@@ -115,7 +115,7 @@ def cache_dir() -> Path:
 def is_offline() -> bool:
     """Whether network access is disabled (``TEXTZOO_OFFLINE`` or ``HF_HUB_OFFLINE``).
 
-    Example:
+    Examples:
         >>> import tfx_textzoo.weights as w
         >>> isinstance(w.is_offline(), bool)
         True
@@ -139,7 +139,7 @@ def sources_for(spec: ModelSpec, weights: Any) -> list[WeightSource]:
     Returns:
         The sources, in the order they will be tried.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.weights import sources_for
         >>> spec = textzoo.registry.get_spec("bert-base-uncased")
@@ -192,7 +192,7 @@ def resolve_and_load(
     Raises:
         WeightsNotFoundError: Every source failed; the message says why for each.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.weights import resolve_and_load, WeightsNotFoundError
         >>> spec = textzoo.registry.get_spec("bert-base-uncased")
@@ -234,7 +234,7 @@ def fetch(source: WeightSource, spec: ModelSpec) -> LocalWeights:
         OSError: The source cannot be fetched (offline, missing, network error).
         ValueError: The source exists but is not in the format it claims.
 
-    Example:
+    Examples:
         >>> import keras_hub, tempfile
         >>> from tfx_textzoo.registry import WeightSource
         >>> from tfx_textzoo.weights import fetch
@@ -273,7 +273,7 @@ def tfhub_cache_dir() -> Path:
     The same folder ``tensorflow_hub`` uses (``resolver.tfhub_cache_dir(use_temp=True)``),
     so models the TF lesson already downloaded with ``hub.KerasLayer`` are found here.
 
-    Example:
+    Examples:
         >>> import os, tempfile
         >>> import tfx_textzoo.weights as w
         >>> default = os.path.join(tempfile.gettempdir(), "tfhub_modules")
@@ -291,7 +291,7 @@ def tfhub_handle(uri: str) -> str:
     ``https://www.kaggle.com/models/...``. URLs and local paths are returned unchanged:
     the cache folder is named after the exact handle string, as in ``tensorflow_hub``.
 
-    Example:
+    Examples:
         >>> tfhub_handle("tfhub://tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/1")
         'https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/1'
         >>> tfhub_handle("google/bert/tensorFlow2/en-uncased-l-2/1")
@@ -311,7 +311,7 @@ def tfhub_handle(uri: str) -> str:
 def tfhub_module_dir(handle: str) -> Path:
     """Where ``handle`` is cached: ``<tfhub_cache_dir()>/<sha1 hex of the handle string>``.
 
-    Example:
+    Examples:
         >>> handle = "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/1"
         >>> tfhub_module_dir(handle).name
         'bc26e5c2abfce0e12153df21f8ff66db5f4488c8'
@@ -353,7 +353,7 @@ def resolve_tfhub(uri: str) -> str:
         FileNotFoundError: A local path that does not exist.
         OSError: The download failed or did not return a SavedModel archive.
 
-    Example:
+    Examples:
         >>> import os
         >>> from unittest import mock
         >>> with mock.patch.dict(os.environ, {"TEXTZOO_OFFLINE": "1"}):

@@ -60,7 +60,7 @@ def load(
         tfx_textzoo.WeightsNotFoundError: No weight source could be loaded; the
             message lists each source tried and how to pre-populate the cache.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> model = textzoo.load("scratch-tiny", labels=["neg", "pos"])
         >>> model.preprocessor.adapt(["a good film", "a bad film"])

@@ -130,7 +130,7 @@ class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier
 def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
     """Parameter count of a BERT backbone (with pooler) plus a ``num_classes`` head.
 
-    Example:
+    Examples:
         >>> count_params({"num_layers": 2, "hidden_dim": 128, "intermediate_dim": 512,
         ...               "vocabulary_size": 30522}, 2)
         4386178
@@ -175,7 +175,7 @@ def build(
     Returns:
         A compiled :class:`BertClassifier` whose preprocessor takes raw strings.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> model = textzoo.load("bert-tiny", num_classes=3, weights=None, num_layers=1)
         >>> model.predict(["hello world"], verbose=0).shape

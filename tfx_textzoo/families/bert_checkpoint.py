@@ -140,7 +140,7 @@ def find_tf_checkpoint(directory: str | os.PathLike) -> str | None:
         The checkpoint prefix (e.g. ``"/data/uncased_L-2_H-128_A-2/bert_model.ckpt"``),
         or None when the directory does not exist or holds no checkpoint.
 
-    Example:
+    Examples:
         >>> prefix = find_tf_checkpoint("/data/uncased_L-2_H-128_A-2")  # doctest: +SKIP
         >>> prefix.endswith("bert_model.ckpt")  # doctest: +SKIP
         True
@@ -202,7 +202,7 @@ def read_tf_checkpoint(prefix: str | os.PathLike) -> dict[str, np.ndarray]:
             files), if expected BERT variables are missing (not an original BERT
             checkpoint), or if the encoder layer numbers have gaps.
 
-    Example:
+    Examples:
         >>> prefix = "/data/uncased_L-2_H-128_A-2/bert_model.ckpt"
         >>> tensors = read_tf_checkpoint(prefix)  # doctest: +SKIP
         >>> tensors["encoder.layer.0.attention.self.query.weight"].shape  # doctest: +SKIP
@@ -483,7 +483,7 @@ def convert_tf_checkpoint_to_hf(
             vocabulary is larger than ``vocab_size``, or if ``dst_dir`` exists with
             other contents (or was converted with a different ``lowercase``).
 
-    Example:
+    Examples:
         >>> dst = convert_tf_checkpoint_to_hf(  # doctest: +SKIP
         ...     "/data/uncased_L-2_H-128_A-2", "/data/hf/uncased_L-2_H-128_A-2"
         ... )

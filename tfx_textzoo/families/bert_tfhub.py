@@ -137,7 +137,7 @@ class TFHubEncoder:
 def is_saved_model_dir(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a SavedModel directory (it has ``saved_model.pb``).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> is_saved_model_dir(tempfile.mkdtemp())
         False
@@ -151,7 +151,7 @@ def find_saved_model_dir(root: str | os.PathLike) -> Path | None:
     TF-Hub archives unpack flat (``saved_model.pb`` at the top); a hand-made archive
     may add one folder level, which is accepted too.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> find_saved_model_dir(tempfile.mkdtemp()) is None
         True
@@ -179,7 +179,7 @@ def read_saved_model(path: str | os.PathLike) -> TFHubEncoder:
         ValueError: The SavedModel is incomplete or corrupt, or it is not a BERT encoder
             that keras-hub's ``BertBackbone`` can represent (the message says why).
 
-    Example:
+    Examples:
         >>> read_saved_model("/no/such/dir")
         Traceback (most recent call last):
         ...
@@ -255,7 +255,7 @@ def convert_saved_model_to_hf(
         ValueError: As :func:`read_saved_model`, or when the vocabulary is larger than
             the embedding table.
 
-    Example:
+    Examples:
         >>> convert_saved_model_to_hf("/no/such/dir", "/tmp/out")
         Traceback (most recent call last):
         ...

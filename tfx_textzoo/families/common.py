@@ -23,7 +23,7 @@ def check_classes(num_classes: Any, labels: Any) -> tuple[int, list[str] | None]
         ValueError: For a missing, too small or inconsistent number of classes.
         TypeError: For a non-integer ``num_classes`` or non-string labels.
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.families.common import check_classes
         >>> check_classes(None, ["neg", "pos"])
         (2, ['neg', 'pos'])
@@ -67,7 +67,7 @@ def check_classes(num_classes: Any, labels: Any) -> tuple[int, list[str] | None]
 def check_string_tensor(x: Any) -> None:
     """Raise a clear TypeError unless ``x`` is a string tensor (raw texts).
 
-    Example:
+    Examples:
         >>> import tensorflow as tf
         >>> from tfx_textzoo.families.common import check_string_tensor
         >>> check_string_tensor(tf.constant(["a text"]))
@@ -118,7 +118,7 @@ def compile_classifier(model: keras.Model, finetune: Mapping[str, Any], pretrain
     Pretrained backbones get AdamW (no decay on biases and LayerNorm) at the catalog
     ``learning_rate``; from-scratch models get Adam.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> model = textzoo.load("scratch-tiny", num_classes=2)
         >>> type(model.optimizer).__name__
@@ -138,7 +138,7 @@ def compile_classifier(model: keras.Model, finetune: Mapping[str, Any], pretrain
 def loss_and_metrics() -> dict[str, Any]:
     """The loss and metrics every zoo classifier is compiled with (probability outputs).
 
-    Example:
+    Examples:
         >>> from tfx_textzoo.families.common import loss_and_metrics
         >>> [m.name for m in loss_and_metrics()["metrics"]]
         ['accuracy']

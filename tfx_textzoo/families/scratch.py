@@ -107,7 +107,7 @@ class ScratchBackbone(keras_hub.models.Backbone):
 
     Outputs a dict with ``sequence_output`` and the masked-mean ``pooled_output``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> backbone = ScratchBackbone(100, 16, 8, 2, 8)
         >>> out = backbone(np.array([[5, 6, 0, 0]]))
@@ -183,7 +183,7 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
         standardize: ``TextVectorization`` standardization.
         vocabulary: Optional fixed vocabulary (then no adaptation is needed).
 
-    Example:
+    Examples:
         >>> pre = ScratchPreprocessor(vocabulary_size=50, sequence_length=4)
         >>> pre.adapt(["the cat sat", "the dog ran"])
         >>> [str(t) for t in pre.vectorizer.get_vocabulary()[:3]]
@@ -347,7 +347,7 @@ class ScratchClassifier(CompileFromConfigMixin, keras_hub.models.TextClassifier)
 def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
     """Parameter count of a from-scratch model with a ``num_classes`` head.
 
-    Example:
+    Examples:
         >>> count_params({"vocabulary_size": 20000, "sequence_length": 128,
         ...   "embedding_dim": 32, "num_heads": 2, "intermediate_dim": 32,
         ...   "num_layers": 1, "hidden_units": 20}, 4)
@@ -390,7 +390,7 @@ def build(
     Returns:
         A compiled :class:`ScratchClassifier`.
 
-    Example:
+    Examples:
         >>> import tfx_textzoo as textzoo
         >>> model = textzoo.load("scratch-tiny", num_classes=2)
         >>> model.preprocessor.adapt(["good film", "bad film"])
