@@ -12,7 +12,6 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 import textwrap
 import time
 from collections.abc import Sequence
@@ -24,7 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfx_textzoo import preprocessing
-from tfx_textzoo.training import core_model
+from tfx_textzoo._files import atomic_path, atomic_write_text
+from tfx_textzoo.training import forward_key, traced_forward
 
 #: With ``jit_compile="auto"`` on a CPU, XLA is used from this many texts on (and for
 #: every later call once a model has been compiled). Measured on BERT L4-H128 and AG
@@ -152,50 +152,11 @@ def predict_proba(
     """
     texts = check_texts(texts)
     tok = preprocessing.tokenize(model, texts)
-    order = np.argsort(tok.lengths, kind="stable")
-    n_batches = math.ceil(len(texts) / batch_size)
     if verbose == "auto":
-        verbose = int(n_batches >= PROGRESS_MIN_BATCHES)
-    forward = _forward_fn(model, _use_xla(model, jit_compile, len(texts)))
-    bounds = np.asarray(preprocessing.bucket_lengths(tok.max_length))
-    progress = keras.utils.Progbar(n_batches) if verbose else None
-    outputs = []
-    for step, start in enumerate(range(0, len(order), batch_size), 1):
-        rows = order[start : start + batch_size]
-        width = int(bounds[np.searchsorted(bounds, tok.lengths[rows].max())])
-        batch = {
-            name: tf.gather(ragged, rows).to_tensor(shape=[len(rows), width])
-            for name, ragged in tok.features.items()
-        }
-        outputs.append(forward(tok._structure(batch)).numpy())
-        if progress is not None:
-            progress.update(step)
-    probs = np.empty((len(texts), outputs[0].shape[-1]), dtype=outputs[0].dtype)
-    probs[order] = np.concatenate(outputs)
-    return probs
-
-
-def _forward_fn(model: keras.Model, xla: bool):
-    """The classifier's forward pass on token ids, traced once (compiled per shape by XLA).
-
-    A plain loop over length-sorted batches calls this function: no tf.data pipeline or
-    ``Model.predict`` machinery to start per call (about 0.3 s each). Its signature has
-    unknown batch and length, so the graph is traced once, not once per bucket.
-    """
-    from tfx_textzoo.training import _COMPILED
-
-    cache = _COMPILED.setdefault(model, {})
-    key = "forward_xla" if xla else "forward"
-    if key not in cache:
-        runner = core_model(model, cached_as="predict")
-        spec = {
-            t.name: tf.TensorSpec([None, None], t.dtype, name=t.name) for t in model.inputs
-        }
-        signature = [spec[model.inputs[0].name]] if len(spec) == 1 else [spec]
-        cache[key] = tf.function(
-            lambda x: runner(x, training=False), input_signature=signature, jit_compile=xla
-        )
-    return cache[key]
+        verbose = int(math.ceil(len(texts) / batch_size) >= PROGRESS_MIN_BATCHES)
+    xla = _use_xla(model, jit_compile, len(texts))
+    forward = traced_forward(model, "probabilities", xla=xla)
+    return preprocessing.run_sorted(forward, tok, batch_size, verbose=verbose)
 
 
 def check_texts(texts: Any, what: str = "texts") -> list[str]:
@@ -257,7 +218,7 @@ def _use_xla(model, jit_compile, n_texts: int) -> bool:
         return True
     from tfx_textzoo.training import _COMPILED
 
-    if "forward_xla" in _COMPILED.get(model, {}):  # already compiled: reuse it
+    if forward_key("probabilities", xla=True) in _COMPILED.get(model, {}):  # compiled: reuse
         return True
     return n_texts >= XLA_MIN_TEXTS_ON_CPU
 
@@ -565,17 +526,8 @@ class Report:
             title = f"{about}: {title}" if about else title
         ax.set_title(textwrap.fill(title, width=int(side * 11)), fontsize=10)
         if path is not None:
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-            os.close(fd)
-            try:
+            with atomic_path(path) as tmp:
                 figure.savefig(tmp, dpi=dpi)
-                normal_permissions(tmp)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
         return figure
 
     def to_dict(self) -> dict[str, Any]:
@@ -614,7 +566,7 @@ class Report:
         """
         text = json.dumps(self.to_dict(), indent=indent)
         if path is not None:
-            _write_atomic(Path(path), text + "\n")
+            atomic_write_text(path, text + "\n")
         return text
 
     @classmethod
@@ -701,27 +653,3 @@ class Report:
                 f"{what} needs the predictions, which a report read from JSON does not "
                 "keep; run textzoo.evaluate(model, data) again."
             )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        normal_permissions(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def normal_permissions(path: str | os.PathLike, directory: bool = False) -> None:
-    """Give a file (or directory) made by ``tempfile`` the permissions ``open`` would.
-
-    ``mkstemp``/``mkdtemp`` create them private (0600 / 0700); what we write atomically
-    must end up as readable as any other file the user writes (umask applied).
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, (0o777 if directory else 0o666) & ~umask)

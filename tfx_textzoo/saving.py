@@ -29,7 +29,7 @@ from typing import Any
 
 import keras
 
-from tfx_textzoo.evaluation import normal_permissions
+from tfx_textzoo._files import normal_permissions
 from tfx_textzoo.registry import get_spec
 from tfx_textzoo.weights import _hf_snapshot, cache_dir
 
