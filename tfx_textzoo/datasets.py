@@ -754,11 +754,38 @@ def as_texts_and_labels(
         (['good', 'bad'], [1, 0])
     """
     texts, labels = _split_input(data, text_column, label_column, what)
-    texts = [t.decode("utf-8") if isinstance(t, bytes) else t for t in texts]
+    texts = check_text_list(
+        [t.decode("utf-8") if isinstance(t, bytes) else t for t in texts], what, unit="rows"
+    )
+    labels = list(labels)
+    if len(labels) != len(texts):
+        raise ValueError(f"{what}: {len(texts)} texts but {len(labels)} labels.")
+    return np.array(texts, dtype=object), _label_ids(labels, label_names, num_classes, what)
+
+
+def check_text_list(texts: list, what: str, unit: str = "rows") -> list[str]:
+    """Return ``texts`` if it is a non-empty list of non-empty strings; else say what is not.
+
+    Args:
+        texts: The texts.
+        what: How to call the input in error messages (``"train"``, ``"predict"``...).
+        unit: How to call a text's index in error messages (``"rows"``, ``"positions"``).
+
+    Raises:
+        TypeError: Items that are not strings (their indices are listed).
+        ValueError: No texts, or empty texts (counted, their indices listed).
+
+    Examples:
+        >>> from tfx_textzoo.datasets import check_text_list
+        >>> check_text_list(["fine", " "], "predict", unit="positions")
+        Traceback (most recent call last):
+        ...
+        ValueError: predict: 1 empty text(s), at positions [1]. Drop or fill them first.
+    """
     bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if bad:
         raise TypeError(
-            f"{what}: texts must be strings; rows {bad[:10]} hold "
+            f"{what}: texts must be strings; {unit} {bad[:10]} hold "
             f"{type(texts[bad[0]]).__name__} (e.g. {texts[bad[0]]!r})."
         )
     if not texts:
@@ -766,13 +793,10 @@ def as_texts_and_labels(
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty:
         raise ValueError(
-            f"{what}: {len(empty)} empty text(s), at rows {empty[:10]}"
+            f"{what}: {len(empty)} empty text(s), at {unit} {empty[:10]}"
             f"{' ...' if len(empty) > 10 else ''}. Drop or fill them first."
         )
-    labels = list(labels)
-    if len(labels) != len(texts):
-        raise ValueError(f"{what}: {len(texts)} texts but {len(labels)} labels.")
-    return np.array(texts, dtype=object), _label_ids(labels, label_names, num_classes, what)
+    return texts
 
 
 def _split_input(data, text_column, label_column, what):

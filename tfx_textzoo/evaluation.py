@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from tfx_textzoo import preprocessing
 from tfx_textzoo._files import atomic_path, atomic_write_text
+from tfx_textzoo.datasets import as_texts_and_labels, check_text_list
 from tfx_textzoo.training import forward_key, traced_forward
 
 #: With ``jit_compile="auto"`` on a CPU, XLA is used from this many texts on (and for
@@ -159,7 +160,7 @@ def predict_proba(
     return preprocessing.run_sorted(forward, tok, batch_size, verbose=verbose)
 
 
-def check_texts(texts: Any, what: str = "texts") -> list[str]:
+def check_texts(texts: Any, what: str = "predict") -> list[str]:
     """Return ``texts`` as a list of non-empty strings, or say exactly what is wrong.
 
     Examples:
@@ -176,21 +177,7 @@ def check_texts(texts: Any, what: str = "texts") -> list[str]:
     texts = (
         list(np.asarray(texts, dtype=object).reshape(-1)) if not isinstance(texts, list) else texts
     )
-    if not texts:
-        raise ValueError(f"{what}: there are no texts.")
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad:
-        raise TypeError(
-            f"{what} must be strings; positions {bad[:10]} hold "
-            f"{type(texts[bad[0]]).__name__} (e.g. {texts[bad[0]]!r})."
-        )
-    empty = [i for i, t in enumerate(texts) if not t.strip()]
-    if empty:
-        raise ValueError(
-            f"{what}: {len(empty)} empty text(s), at positions {empty[:10]}"
-            f"{' ...' if len(empty) > 10 else ''}. Drop or fill them first."
-        )
-    return texts
+    return check_text_list(texts, what, unit="positions")
 
 
 def label_names(model: keras.Model) -> list[str]:
@@ -264,8 +251,6 @@ def evaluate(
         >>> report.num_examples, sorted(report.per_class)
         (2, ['neg', 'pos'])
     """
-    from tfx_textzoo.datasets import as_texts_and_labels
-
     names = label_names(model)
     data = _align_labels(data, getattr(model, "labels", None))
     texts, labels = as_texts_and_labels(
