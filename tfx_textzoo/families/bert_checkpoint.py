@@ -435,6 +435,73 @@ def _check_existing(dst_dir: str, lowercase: bool | None) -> None:
             )
 
 
+def write_hf_dir(
+    dst_dir: str,
+    tensors: dict[str, np.ndarray],
+    hf_config: dict,
+    vocab_path: str,
+    do_lower_case: bool,
+) -> bool:
+    r"""Write a Hugging Face BERT directory atomically (what keras-hub's converter reads).
+
+    ``model.safetensors`` (``tensors`` under their HF names), ``vocab.txt`` (a copy of
+    ``vocab_path``), ``config.json`` and ``tokenizer_config.json`` go to a temporary
+    directory beside ``dst_dir``, which is then renamed into place.
+
+    Returns:
+        True when written; False when another process completed ``dst_dir`` first.
+
+    Examples:
+        >>> import os, tempfile, numpy as np
+        >>> from tfx_textzoo.families.bert_checkpoint import write_hf_dir
+        >>> root = tempfile.mkdtemp()
+        >>> vocab = os.path.join(root, "v.txt")
+        >>> _ = open(vocab, "w").write("[PAD]\n[UNK]\n")
+        >>> dst = os.path.join(root, "hf")
+        >>> write_hf_dir(dst, {"x": np.zeros(2, "float32")}, {"vocab_size": 2,
+        ...              "max_position_embeddings": 8}, vocab, True)
+        True
+        >>> sorted(os.listdir(dst))
+        ['config.json', 'model.safetensors', 'tokenizer_config.json', 'vocab.txt']
+    """
+    from safetensors.numpy import save_file
+
+    parent = os.path.dirname(dst_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp_dir = tempfile.mkdtemp(prefix=f".{os.path.basename(dst_dir)}.tmp-", dir=parent)
+    try:
+        save_file(tensors, os.path.join(tmp_dir, "model.safetensors"), metadata={"format": "pt"})
+        shutil.copyfile(vocab_path, os.path.join(tmp_dir, "vocab.txt"))
+        tokenizer_config = {
+            "tokenizer_class": "BertTokenizer",
+            "do_lower_case": bool(do_lower_case),
+            "model_max_length": hf_config["max_position_embeddings"],
+            "unk_token": "[UNK]",
+            "sep_token": "[SEP]",
+            "pad_token": "[PAD]",
+            "cls_token": "[CLS]",
+            "mask_token": "[MASK]",
+        }
+        for name, content in (
+            ("config.json", hf_config),
+            ("tokenizer_config.json", tokenizer_config),
+        ):
+            with open(os.path.join(tmp_dir, name), "w", encoding="utf-8") as f:
+                json.dump(content, f, indent=2)
+                f.write("\n")
+        if os.path.isdir(dst_dir) and not os.listdir(dst_dir):
+            os.rmdir(dst_dir)  # an empty placeholder; rename() onto it is not portable
+        try:
+            os.replace(tmp_dir, dst_dir)
+        except OSError:
+            if _is_complete(dst_dir):  # another process finished the same conversion first
+                return False
+            raise
+        return True
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
 def convert_tf_checkpoint_to_hf(
     src_dir: str | os.PathLike,
     dst_dir: str | os.PathLike,
@@ -519,92 +586,53 @@ def convert_tf_checkpoint_to_hf(
         raise FileNotFoundError(f"No vocab.txt in {src_dir!r}.")
     if lowercase is None:
         lowercase = _infer_lowercase(src_dir, config)
+    os.makedirs(os.path.dirname(dst_dir), exist_ok=True)
 
-    parent = os.path.dirname(dst_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix=f".{os.path.basename(dst_dir)}.tmp-", dir=parent)
-    try:
-        vocab = _read_vocab(vocab_path)
-        if len(vocab) > config["vocab_size"]:
-            raise ValueError(
-                f"{vocab_path} has {len(vocab)} entries but {config_path} says "
-                f"vocab_size={config['vocab_size']}; token ids would overflow the embeddings."
-            )
-        if len(vocab) < config["vocab_size"]:
-            logger.warning(
-                "%s has %d entries, fewer than vocab_size=%d.",
-                vocab_path,
-                len(vocab),
-                config["vocab_size"],
-            )
-        if lowercase and sum(
-            any(c.isupper() for c in token) for token in vocab if not token.startswith("[")
-        ) > max(10, len(vocab) // 100):
-            logger.warning(
-                "Converting %s with do_lower_case=True, but its vocabulary has many "
-                "upper-case tokens; pass lowercase=False if the model is cased.",
-                src_dir,
-            )
+    vocab = _read_vocab(vocab_path)
+    if len(vocab) > config["vocab_size"]:
+        raise ValueError(
+            f"{vocab_path} has {len(vocab)} entries but {config_path} says "
+            f"vocab_size={config['vocab_size']}; token ids would overflow the embeddings."
+        )
+    if len(vocab) < config["vocab_size"]:
+        logger.warning(
+            "%s has %d entries, fewer than vocab_size=%d.",
+            vocab_path,
+            len(vocab),
+            config["vocab_size"],
+        )
+    if lowercase and sum(
+        any(c.isupper() for c in token) for token in vocab if not token.startswith("[")
+    ) > max(10, len(vocab) // 100):
+        logger.warning(
+            "Converting %s with do_lower_case=True, but its vocabulary has many "
+            "upper-case tokens; pass lowercase=False if the model is cased.",
+            src_dir,
+        )
 
-        tensors = read_tf_checkpoint(prefix)
-        _validate_shapes(tensors, config, f"Checkpoint {prefix!r} with config {config_path}")
+    tensors = read_tf_checkpoint(prefix)
+    _validate_shapes(tensors, config, f"Checkpoint {prefix!r} with config {config_path}")
 
-        from safetensors.numpy import save_file
-
-        save_file(tensors, os.path.join(tmp_dir, "model.safetensors"), metadata={"format": "pt"})
-        del tensors
-        shutil.copyfile(vocab_path, os.path.join(tmp_dir, "vocab.txt"))
-
-        hf_config = {
-            "architectures": ["BertModel"],
-            "model_type": "bert",
-            "vocab_size": config["vocab_size"],
-            "hidden_size": config["hidden_size"],
-            "num_hidden_layers": config["num_hidden_layers"],
-            "num_attention_heads": config["num_attention_heads"],
-            "intermediate_size": config["intermediate_size"],
-            "hidden_act": config.get("hidden_act", "gelu"),
-            "hidden_dropout_prob": config.get("hidden_dropout_prob", 0.1),
-            "attention_probs_dropout_prob": config.get("attention_probs_dropout_prob", 0.1),
-            "max_position_embeddings": config["max_position_embeddings"],
-            "type_vocab_size": config.get("type_vocab_size", 2),
-            "initializer_range": config.get("initializer_range", 0.02),
-            "layer_norm_eps": 1e-12,
-            "pad_token_id": 0,
-            "position_embedding_type": "absolute",
-            "torch_dtype": "float32",
-        }
-        tokenizer_config = {
-            "tokenizer_class": "BertTokenizer",
-            "do_lower_case": bool(lowercase),
-            "model_max_length": config["max_position_embeddings"],
-            "unk_token": "[UNK]",
-            "sep_token": "[SEP]",
-            "pad_token": "[PAD]",
-            "cls_token": "[CLS]",
-            "mask_token": "[MASK]",
-        }
-        for name, content in (
-            ("config.json", hf_config),
-            ("tokenizer_config.json", tokenizer_config),
-        ):
-            with open(os.path.join(tmp_dir, name), "w", encoding="utf-8") as f:
-                json.dump(content, f, indent=2)
-                f.write("\n")
-
-        if os.path.isdir(dst_dir) and not os.listdir(dst_dir):
-            os.rmdir(dst_dir)  # an empty placeholder; rename() onto it is not portable
-        try:
-            os.replace(tmp_dir, dst_dir)
-        except OSError:
-            # Another process finished the same conversion first: keep its result.
-            if _is_complete(dst_dir):
-                shutil.rmtree(tmp_dir, ignore_errors=True)
-                _check_existing(dst_dir, lowercase)
-                return result
-            raise
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
+    hf_config = {
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "vocab_size": config["vocab_size"],
+        "hidden_size": config["hidden_size"],
+        "num_hidden_layers": config["num_hidden_layers"],
+        "num_attention_heads": config["num_attention_heads"],
+        "intermediate_size": config["intermediate_size"],
+        "hidden_act": config.get("hidden_act", "gelu"),
+        "hidden_dropout_prob": config.get("hidden_dropout_prob", 0.1),
+        "attention_probs_dropout_prob": config.get("attention_probs_dropout_prob", 0.1),
+        "max_position_embeddings": config["max_position_embeddings"],
+        "type_vocab_size": config.get("type_vocab_size", 2),
+        "initializer_range": config.get("initializer_range", 0.02),
+        "layer_norm_eps": 1e-12,
+        "pad_token_id": 0,
+        "position_embedding_type": "absolute",
+        "torch_dtype": "float32",
+    }
+    if not write_hf_dir(dst_dir, tensors, hf_config, vocab_path, lowercase):
+        _check_existing(dst_dir, lowercase)  # another process finished it first
     logger.info("Converted %s to %s", prefix, dst_dir)
     return result

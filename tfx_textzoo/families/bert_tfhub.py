@@ -52,12 +52,9 @@ or "expert" encoders with a smaller embedding width) raise a clear error.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +64,7 @@ from tfx_textzoo.families.bert_checkpoint import (
     _name_map,
     _read_vocab,
     _validate_shapes,
+    write_hf_dir,
 )
 
 logger = logging.getLogger(__name__)
@@ -281,32 +279,7 @@ def convert_saved_model_to_hf(
         name = (name_or_path or os.fspath(src_dir)).lower()
         do_lower_case = re.search(r"(^|[^a-z])cased", name) is None
 
-    parent = os.path.dirname(dst_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix=f".{os.path.basename(dst_dir)}.tmp-", dir=parent)
-    try:
-        from safetensors.numpy import save_file
-
-        save_file(encoder.tensors, os.path.join(tmp_dir, "model.safetensors"))
-        shutil.copyfile(encoder.vocab_path, os.path.join(tmp_dir, "vocab.txt"))
-        tokenizer_config = {
-            "tokenizer_class": "BertTokenizer",
-            "do_lower_case": bool(do_lower_case),
-            "model_max_length": config["max_position_embeddings"],
-        }
-        for name, content in (("config.json", config), ("tokenizer_config.json", tokenizer_config)):
-            with open(os.path.join(tmp_dir, name), "w", encoding="utf-8") as f:
-                json.dump(content, f, indent=2)
-                f.write("\n")
-        if os.path.isdir(dst_dir) and not os.listdir(dst_dir):
-            os.rmdir(dst_dir)
-        try:
-            os.replace(tmp_dir, dst_dir)
-        except OSError:
-            if not _is_complete(dst_dir):  # else another process finished it first
-                raise
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+    write_hf_dir(dst_dir, encoder.tensors, config, encoder.vocab_path, do_lower_case)
     logger.info("Converted the TF-Hub SavedModel %s to %s", src_dir, dst_dir)
     return result
 
@@ -496,4 +469,3 @@ def _hf_config(encoder: TFHubEncoder, name_or_path: str) -> dict:
         "position_embedding_type": "absolute",
         "torch_dtype": "float32",
     }
-
