@@ -1,0 +1,69 @@
+"""The errors tfx_textzoo raises for problems the user can fix.
+
+Every such error derives from :class:`TextzooError` and from the built-in type a caller
+would catch without knowing this package (``ValueError``, ``OSError``, ...), so
+``except ValueError`` keeps working. The command line maps these types, never message
+text, to its ``error:`` / ``hint:`` lines.
+
+This module imports nothing heavy: the CLI and ``import tfx_textzoo`` may use it freely.
+
+Examples:
+    >>> from tfx_textzoo.errors import InvalidArgumentError
+    >>> err = InvalidArgumentError("learning_rate", float("inf"), "a finite number > 0")
+    >>> str(err)
+    'learning_rate must be a finite number > 0, got inf'
+    >>> err.argument, isinstance(err, ValueError)
+    ('learning_rate', True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TextzooError(Exception):
+    """Base class of the errors a user can fix (bad input, data, files, settings)."""
+
+
+class InvalidArgumentError(TextzooError, ValueError):
+    """A public argument has the wrong type or a value out of range.
+
+    Attributes:
+        argument: The argument's name as the user passed it (``learning_rate``).
+        value: The value passed.
+    """
+
+    def __init__(self, argument: str, value: Any, expected: str, detail: str = "") -> None:
+        self.argument = argument
+        self.value = value
+        self.expected = expected
+        message = f"{argument} must be {expected}, got {value!r}"
+        super().__init__(f"{message}{': ' + detail if detail else ''}")
+
+
+class LabelMismatchError(TextzooError, ValueError):
+    """The data's class names do not match the model's (different sets, unknown names)."""
+
+
+class SingleClassError(TextzooError, ValueError):
+    """The training data holds one class only: a classifier needs at least two."""
+
+
+class ArchitectureMismatchError(TextzooError, ValueError):
+    """Weights whose architecture contradicts the model name they were loaded under."""
+
+
+class CorruptModelError(TextzooError, ValueError):
+    """A saved model directory is incomplete, altered, inconsistent or unsafe to read."""
+
+
+class UnsafePathError(CorruptModelError):
+    """A path read from a saved directory's metadata points outside that directory."""
+
+
+class OutputNotWritableError(TextzooError, OSError):
+    """An output location (``--output``, ``checkpoint_dir``, a plot path) cannot be written."""
+
+
+class TrainingDivergedError(TextzooError, FloatingPointError):
+    """The training loss became NaN or infinite; the weights of that step are unusable."""
