@@ -73,3 +73,61 @@ def normal_permissions(path: str | os.PathLike, directory: bool = False) -> None
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, (0o777 if directory else 0o666) & ~umask)
+
+
+def check_writable_dir(path: str | os.PathLike, what: str) -> Path:
+    """Check, before any long work starts, that files can be created in directory ``path``.
+
+    The directory need not exist yet: its nearest existing ancestor must be a writable
+    directory (a probe file is created and removed there; ``os.access`` is not trusted,
+    it says yes to root on a read-only mount). Nothing is left behind.
+
+    Args:
+        path: The directory that will be written.
+        what: How the user named it, for the message (``"--output"``, ``"checkpoint_dir"``).
+
+    Returns:
+        ``path`` as a ``Path`` (``~`` expanded).
+
+    Raises:
+        tfx_textzoo.errors.OutputNotWritableError: A part of the path is a file, or the
+            location cannot be written (read-only, no permission, disk full).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from tfx_textzoo._files import check_writable_dir
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> check_writable_dir(root / "runs" / "a", "--output") == root / "runs" / "a"
+        True
+        >>> (root / "f").write_text("x")
+        1
+        >>> check_writable_dir(root / "f" / "sub", "--output")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        tfx_textzoo.errors.OutputNotWritableError: --output ...f/sub cannot be written: ...
+    """
+    from tfx_textzoo.errors import OutputNotWritableError
+
+    target = Path(os.path.expanduser(os.fspath(path)))
+    probe_dir = target
+    while not probe_dir.exists() and not probe_dir.is_symlink():
+        if probe_dir.parent == probe_dir:
+            break
+        probe_dir = probe_dir.parent
+    if not probe_dir.is_dir():
+        raise OutputNotWritableError(
+            f"{what} {target} cannot be written: {probe_dir} is a file, not a directory."
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".tmp-probe-", dir=probe_dir)
+        try:
+            os.write(fd, b"x")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as err:
+        raise OutputNotWritableError(
+            f"{what} {target} cannot be written: creating a file in {probe_dir} failed "
+            f"({err.strerror or err})."
+        ) from None
+    return target
