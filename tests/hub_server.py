@@ -17,6 +17,14 @@ file in preupload, so everything travels base64-inline in the commit.
 
 The ``fake_hub`` fixture (see ``tests/test_hub.py``) points huggingface_hub at it and installs
 an HTTP client whose request hook refuses any host but the fake one.
+
+``echo_authorization=True`` makes it a careless server that repeats the request's
+``Authorization`` header everywhere huggingface_hub copies text from a response into an
+exception or a log line: the error message header and body, the request id, a
+``WWW-Authenticate`` challenge and an ``X-HF-Warning`` on every response (errors or not).
+``reject_lfs_objects=True`` answers the LFS batch call with 200 and a per-object error (which
+huggingface_hub raises as a plain ``ValueError``, not an HTTP error). Tests use both to check
+that a token never reaches an exception chain, a log or the command line's output.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import hashlib
 import itertools
 import json
 import threading
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -105,10 +114,16 @@ class FakeHub:
     Attributes:
         requests: Every request received, in order (method, path, query, headers).
         errors: ``(status, method, path, message)`` of every error response sent.
+        echoed: Every error message that quoted an Authorization header (echo mode).
         fail: ``{(method, path_prefix): (status, message)}`` forced error responses.
         lfs_threshold: Files at least this large go to LFS (besides binary files and
             ``LFS_SUFFIXES``); the real Hub uses 10 MB.
         regular_only: Answer "regular" for every file in preupload (see module docstring).
+        echo_authorization: Repeat the request's Authorization header in every error
+            response (message header and body, request id, WWW-Authenticate) and in an
+            ``X-HF-Warning`` header of every response (see module docstring).
+        reject_lfs_objects: Refuse every object in the LFS batch call with a per-object
+            error (its message echoes the Authorization header with ``echo_authorization``).
     """
 
     def __init__(
@@ -118,15 +133,20 @@ class FakeHub:
         orgs: dict[str, set[str]] | None = None,
         lfs_threshold: int = 10 * 1024 * 1024,
         regular_only: bool = False,
+        echo_authorization: bool = False,
+        reject_lfs_objects: bool = False,
     ):
         self.tokens = dict(tokens if tokens is not None else {"hf_test_secret_token": "me"})
         self.orgs = orgs or {}
         self.lfs_threshold = lfs_threshold
         self.regular_only = regular_only
+        self.echo_authorization = echo_authorization
+        self.reject_lfs_objects = reject_lfs_objects
         self.repos: dict[str, Repo] = {}
         self.lfs_store: dict[str, bytes] = {}
         self.requests: list[Request] = []
         self.errors: list[tuple[int, str, str, str]] = []
+        self.echoed: list[str] = []
         self.fail: dict[tuple[str, str], tuple[int, str]] = {}
         self._lock = threading.RLock()
         self._counter = itertools.count(1)
@@ -191,6 +211,14 @@ class FakeHub:
         return repo
 
     # ----------------------------------------------------------------- internals
+
+    def _echo(self, headers: dict[str, str]) -> str:
+        """`` (you sent Authorization: ...)`` in echo mode, else an empty string."""
+        if not self.echo_authorization:
+            return ""
+        echo = f" (you sent Authorization: {headers.get('authorization', '<none>')})"
+        self.echoed.append(echo)
+        return echo
 
     def _user(self, headers: dict[str, str]) -> str | None:
         auth = headers.get("authorization", "")
@@ -422,6 +450,11 @@ class FakeHub:
         objects = []
         for obj in payload["objects"]:
             entry = {"oid": obj["oid"], "size": obj["size"], "authenticated": True}
+            if self.reject_lfs_objects:
+                message = "LFS storage quota exceeded" + self._echo(headers)
+                entry["error"] = {"code": 422, "message": message}
+                objects.append(entry)
+                continue
             if obj["oid"] not in self.lfs_store:
                 entry["actions"] = {
                     "upload": {"href": f"{self.url}/_lfs/{obj['oid']}", "header": {}},
@@ -553,15 +586,25 @@ class _Handler(BaseHTTPRequestHandler):
         except HubError as err:
             self.fake_hub.errors.append((err.status, self.command, self.path, err.message))
             status = err.status
-            out_headers = {"X-Error-Message": err.message, **err.extra}
+            message = err.message + self.fake_hub._echo(headers)
+            out_headers = {"X-Error-Message": message, **err.extra}
             if err.code:
                 out_headers["X-Error-Code"] = err.code
-            data = json.dumps({"error": err.message}).encode()
+            payload: dict[str, Any] = {"error": message}
+            if self.fake_hub.echo_authorization:
+                auth = headers.get("authorization", "<none>")
+                out_headers["X-Request-Id"] = f"req {auth}"
+                out_headers["WWW-Authenticate"] = f'Bearer error="invalid_token" token="{auth}"'
+                payload["received_headers"] = headers
+            data = json.dumps(payload).encode()
             out_headers["Content-Type"] = "application/json"
         except Exception as err:  # noqa: BLE001 - a bug in the fake must show up as a 500
             status, out_headers = 500, {"Content-Type": "text/plain"}
             data = f"fake Hub crashed: {type(err).__name__}: {err}".encode()
             self.fake_hub.errors.append((500, self.command, self.path, data.decode()))
+        if self.fake_hub.echo_authorization:  # huggingface_hub logs these as warnings
+            topic = f"echo-{uuid.uuid4().hex}"  # it warns once per topic and process
+            out_headers["X-HF-Warning"] = f"{topic}; server saw {headers.get('authorization')}"
         self.send_response(status)
         for key, value in out_headers.items():
             self.send_header(key, value)

@@ -408,3 +408,314 @@ def test_hf_uri_in_a_fresh_process_uses_hf_endpoint(fake_hub, tmp_path):
     assert result["labels"] == ["a", "b", "c", "d"]
     np.testing.assert_allclose(result["probs"], expected, atol=1e-6)
     assert any(r.path.startswith("/me/fresh/resolve/") for r in fake_hub.requests[before:])
+
+
+# --------------------------------------------------------------------------- issue 13: symlinks
+
+
+@pytest.fixture
+def outside_secret(tmp_path) -> Path:
+    """A private file and folder beside (not inside) the directory to push."""
+    secret = tmp_path / "private" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY----- not for the Hub\n", "utf-8")
+    return secret
+
+
+@pytest.mark.parametrize(
+    "link, target",
+    [
+        ("notes.txt", "absolute-file"),  # a link to a file outside, by absolute path
+        ("assets/tokenizer/extra.txt", "relative-file"),  # nested, ../../../private/id_rsa
+        ("keys", "folder"),  # a linked folder outside
+        ("later.txt", "dangling"),  # points outside at nothing (yet)
+    ],
+)
+def test_symlink_leaving_the_directory_is_refused(fake_hub, tmp_path, outside_secret, link, target):
+    from tfx_textzoo.errors import UnsafePathError
+
+    saved = make_saved_dir(tmp_path / "saved")
+    path = saved / link
+    if target == "absolute-file":
+        path.symlink_to(outside_secret)
+    elif target == "relative-file":
+        path.symlink_to(Path("../../..") / "private" / "id_rsa")
+        assert path.resolve() == outside_secret.resolve()
+    elif target == "folder":
+        path.symlink_to(outside_secret.parent, target_is_directory=True)
+    else:
+        path.symlink_to(tmp_path / "private" / "not-yet")
+    with pytest.raises(UnsafePathError, match="symbolic link") as excinfo:
+        push_to_hub(saved, "me/tiny", token=TOKEN)
+    message = str(excinfo.value)
+    assert link in message and "outside" in message and "cp -L" in message
+    assert fake_hub.requests == []  # refused before any request
+    assert "me/tiny" not in fake_hub.repos
+
+
+def test_symlinks_are_all_named_and_links_inside_are_uploaded(fake_hub, tmp_path, outside_secret):
+    from tfx_textzoo.errors import UnsafePathError
+
+    saved = make_saved_dir(tmp_path / "saved")
+    (saved / "a.txt").symlink_to(outside_secret)
+    (saved / "assets" / "b").symlink_to(outside_secret.parent)
+    (saved / "README-copy.md").symlink_to("README.md")  # inside: fine
+    (saved / "vocab").symlink_to(saved / "assets" / "tokenizer")  # inside: fine
+    with pytest.raises(UnsafePathError) as excinfo:
+        push_to_hub(saved, "me/tiny", token=TOKEN)
+    assert {Path(p).as_posix() for p in excinfo.value.links} == {"a.txt", "assets/b"}
+    message = str(excinfo.value)
+    assert "a.txt" in message and "assets/b" in message and "README-copy.md" not in message
+
+    (saved / "a.txt").unlink()
+    (saved / "assets" / "b").unlink()
+    push_to_hub(saved, "me/tiny", token=TOKEN)
+    stored = fake_hub.files("me/tiny")
+    assert stored["README-copy.md"] == (saved / "README.md").read_bytes()
+    assert not any(outside_secret.read_bytes() in data for data in stored.values())
+
+
+def test_cli_push_refuses_a_symlink_leaving_the_directory(
+    fake_hub, tmp_path, outside_secret, capfd
+):
+    from tfx_textzoo.cli import main
+
+    saved = make_saved_dir(tmp_path / "saved")
+    (saved / "assets" / "key").symlink_to(outside_secret)
+    assert main(["push", str(saved), "me/tiny", "--token", TOKEN]) == 1
+    err = capfd.readouterr().err
+    assert "error: refusing to push" in err and "'assets/key' -> " in err and "hint: " in err
+    assert fake_hub.requests == []
+
+
+def test_pushing_a_symlink_to_a_directory_is_fine(fake_hub, tmp_path):
+    saved = make_saved_dir(tmp_path / "saved")
+    (tmp_path / "latest").symlink_to(saved, target_is_directory=True)
+    push_to_hub(tmp_path / "latest", "me/tiny", token=TOKEN)
+    assert fake_hub.files("me/tiny") == local_files(saved)
+
+
+# ----------------------------------------------------------------- issue 13: the token never shows
+
+
+def _exception_texts(err: BaseException) -> str:
+    """Every text of ``err`` a user, a log or an error tracker could show.
+
+    ``traceback.format_exception`` prints the chain as Python does; the walk below also reads
+    each exception's args and a suppressed ``__context__`` (``raise ... from None`` only hides
+    it from the printout).
+    """
+    texts = ["".join(traceback.format_exception(err))]
+    seen: set[int] = set()
+    todo = [err]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        texts += [str(current), repr(current), repr(current.args)]
+        texts += [str(note) for note in getattr(current, "__notes__", [])]
+        todo += [current.__cause__, current.__context__]
+    return "\n".join(texts)
+
+
+ECHO_SCENARIOS = {
+    # name: (repo_id, FakeHub.fail entries, FakeHub attributes, wrong token)
+    "rejected-token": ("me/tiny", {}, {}, True),
+    "no-write-access": ("someone-else/new-model", {}, {}, False),  # create 403 + repo_info 401
+    "create-repo-500": ("me/tiny", {("POST", "/api/repos/create"): (500, "boom")}, {}, False),
+    "preupload-400": (
+        "me/tiny",
+        {("POST", "/api/models/me/tiny/preupload"): (400, "bad")},
+        {},
+        False,
+    ),
+    "lfs-batch-403": (
+        "me/tiny",
+        {("POST", "/me/tiny.git/info/lfs/objects/batch"): (403, "no")},
+        {},
+        False,
+    ),
+    "lfs-object-error": ("me/tiny", {}, {"reject_lfs_objects": True}, False),  # a ValueError
+    "commit-412": ("me/tiny", {("POST", "/api/models/me/tiny/commit"): (412, "later")}, {}, False),
+}
+
+
+def _echoing(fake_hub, scenario: str) -> str:
+    """Put the fake Hub in echo mode for ``scenario``; return the repo id to push to."""
+    repo_id, fail, attributes, _ = ECHO_SCENARIOS[scenario]
+    fake_hub.echo_authorization = True
+    fake_hub.fail.update(fail)
+    for name, value in attributes.items():
+        setattr(fake_hub, name, value)
+    return repo_id
+
+
+def _forget_forced_500s(fake_hub) -> None:
+    """The fixture fails a test on any 5xx; the ones a scenario forced are expected."""
+    fake_hub.errors[:] = [e for e in fake_hub.errors if e[3] != "boom"]
+
+
+@pytest.mark.parametrize("source", ["argument", "HF_TOKEN"])
+@pytest.mark.parametrize("scenario", sorted(ECHO_SCENARIOS))
+def test_token_echoed_by_the_hub_never_shows(
+    fake_hub, tmp_path, monkeypatch, capfd, caplog, recwarn, scenario, source
+):
+    import logging
+
+    from tfx_textzoo.errors import TextzooError
+
+    secret = "hf_echo_wrong_token_0987" if ECHO_SCENARIOS[scenario][3] else TOKEN
+    repo_id = _echoing(fake_hub, scenario)
+    caplog.set_level(logging.DEBUG)
+    token = secret
+    if source == "HF_TOKEN":
+        monkeypatch.setenv("HF_TOKEN", secret)
+        token = None
+    with pytest.raises(HubError) as excinfo:
+        push_to_hub(make_saved_dir(tmp_path / "saved"), repo_id, token=token)
+    _forget_forced_500s(fake_hub)
+    err = excinfo.value
+    assert isinstance(err, TextzooError) and isinstance(err, OSError)
+    assert any(secret in echoed for echoed in fake_hub.echoed), "no error quoted the token"
+    assert secret not in _exception_texts(err)
+    assert "***" in str(err) or scenario in ("rejected-token", "create-repo-500")
+    shown = "".join(capfd.readouterr()) + caplog.text + "".join(str(w.message) for w in recwarn)
+    assert secret not in shown
+    assert secret not in "".join(traceback.format_exception(err.__cause__ or err))
+
+
+def test_failing_token_lookup_keeps_no_trace_of_the_token(fake_hub, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    def get_token():
+        raise RuntimeError(f"OIDC exchange failed for {TOKEN}")
+
+    monkeypatch.setattr(huggingface_hub, "get_token", get_token)
+    with pytest.raises(HubError, match="could not read a Hugging Face token") as excinfo:
+        push_to_hub(make_saved_dir(tmp_path / "saved"), "me/tiny")
+    assert TOKEN not in _exception_texts(excinfo.value)
+    assert fake_hub.requests == []
+
+
+def test_masked_logs_masks_messages_arguments_and_exceptions(caplog):
+    import logging
+
+    from tfx_textzoo._secrets import masked_logs
+
+    log = logging.getLogger("some.library")
+    caplog.set_level(logging.DEBUG)
+    before = logging.getLogRecordFactory()
+    with masked_logs([TOKEN, None, ""]):
+        log.warning("server saw %s", f"Bearer {TOKEN}")
+        try:
+            raise ValueError(f"echo {TOKEN}")
+        except ValueError:
+            log.exception("failed")
+    log.warning("after: %s", TOKEN)  # outside the block: untouched
+    assert logging.getLogRecordFactory() is before
+    assert "server saw Bearer ***" in caplog.text and "ValueError: echo ***" in caplog.text
+    assert caplog.text.count(TOKEN) == 1 and f"after: {TOKEN}" in caplog.text
+
+
+def test_the_echoing_hub_does_leak_through_huggingface_hub(fake_hub):
+    """Without push_to_hub's masking the token is in huggingface_hub's own exception."""
+    from huggingface_hub import HfApi
+
+    fake_hub.echo_authorization = True
+    with pytest.raises(Exception) as excinfo:  # noqa: PT011 - any exception type
+        HfApi(token=TOKEN).create_repo("someone-else/new-model", exist_ok=True)
+    assert TOKEN in "".join(traceback.format_exception(excinfo.value))
+
+
+def test_successful_push_masks_token_in_hub_warnings(fake_hub, tmp_path, capfd, caplog):
+    """huggingface_hub logs a response's X-HF-Warning as is; the echoing Hub puts the
+    token in one on every response."""
+    import logging
+
+    fake_hub.echo_authorization = True
+    caplog.set_level(logging.DEBUG)
+    push_to_hub(make_saved_dir(tmp_path / "saved"), "me/tiny", token=TOKEN)
+    assert fake_hub.files("me/tiny")
+    shown = "".join(capfd.readouterr()) + caplog.text
+    assert "server saw Bearer ***" in shown  # the warnings are kept, masked
+    assert TOKEN not in shown
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+@pytest.mark.parametrize("source", ["--token", "HF_TOKEN"])
+@pytest.mark.parametrize("scenario", ["no-write-access", "lfs-object-error"])
+def test_cli_push_never_prints_the_token(
+    fake_hub, tmp_path, monkeypatch, capfd, caplog, scenario, source, debug
+):
+    """In this process; huggingface_hub's own log handler may hold a stale stderr, so the
+    log records are read from caplog (the next test reads a real process's stderr)."""
+    import logging
+
+    from tfx_textzoo.cli import main
+
+    caplog.set_level(logging.DEBUG)
+
+    repo_id = _echoing(fake_hub, scenario)
+    saved = make_saved_dir(tmp_path / "saved")
+    args = ["--debug"] * debug + ["push", str(saved), repo_id]
+    if source == "--token":
+        args += ["--token", TOKEN]
+    else:
+        monkeypatch.setenv("HF_TOKEN", TOKEN)
+    if debug:
+        with pytest.raises(HubError) as excinfo:  # --debug re-raises: Python prints the chain
+            main(args)
+        shown = _exception_texts(excinfo.value)
+    else:
+        assert main(args) == 1
+        shown = ""
+    out, err = capfd.readouterr()
+    assert TOKEN not in shown + out + err + caplog.text
+    if not debug:
+        assert err.startswith("error: ") and "hint: " in err
+    assert any(r.authorization == f"Bearer {TOKEN}" for r in fake_hub.requests)
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_cli_push_in_a_fresh_process_never_prints_the_token(fake_hub, tmp_path, debug):
+    """What a user sees: the console script in a new process, Python printing the traceback."""
+    import os
+    import subprocess
+    import sys
+
+    repo_id = _echoing(fake_hub, "no-write-access")
+    saved = make_saved_dir(tmp_path / "saved")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TEXTZOO_"))}
+    env.update(
+        HF_ENDPOINT=fake_hub.url,
+        HF_HOME=str(tmp_path / "fresh_hf_home"),
+        TEXTZOO_HOME=str(tmp_path / "fresh_home"),
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HUB_DISABLE_XET="1",
+        HTTPS_PROXY="http://127.0.0.1:9",  # the real Hub cannot be reached
+        HTTP_PROXY="http://127.0.0.1:9",
+        NO_PROXY="127.0.0.1",
+    )
+    args = ["push", str(saved), repo_id]
+    if debug:
+        args = ["--debug", *args, "--token", TOKEN]
+    else:
+        env["HF_TOKEN"] = TOKEN
+    before = len(fake_hub.requests)
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; from tfx_textzoo.cli import main; sys.exit(main())"]
+        + args,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 1, out.stderr[-3000:]
+    assert any(r.authorization == f"Bearer {TOKEN}" for r in fake_hub.requests[before:])
+    assert TOKEN not in out.stdout + out.stderr
+    if debug:
+        assert "Traceback (most recent call last)" in out.stderr
+        assert "HubError: no write access to someone-else/new-model" in out.stderr
+    else:
+        assert "\nerror: no write access to someone-else/new-model" in out.stderr

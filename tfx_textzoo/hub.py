@@ -6,9 +6,23 @@ uploaded in one commit with ``huggingface_hub``. ``tfx_textzoo.load("hf://OWNER/
 loads it back on any machine.
 
 Authentication is left to ``huggingface_hub``: the ``token`` argument, else the
-``HF_TOKEN`` environment variable, else the token stored by ``hf auth login``. The token is
-never printed, logged or put in an error message. ``HF_ENDPOINT`` selects another Hub.
-Nothing is sent in offline mode (``TEXTZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``).
+``HF_TOKEN`` environment variable, else the token stored by ``hf auth login``. ``HF_ENDPOINT``
+selects another Hub. Nothing is sent in offline mode (``TEXTZOO_OFFLINE=1`` or
+``HF_HUB_OFFLINE=1``).
+
+Two rules keep publishing safe:
+
+- **The token never shows.** A Hub (or a proxy) may echo the ``Authorization`` header in an
+  error, and ``huggingface_hub`` copies server text into its exceptions and logs. So every
+  failure of the upload is raised as a :class:`HubError` built from masked text, whose
+  ``__cause__`` is a masked printout of the original chain (see
+  :mod:`tfx_textzoo._secrets`): no exception that holds the token is kept or chained, and
+  log records created during the push (any library, any thread) are masked too.
+- **Only the directory is uploaded.** ``huggingface_hub`` reads through symbolic links, so a
+  link to ``~/.ssh/id_rsa`` inside a saved directory would publish the key. Every symbolic
+  link under the directory must resolve to an existing file or folder inside it (such links
+  are uploaded as copies of their target); otherwise :class:`SymlinkOutsideError` names
+  them all before any request is sent.
 """
 
 from __future__ import annotations
@@ -19,6 +33,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tfx_textzoo._secrets import mask, masked_copy, masked_logs
+from tfx_textzoo.errors import TextzooError, UnsafePathError
 from tfx_textzoo.weights import is_offline
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
@@ -31,8 +47,25 @@ LOGIN_ADVICE = (
 )
 
 
-class HubError(OSError):
-    """Publishing to the Hub failed: offline, not logged in, no write access, or unreachable."""
+class HubError(TextzooError, OSError):
+    """Publishing to the Hub failed: offline, not logged in, no write access, or unreachable.
+
+    Its message and its ``__cause__`` (a :class:`tfx_textzoo._secrets.MaskedTraceback`, the
+    masked printout of the original error) never contain the token.
+    """
+
+
+class SymlinkOutsideError(UnsafePathError):
+    """A directory to push holds symbolic links that lead outside it (or nowhere).
+
+    Attributes:
+        links: Each such link's path relative to the directory (``"assets/key"``) mapped to
+            its target as written in the link (``"/home/me/.ssh/id_rsa"``).
+    """
+
+    def __init__(self, message: str, links: dict[str, str]) -> None:
+        super().__init__(message)
+        self.links = links
 
 
 def push_to_hub(
@@ -77,9 +110,13 @@ def push_to_hub(
     Raises:
         ValueError: ``repo_id`` is not ``"owner/name"``, or card arguments with a directory.
         FileNotFoundError: ``model`` is a path that is not an existing, non-empty directory.
+        SymlinkOutsideError: The directory holds a symbolic link that does not resolve to an
+            existing file or folder inside it (all are named); nothing was sent. A
+            :class:`tfx_textzoo.errors.UnsafePathError`, so also a ``ValueError``.
         HubError: Offline mode, no token or a rejected one (401), no write access to the
-            owner (403), the Hub is unreachable, or it refused the upload. The message says
-            what to do; it never contains the token.
+            owner (403), the Hub is unreachable, or it refused the upload; any other failure
+            while talking to the Hub too. The message says what to do; neither it nor the
+            exception chain contains the token.
 
     Examples:
         >>> import os
@@ -121,7 +158,8 @@ def push_to_hub(
     if token is None and secrets[1] is None:
         raise HubError(f"not logged in to the Hugging Face Hub ({api.endpoint}). {LOGIN_ADVICE}")
 
-    with tempfile.TemporaryDirectory(prefix="textzoo-push-") as tmp:
+    failure: tuple[HubError, BaseException] | None = None
+    with tempfile.TemporaryDirectory(prefix="textzoo-push-") as tmp, masked_logs(secrets):
         if source is None:
             source = _save_for_hub(
                 model, Path(tmp) / "model", repo_id, report, history, dataset, license
@@ -138,11 +176,14 @@ def push_to_hub(
                 commit_message=message,
                 revision=revision,
             )
-        except Exception as err:
-            explained = _explain(err, api.endpoint, repo_id, secrets)
-            if explained is None:
-                raise
-            raise explained from err
+        except Exception as err:  # noqa: BLE001 - every failure may quote the token
+            # Keep masked text only: raising inside this block would chain `err` (and the
+            # server text it quotes) as __context__.
+            text = mask(_explain(err, api.endpoint, repo_id), secrets)
+            failure = HubError(text), masked_copy(err, secrets)
+    if failure is not None:
+        error, cause = failure
+        raise error from cause
     return str(info.commit_url)
 
 
@@ -175,9 +216,8 @@ def _stored_token() -> str | None:
     try:
         return huggingface_hub.get_token()
     except Exception as err:  # noqa: BLE001 - e.g. a failed OIDC exchange
-        raise HubError(
-            f"could not read a Hugging Face token ({type(err).__name__}). {LOGIN_ADVICE}"
-        ) from None
+        failed = type(err).__name__  # its message may quote a token: keep only the type
+    raise HubError(f"could not read a Hugging Face token ({failed}). {LOGIN_ADVICE}")
 
 
 def _as_directory(path: str | os.PathLike) -> str:
@@ -187,9 +227,44 @@ def _as_directory(path: str | os.PathLike) -> str:
             f"{directory} is not a directory; pass a model, or a directory written by "
             "tfx_textzoo.saving.save_pretrained"
         )
+    leaving = _links_leaving(directory)
+    if leaving:
+        shown = ", ".join(f"{link!r} -> {target}" for link, target in leaving.items())
+        raise SymlinkOutsideError(
+            f"refusing to push {directory}: {len(leaving)} symbolic link(s) in it lead outside "
+            f"it (or to nothing), and the Hub would get what they point to: {shown}. Nothing "
+            "was uploaded. Replace each link with a copy of its target (`cp -L`) or remove "
+            "it; links to files or folders inside the directory are fine.",
+            leaving,
+        )
     if not any(p.is_file() for p in directory.rglob("*")):
         raise FileNotFoundError(f"{directory} has no files to upload")
     return str(directory)
+
+
+def _links_leaving(directory: Path) -> dict[str, str]:
+    """Each symbolic link under ``directory`` not resolving inside it: relative path -> target.
+
+    A link is followed to its final target (through any links on the way). It is fine when
+    that is an existing file or folder inside ``directory``; it is returned when it is
+    outside, missing (a dangling link could be pointed anywhere later) or a loop. Linked
+    folders are not walked into: one that leads inside holds nothing new, one that leads
+    outside is returned.
+    """
+    root = directory.resolve()
+    leaving = {}
+    for folder, dirnames, filenames in os.walk(root):  # followlinks=False
+        for name in sorted(dirnames + filenames):
+            path = Path(folder, name)
+            if not path.is_symlink():
+                continue
+            try:
+                inside = path.resolve(strict=True).is_relative_to(root)
+            except (OSError, RuntimeError):  # missing target, or a loop (RuntimeError < 3.13)
+                inside = False
+            if not inside:
+                leaving[path.relative_to(root).as_posix()] = os.readlink(path)
+    return leaving
 
 
 def _save_for_hub(model, path: Path, repo_id, report, history, dataset, license) -> str:  # noqa: A002
@@ -212,8 +287,8 @@ def _display_name(model: Any, source: str) -> str:
     return getattr(model, "name", None) or "model"
 
 
-def _explain(err: Exception, endpoint: str, repo_id: str, secrets: list) -> HubError | None:
-    """A clear :class:`HubError` for a failed Hub call, or None to re-raise ``err`` as is."""
+def _explain(err: Exception, endpoint: str, repo_id: str) -> str:
+    """What went wrong in a failed Hub call and what to do, unmasked (mask before use)."""
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
@@ -248,8 +323,5 @@ def _explain(err: Exception, endpoint: str, repo_id: str, secrets: list) -> HubE
             f"{repo_id}"
         )
     else:
-        return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return HubError(text)
+        text = f"the upload to {repo_id} at {endpoint} failed ({type(err).__name__}): {err}"
+    return text
