@@ -24,8 +24,12 @@ COMMAND = [SCRIPT] if SCRIPT else [sys.executable, "-m", "tfx_textzoo.cli"]
 TOKEN = "hf_cli_test_secret_token"
 
 
-def textzoo(*args, env=None, stdin=None, timeout=240):
-    """Run the console script; returns the CompletedProcess (text stdout / stderr)."""
+def textzoo(*args, env=None, stdin=None, timeout=240, max_file_size=None):
+    """Run the console script; returns the CompletedProcess (text stdout / stderr).
+
+    ``max_file_size``: no file may grow past these bytes (RLIMIT_FSIZE): a write past it
+    fails with EFBIG, as a write to a full disk fails with ENOSPC.
+    """
     environment = {**os.environ, **(env or {})}
     environment = {k: v for k, v in environment.items() if v is not None}
     return subprocess.run(
@@ -35,7 +39,19 @@ def textzoo(*args, env=None, stdin=None, timeout=240):
         env=environment,
         input=stdin,
         timeout=timeout,
+        preexec_fn=None if max_file_size is None else _file_size_limit(max_file_size),
     )
+
+
+def _file_size_limit(size):
+    def limit():
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the signal kills the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
 
 
 def our_stderr(result) -> list[str]:
@@ -316,3 +332,182 @@ def test_train_and_evaluate_on_one_split_of_real_ag_news(shared_dir, tmp_path):
     assert report["accuracy"] > 0.5  # chance is 0.25
     assert "disjoint" in (out / "report.md").read_text()
     assert "disjoint" in (out / "README.md").read_text()
+
+
+# --- issue 13: every failure a user can cause ends with error: + hint:, exit 1 -------------
+
+
+def write_csv(path, rows, header="text,label"):
+    path.write_text(header + "\n" + "".join(f"{text},{label}\n" for text, label in rows))
+    return path
+
+
+def test_train_one_class_data_names_the_class(tmp_path):
+    data = write_csv(tmp_path / "reviews.csv", [(f"review number {i}", "pos") for i in range(20)])
+    result = textzoo("train", "scratch-tiny", "--dataset", data, "--output", tmp_path / "out")
+    assert_user_error(result, f"the data in {data} has one class, 'pos' (all 20 texts)")
+    assert "hint: check --label-column" in result.stderr
+    assert "num_classes" not in result.stderr  # the library's name, not the user's
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_output_under_a_file_fails_before_any_data_is_read(tmp_path):
+    blocker = tmp_path / "runs"
+    blocker.write_text("a file where a directory is expected")
+    output = blocker / "model"
+    result = textzoo("train", "scratch-tiny", "--dataset", "ag_news-sample", "--output", output)
+    assert_user_error(result, f"--output {output} cannot be written", f"{blocker} is a file")
+    assert "hint: choose another --output" in result.stderr
+    assert "train:" not in result.stderr  # no data was read, no model built
+
+
+def test_train_repeated_header_row_is_reported_with_its_line(tmp_path):
+    rows = [(f"good film {i}", "pos") for i in range(6)] + [("text", "label")]
+    rows += [(f"bad film {i}", "neg") for i in range(6)]
+    data = write_csv(tmp_path / "joined.csv", rows)
+    result = textzoo("train", "scratch-tiny", "--dataset", data, "--output", tmp_path / "out")
+    assert_user_error(result, f"{data}: 1 bad row(s)", "repeated header row: line 8")
+    assert "hint: fix the rows named above, or pass --skip-bad-rows" in result.stderr
+    assert "on_bad_rows" not in result.stderr  # Python advice is not shown by the CLI
+
+
+def test_train_non_utf8_csv_hints_at_encoding_option(tmp_path):
+    data = tmp_path / "latin.csv"
+    rows = b"".join(b"caf\xe9 number %d,%d\n" % (i, i % 2) for i in range(20))
+    data.write_bytes(b"text,label\n" + rows)
+    result = textzoo("train", "scratch-tiny", "--dataset", data, "--output", tmp_path / "out")
+    assert_user_error(result, f"{data}:2: byte(s) b'\\xe9'", "--encoding latin-1")
+    assert "from_csv" not in result.stderr and "encoding=" not in result.stderr
+
+
+def test_train_dataset_that_is_a_directory(tmp_path):
+    (tmp_path / "data.csv").mkdir()
+    result = textzoo(
+        "train", "scratch-tiny", "--dataset", tmp_path / "data.csv", "--output", tmp_path / "o"
+    )
+    assert_user_error(result, f"--dataset {tmp_path / 'data.csv'} is a directory")
+
+
+def test_evaluate_plot_under_a_file_fails_before_evaluating(trained, tmp_path):
+    out, _, _ = trained
+    blocker = tmp_path / "plots"
+    blocker.write_text("a file")
+    result = textzoo("evaluate", out, "--dataset", "ag_news-sample", "--plot", blocker / "cm.png")
+    assert_user_error(result, f"the directory of --plot {blocker} cannot be written")
+    assert "--overwrite" not in result.stderr  # evaluate has no --overwrite
+    assert "evaluating" not in result.stderr
+
+
+def test_evaluate_on_a_full_disk_names_the_plot(trained, tmp_path):
+    out, _, _ = trained
+    plot = tmp_path / "cm.png"
+    result = textzoo(
+        "evaluate", out, "--dataset", "ag_news-sample", "--max-eval", 20, "--plot", plot,
+        max_file_size=2_000,  # the image is larger: its write fails with EFBIG
+    )  # fmt: skip
+    assert_user_error(result, f"--plot {plot} could not be written: File too large")
+    assert "hint: choose another --plot path" in result.stderr and "free space" in result.stderr
+    assert not plot.exists() and list(tmp_path.iterdir()) == []  # no partial file left
+
+
+def test_export_serving_dir_under_a_file(trained, tmp_path):
+    out, _, _ = trained
+    blocker = tmp_path / "serving"
+    blocker.write_text("a file")
+    result = textzoo("export", out, blocker / "v1")
+    assert_user_error(result, f"SERVING_DIR {blocker / 'v1'} cannot be written")
+    assert "hint: choose another SERVING_DIR" in result.stderr
+
+
+def test_predict_non_utf8_file_names_file_and_line(trained, tmp_path):
+    out, _, _ = trained
+    texts = tmp_path / "texts.txt"
+    texts.write_bytes(b"Oil prices rise\ncaf\xe9 society news\n")
+    result = textzoo("predict", out, "--file", texts)
+    assert_user_error(result, f"{texts}:2: byte(s) b'\\xe9'", "hint: pass the file's encoding")
+    assert "--encoding latin-1" in result.stderr and "from_csv" not in result.stderr
+    result = textzoo("predict", out, "--file", texts, "--encoding", "latin-1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].endswith("\tcafé society news")
+
+
+def test_predict_file_that_is_a_directory(trained, tmp_path):
+    out, _, _ = trained
+    result = textzoo("predict", out, "--file", tmp_path)
+    assert_user_error(result, f"--file {tmp_path} is a directory", "one text per line")
+
+
+def test_training_diverged_maps_to_a_learning_rate_hint(tmp_path, monkeypatch, capsys):
+    import tfx_textzoo
+    from tfx_textzoo.errors import TrainingDivergedError
+
+    def diverge(*args, **kwargs):
+        raise TrainingDivergedError("the training loss became nan at epoch 1, step 3")
+
+    monkeypatch.setattr(tfx_textzoo, "finetune", diverge)
+    code = cli.main(
+        ["train", "scratch-tiny", "--dataset", "ag_news-sample", "--max-train", "40",
+         "--max-eval", "20", "--output", str(tmp_path / "out"), "--quiet"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "error: the training loss became nan at epoch 1, step 3" in err
+    assert "hint: lower the learning rate, e.g. to a tenth with --lr" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_hints_follow_the_exception_type_not_its_message():
+    import errno
+
+    from tfx_textzoo import errors
+
+    def as_error(err, *args):
+        return cli._as_user_error(err, ["train", "NAME", *args])
+
+    assert "textzoo list" not in as_error(ValueError("Unknown model name 'x'")).hint
+    assert "textzoo list" in as_error(errors.UnknownModelError("no such model 'x'", "x")).hint
+    full = OSError(errno.ENOSPC, "No space left on device", "/runs/a/model.weights.h5")
+    mapped = as_error(full, "--output", "/runs/a")
+    assert mapped.message == "/runs/a/model.weights.h5: No space left on device"
+    assert "choose another --output" in mapped.hint and "free space" in mapped.hint
+    lr = as_error(errors.InvalidArgumentError("learning_rate", 0.0, "a finite number > 0"))
+    assert lr.message == "--lr must be a finite number > 0, got 0.0"  # the option, not the arg
+    exists = FileExistsError(errno.EEXIST, "File exists", "cm.png")
+    assert "--overwrite" not in cli._as_user_error(exists, ["evaluate", "DIR"]).hint
+    assert "--overwrite" in cli._as_user_error(exists, ["export", "DIR", "OUT"]).hint
+    assert cli._as_user_error(RuntimeError("a bug"), ["train"]) is None  # keeps its traceback
+    assert cli._as_user_error(OSError(errno.EIO, "I/O error"), ["train"]) is None
+
+
+def test_report_and_card_are_replaced_atomically(tmp_path):
+    """A write that fails half-way (a full disk) leaves the model card as it was."""
+    out = tmp_path / "model"
+    out.mkdir()
+    card = "# A model\n\n" + "Some text about it.\n" * 150 + "## Limitations\n\nNone known.\n"
+    (out / "README.md").write_text(card)
+    script = f"""
+import numpy as np
+from tfx_textzoo import cli
+from tfx_textzoo.datasets import TextDataset
+
+class Report:
+    def to_markdown(self):
+        return "**Accuracy** 0.5\\n"
+    def to_json(self, path):
+        pass
+    def plot_confusion_matrix(self, path):
+        pass
+
+data = TextDataset(["a", "b"], [0, 1], ["x", "y"], "toy")
+cli._write_report_files(Report(), cli.Path({str(out)!r}), data, data, None, None)
+"""
+    limit = len(card) + 100  # the patched card is longer: its write fails half-way
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        preexec_fn=_file_size_limit(limit),
+    )
+    assert result.returncode != 0 and "File too large" in result.stderr
+    assert (out / "README.md").read_text() == card
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "report.md"]

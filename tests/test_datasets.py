@@ -742,3 +742,141 @@ def test_real_files(shared_dir):
     trec = load("trec", split=["train", "test"], data_dir=data / "trec6")
     assert [len(d) for d in trec] == [5_452, 500]
     assert trec[1].class_counts()["NUM"] == 113 and trec[1].label_names == TREC_LABELS
+
+
+# --- issue 13: the shared csv/tsv reader (every reader: from_csv, Zhang, GLUE, Hub-style) ---
+
+
+def _write_reader_file(kind, tmp_path, rows_text):
+    """Write ``rows_text`` (a list of (text, label) rows) as ``kind`` reads it; return a loader."""
+    if kind == "from_csv":
+        path = tmp_path / "reviews.csv"
+        path.write_text("text,label\n" + "".join(csv_line(t, y) for t, y in rows_text))
+        return path, lambda **kw: from_csv(path, **kw)
+    if kind == "zhang":
+        path = tmp_path / "train.csv"
+        header = "class,title,description\n"  # classes are 1-based
+        path.write_text(header + "".join(csv_line(str(int(y) + 1), t, "b") for t, y in rows_text))
+        return path, lambda **kw: load("ag_news", data_dir=tmp_path, **kw)
+    if kind == "glue":
+        path = tmp_path / "dev.tsv"
+        path.write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in rows_text))
+        return path, lambda **kw: load("sst2", split="validation", data_dir=tmp_path, **kw)
+    path = tmp_path / "train.csv"  # hub-style: a trec train.csv with a header
+    path.write_text("text,coarse_label\n" + "".join(csv_line(t, y) for t, y in rows_text))
+    return path, lambda **kw: load("trec", data_dir=tmp_path, **kw)
+
+
+READERS = ["from_csv", "zhang", "glue", "hub_csv"]
+
+
+@pytest.mark.parametrize("kind", READERS)
+def test_a_repeated_header_row_is_a_bad_row_not_a_class(tmp_path, kind):
+    """Files joined with `cat` repeat the header: it must not become a class named 'label'."""
+    rows = [("good film", "1"), ("bad film", "1"), ("fine film", "1")]
+    path, read = _write_reader_file(kind, tmp_path, rows)
+    header = path.read_text().splitlines()[0]
+    path.write_text(path.read_text() + header + "\n" + path.read_text().split("\n", 1)[1])
+    with pytest.raises(DataFormatError) as err:
+        read()
+    assert "1 x repeated header row: line 5" in str(err.value)
+    assert "a copy of the header row of line 1" in str(err.value)
+    with pytest.warns(BadRowsWarning, match="1 repeated header row"):
+        data = read(on_bad_rows="skip")
+    assert len(data) == 6 and data.skipped[0][:1] == (5,)
+    assert not {"label", "class", "coarse_label"} & set(data.label_names)
+
+
+@pytest.mark.parametrize("kind", READERS)
+def test_a_field_over_the_csv_module_limit_is_read(tmp_path, kind):
+    """The csv module refuses fields over 131,072 characters: a long review is still a text."""
+    import csv
+
+    long_text = "word " * 40_000  # 200,000 characters
+    rows = [("good film", "1"), (long_text.strip(), "0"), ("bad film", "0")]
+    _, read = _write_reader_file(kind, tmp_path, rows)
+    limit = csv.field_size_limit()
+    data = read()
+    assert len(data) == 3 and len(data.texts[1]) >= 199_999
+    assert len(read(on_bad_rows="skip")) == 3
+    assert csv.field_size_limit() == limit  # the process-wide limit is left as it was
+
+
+@pytest.mark.parametrize("kind", READERS)
+def test_skip_skips_a_field_over_the_limit(tmp_path, kind, monkeypatch):
+    monkeypatch.setattr(textzoo.datasets, "MAX_FIELD_CHARS", 150_000)
+    rows = [("good film", "1"), ("x" * 200_000, "0"), ("bad film", "0"), ("ok film", "1")]
+    _, read = _write_reader_file(kind, tmp_path, rows)
+    with pytest.raises(DataFormatError) as err:
+        read()
+    assert "1 x field too long: line 3" in str(err.value)
+    assert "200,000 characters (at most 150,000 are read)" in str(err.value)
+    with pytest.warns(BadRowsWarning, match="1 field too long"):
+        data = read(on_bad_rows="skip")
+    assert len(data) == 3 and [s.line for s in data.skipped] == [3]
+
+
+@pytest.mark.parametrize("kind", ["from_csv", "zhang", "hub_csv"])
+def test_an_unterminated_quote_is_named_with_the_line_it_starts_on(tmp_path, kind):
+    rows = [("good film", "1"), ("bad film", "0"), ("fine film", "1"), ("ok film", "0")]
+    path, read = _write_reader_file(kind, tmp_path, rows)
+    lines = path.read_text().replace('"', "").splitlines(keepends=True)
+    lines[2] = lines[2].replace("bad film", '"bad film', 1)  # line 3 opens a quote, never closed
+    path.write_text("".join(lines))
+    with pytest.raises(DataFormatError) as err:
+        read()
+    message = str(err.value)
+    assert "1 x unterminated quote: line 3" in message
+    assert "a quote opens a field on line 3 and is never closed" in message
+    assert "wrong number of columns" not in message
+    with pytest.warns(BadRowsWarning, match="1 unterminated quote"):
+        data = read(on_bad_rows="skip")  # the lines after it are read again: nothing else lost
+    assert len(data) == 3 and [s.line for s in data.skipped] == [3]
+
+
+def test_an_unbalanced_quote_does_not_swallow_the_lines_after_it(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text('text,label\ngood,1\n"bad,0\nfine,1\n"quoted",0\nlast,1\n')
+    with pytest.raises(DataFormatError) as err:
+        from_csv(path)
+    assert "1 x unbalanced quote: line 3" in str(err.value)
+    assert "is a quote on line 3 unbalanced?" in str(err.value)
+    with pytest.warns(BadRowsWarning):
+        data = from_csv(path, on_bad_rows="skip")
+    assert data.texts == ["good", "fine", "quoted", "last"]
+    path.write_text('text,label\ngood,1\n"bad" film,0\nfine,1\n')
+    assert from_csv(path).texts == ["good", "bad film", "fine"]  # one line: read as before
+
+
+def test_error_types_carry_the_problem_apart_from_the_python_advice(tmp_path):
+    from tfx_textzoo.datasets import BadRowsError, DataEncodingError, MissingColumnsError
+    from tfx_textzoo.errors import TextzooError, UnknownDatasetError
+
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"text,label\ncaf\xe9,1\nok,0\n")
+    with pytest.raises(DataEncodingError) as err:
+        from_csv(path)
+    assert isinstance(err.value, TextzooError) and isinstance(err.value, ValueError)
+    assert err.value.problem.startswith(f"{path}:2: byte(s) b'\\xe9'")
+    assert "from_csv" not in err.value.problem and "from_csv" in str(err.value)
+    path.write_text("text,label\n,1\n")
+    with pytest.raises(MissingColumnsError):
+        from_csv(path, text_columns="body")
+    with pytest.raises(BadRowsError) as err:
+        from_csv(path)
+    assert "on_bad_rows" not in err.value.problem
+    with pytest.raises(UnknownDatasetError) as err:
+        load("ag_newz")
+    assert "from_csv" not in err.value.problem and err.value.name == "ag_newz"
+    with pytest.raises(DatasetNotFoundError) as err:
+        load("ag_news", data_dir=tmp_path / "none")
+    assert isinstance(err.value, TextzooError)
+
+
+def test_check_two_classes_names_the_one_class():
+    from tfx_textzoo.datasets import check_two_classes
+    from tfx_textzoo.errors import SingleClassError
+
+    check_two_classes([0, 1, 1], ["neg", "pos"])
+    with pytest.raises(SingleClassError, match="the data has one class, 'pos' \\(all 2 texts\\)"):
+        check_two_classes([1, 1], ["neg", "pos"])

@@ -6,24 +6,28 @@
     textzoo info NAME [--json]
     textzoo train NAME --dataset DATASET --output DIR [options]
     textzoo evaluate DIR --dataset DATASET [--split test] [--plot PATH] [--json]
-    textzoo predict DIR TEXT... | --file FILE [--top-k K] [--json]
+    textzoo predict DIR TEXT... | --file FILE [--encoding ENC] [--top-k K] [--json]
     textzoo export DIR SERVING_DIR [--overwrite]
     textzoo push DIR REPO_ID [--private] [--token TOKEN]
 
 Results go to stdout (a table, or JSON with ``--json``); progress bars and logs go to
 stderr, so ``textzoo ... --json > result.json`` holds only JSON.
 
-Exit codes: 0 success; 1 a user error (unknown model or dataset, missing data, a
-directory that is not a saved model, an existing output, offline push...), reported as
-``error: ...`` and ``hint: ...`` lines on stderr without a traceback (``--debug`` shows
-it); 2 a usage error (unknown option, missing argument), as Click reports it.
+Exit codes: 0 success; 1 a user error (unknown model or dataset, missing or malformed
+data, one-class data, a directory that is not a saved model, an existing, unwritable or
+full output location, diverged training, offline push...), reported as ``error: ...``
+and ``hint: ...`` lines on stderr without a traceback (``--debug`` shows it); 2 a usage
+error (unknown option, missing argument), as Click reports it. Every output location is
+checked before any data is read or any model loaded.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -125,6 +129,7 @@ stdout, progress and logs to stderr. Exit codes: 0 ok, 1 a user error (an 'error
 'hint:' line), 2 a usage error. Set TEXTZOO_OFFLINE=1 never to touch the network.
 """
 _JSON_HELP = "Print JSON on stdout instead of a table (logs and progress stay on stderr)."
+_ENCODING_HELP = "The encoding of a .csv/.tsv --dataset file, e.g. latin-1."
 
 
 @click.group(
@@ -343,6 +348,7 @@ def _info_command(name: str, as_json: bool) -> None:
     help="Directory to save the model, report.md, report.json and confusion_matrix.png in.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace --output if it holds a saved model.")
+@click.option("--encoding", default="utf-8", show_default=True, help=_ENCODING_HELP)
 @click.option("--skip-bad-rows", is_flag=True, help="Skip (and count) malformed data rows.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or logs on stderr.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
@@ -366,6 +372,7 @@ def _train_command(
     weights: str,
     output: str,
     overwrite: bool,
+    encoding: str,
     skip_bad_rows: bool,
     quiet: bool,
     as_json: bool,
@@ -381,8 +388,7 @@ def _train_command(
     textzoo = _textzoo()
     log = _logger(quiet)
     info = textzoo.get_model_info(name)  # an unknown name fails before any data is read
-    out = Path(os.path.expanduser(output))
-    _check_output(out, overwrite)
+    out = _check_output(output, overwrite)  # before any data is read or any step is taken
     train, evaluation, split = _train_and_eval_data(
         dataset,
         data_dir=data_dir,
@@ -395,6 +401,7 @@ def _train_command(
         max_eval=max_eval,
         seed=seed,
         on_bad_rows="skip" if skip_bad_rows else "raise",
+        encoding=encoding,
     )
     params = f" ({info['params']:,} parameters)" if info.get("params") else ""
     log(f"model {info['name']}{params}")
@@ -427,16 +434,17 @@ def _train_command(
             f"{s['batch_size']}, peak learning rate {s['learning_rate']:g} in {train_seconds:.1f} s"
         )
         report = textzoo.evaluate(model, evaluation, verbose=0 if quiet else _bar())
-        textzoo.save_pretrained(
-            model,
-            out,
-            report=report,
-            history=history,
-            dataset=_dataset_label(dataset),
-            overwrite=overwrite,
-        )
-        drawn = split is not None or max_train is not None or max_eval is not None
-        _write_report_files(report, out, train, evaluation, split, seed if drawn else None)
+        with _writing(out, "--output"):
+            textzoo.save_pretrained(
+                model,
+                out,
+                report=report,
+                history=history,
+                dataset=_dataset_label(dataset),
+                overwrite=overwrite,
+            )
+            drawn = split is not None or max_train is not None or max_eval is not None
+            _write_report_files(report, out, train, evaluation, split, seed if drawn else None)
     log(f"saved to {out}")
     if as_json:
         _print_json(
@@ -502,6 +510,7 @@ def _train_command(
     "the model directory is left untouched).",
 )
 @click.option("--no-plot", is_flag=True, help="Do not write the image.")
+@click.option("--encoding", default="utf-8", show_default=True, help=_ENCODING_HELP)
 @click.option("--skip-bad-rows", is_flag=True, help="Skip (and count) malformed data rows.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or logs on stderr.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
@@ -516,6 +525,7 @@ def _evaluate_command(
     seed: int,
     plot: str,
     no_plot: bool,
+    encoding: str,
     skip_bad_rows: bool,
     quiet: bool,
     as_json: bool,
@@ -528,9 +538,10 @@ def _evaluate_command(
     """
     textzoo = _textzoo()
     log = _logger(quiet)
+    plot_path = None if no_plot else _check_plot(plot)  # before any data is read
     on_bad_rows = "skip" if skip_bad_rows else "raise"
     if _is_csv(dataset):
-        data = _read_csv_dataset(dataset, text_columns, label_column, on_bad_rows)
+        data = _read_csv_dataset(dataset, text_columns, label_column, on_bad_rows, encoding)
     else:
         data = textzoo.datasets.load(
             dataset, split=split, data_dir=data_dir, on_bad_rows=on_bad_rows
@@ -541,10 +552,9 @@ def _evaluate_command(
     log(f"evaluating {_model_label(model, model_dir)} on {_describe(data)}")
     with _progress_to_stderr():
         report = textzoo.evaluate(model, data, verbose=0 if quiet else _bar())
-    plot_path = None
-    if not no_plot:
-        plot_path = Path(os.path.expanduser(plot))
-        report.plot_confusion_matrix(plot_path)
+    if plot_path is not None:
+        with _writing(plot_path, "--plot"):
+            report.plot_confusion_matrix(plot_path)
         log(f"confusion matrix written to {plot_path}")
     if as_json:
         _print_json({**report.to_dict(), "plot": str(plot_path) if plot_path else None})
@@ -570,8 +580,10 @@ def _evaluate_command(
     "--file",
     "-f",
     "text_file",
-    type=click.File("r", encoding="utf-8"),
     help="Read texts from this file, one per line ('-' for stdin); blank lines are skipped.",
+)
+@click.option(
+    "--encoding", default="utf-8", show_default=True, help="The encoding of --file, e.g. latin-1."
 )
 @click.option(
     "--top-k",
@@ -583,7 +595,8 @@ def _evaluate_command(
 def _predict_command(
     model_dir: str,
     texts: tuple[str, ...],
-    text_file: Any,
+    text_file: str | None,
+    encoding: str,
     top_k: int | None,
     quiet: bool,
     as_json: bool,
@@ -596,7 +609,7 @@ def _predict_command(
     """
     all_texts = list(texts)
     if text_file is not None:
-        all_texts += [line.strip() for line in text_file if line.strip()]
+        all_texts += [line.strip() for line in _read_lines(text_file, encoding) if line.strip()]
     if not all_texts:
         raise click.UsageError(
             "give texts as arguments, or --file FILE ('-' for stdin)",
@@ -658,10 +671,9 @@ def _export_command(model_dir: str, serving_dir: str, overwrite: bool, as_json: 
     graph. A BERT-family export needs 'import tensorflow_text' before loading.
     """
     textzoo = _textzoo()
-    target = Path(os.path.expanduser(serving_dir))
-    _check_output(target, overwrite, what="SERVING_DIR")
+    target = _check_output(serving_dir, overwrite, what="SERVING_DIR")
     model = _load_saved(model_dir)
-    with _progress_to_stderr():
+    with _progress_to_stderr(), _writing(target, "SERVING_DIR"):
         path = textzoo.export(model, target, overwrite=overwrite)
     labels = list(getattr(model, "labels", None) or [])
     if as_json:
@@ -714,6 +726,7 @@ def _push_command(
     textzoo = _textzoo()
     directory = Path(os.path.expanduser(model_dir))
     _check_saved_dir(directory)
+    _check_can_push(repo_id)
     url = textzoo.push_to_hub(str(directory), repo_id, private=private, token=token)
     if as_json:
         _print_json({"repo_id": repo_id, "commit_url": url, "uri": f"hf://{repo_id}"})
@@ -827,20 +840,55 @@ def _dataset_label(dataset: str) -> str:
     return Path(dataset).stem if _is_csv(dataset) else dataset
 
 
-def _read_csv_dataset(path, text_columns, label_column, on_bad_rows):
+def _read_csv_dataset(path, text_columns, label_column, on_bad_rows, encoding):
     textzoo = _textzoo()
+    if os.path.isdir(path):
+        raise UserError(
+            f"--dataset {path} is a directory, not a .csv/.tsv file",
+            "pass the file itself, or a dataset name with --data-dir for a directory of its files",
+        )
     if not os.path.isfile(path):
         raise UserError(
-            f"{path} does not exist",
+            f"--dataset {path} does not exist",
             "pass a dataset name (ag_news, ag_news-sample, sst2...) or an existing .csv file",
         )
+    _check_encoding(encoding)
     return textzoo.datasets.from_csv(
         path,
         text_columns=list(text_columns) or "text",
         label_column=label_column or "label",
         delimiter="\t" if path.lower().endswith(".tsv") else ",",
+        encoding=encoding,
         on_bad_rows=on_bad_rows,
     )
+
+
+def _check_encoding(encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UserError(
+            f"--encoding {encoding!r} is not an encoding Python knows",
+            "pass one such as utf-8, latin-1, cp1252 or utf-16",
+        ) from None
+
+
+def _read_lines(path: str, encoding: str) -> list[str]:
+    """The lines of ``--file`` (``-``: stdin); bytes invalid in ``encoding`` name their line."""
+    from tfx_textzoo.datasets import decode_text
+
+    _check_encoding(encoding)
+    if path == "-":
+        return decode_text(click.get_binary_stream("stdin").read(), "<stdin>", encoding).split("\n")
+    file = Path(os.path.expanduser(path))
+    hint = "pass a text file with one text per line, or - to read stdin"
+    if file.is_dir():
+        raise UserError(f"--file {path} is a directory, not a file", hint)
+    if not file.exists():
+        raise UserError(f"--file {path} does not exist", hint)
+    return decode_text(file.read_bytes(), path, encoding).split("\n")
 
 
 def _train_and_eval_data(
@@ -856,11 +904,15 @@ def _train_and_eval_data(
     max_eval,
     seed,
     on_bad_rows,
+    encoding,
 ):
     """The training and evaluation sets, and a note when both come from one split."""
     textzoo = _textzoo()
+    from tfx_textzoo.datasets import check_two_classes
+
     if _is_csv(dataset):
-        whole = _read_csv_dataset(dataset, text_columns, label_column, on_bad_rows)
+        whole = _read_csv_dataset(dataset, text_columns, label_column, on_bad_rows, encoding)
+        check_two_classes(whole.labels, whole.label_names, f"the data in {dataset}")
         train, evaluation, split = _holdout(whole, eval_fraction, seed)
     elif train_split == eval_split:
         whole = textzoo.datasets.load(
@@ -876,6 +928,7 @@ def _train_and_eval_data(
         train = _subset(train, max_train, seed)
     if max_eval is not None and max_eval < len(evaluation):
         evaluation = _subset(evaluation, max_eval, seed)
+    check_two_classes(train.labels, train.label_names, f"the training data ({train.name})")
     return train, evaluation, split
 
 
@@ -943,10 +996,13 @@ def _data_summary(data) -> dict[str, Any]:
     }
 
 
-def _check_output(path: Path, overwrite: bool, what: str = "--output") -> None:
-    """Fail before any work when ``path`` cannot be written."""
+def _check_output(output: str, overwrite: bool, what: str = "--output") -> Path:
+    """``output`` as a Path; fail before any work when it cannot be written."""
+    from tfx_textzoo._files import check_writable_dir
+
+    path = Path(os.path.expanduser(output))
     if not (path.exists() or path.is_symlink()):
-        return
+        return check_writable_dir(path, what)
     if not overwrite:
         raise UserError(
             f"{what} {path} already exists",
@@ -961,6 +1017,58 @@ def _check_output(path: Path, overwrite: bool, what: str = "--output") -> None:
             "replace it even with --overwrite",
             "choose another directory, or empty it yourself",
         )
+    return check_writable_dir(path, what)
+
+
+def _check_plot(plot: str) -> Path:
+    """The ``--plot`` path; fail before any work when it cannot be written."""
+    from tfx_textzoo._files import check_writable_dir
+
+    path = Path(os.path.expanduser(plot))
+    if path.is_dir():
+        raise UserError(
+            f"--plot {plot} is a directory", "pass a file name for the image, e.g. --plot cm.png"
+        )
+    check_writable_dir(path.parent, "the directory of --plot")
+    return path
+
+
+@contextlib.contextmanager
+def _writing(path: Path, what: str) -> Iterator[None]:
+    """Report a failure to write under ``path`` (disk full, read-only...) as ``what``'s."""
+    from tfx_textzoo.errors import OutputNotWritableError, TextzooError
+
+    try:
+        yield
+    except (FileExistsError, TextzooError):
+        raise
+    except OSError as err:
+        reason = _os_reason(err)
+        file = f" (writing {err.filename})" if err.filename else ""
+        raise OutputNotWritableError(f"{what} {path} could not be written{file}: {reason}") from err
+
+
+def _os_reason(err: OSError) -> str:
+    """Why an OS call failed, in a few words (h5py puts a C-level report in the message)."""
+    text = err.strerror or str(err)
+    code = err.errno or next(iter(re.findall(r"errno = (\d+)", text)), None)
+    return os.strerror(int(code)) if code else text.splitlines()[0]
+
+
+def _check_can_push(repo_id: str) -> None:
+    """Fail before any upload is prepared: offline mode, or a REPO_ID that is not owner/name."""
+    from tfx_textzoo import hub
+    from tfx_textzoo.weights import is_offline
+
+    if is_offline():
+        raise UserError(
+            "offline mode is on (TEXTZOO_OFFLINE / HF_HUB_OFFLINE): push needs the network",
+            "unset TEXTZOO_OFFLINE and HF_HUB_OFFLINE to publish",
+        )
+    try:
+        hub._check_repo_id(repo_id)
+    except ValueError as err:
+        raise UserError(str(err), "REPO_ID is owner/name, e.g. me/ag-news-demo") from None
 
 
 def _check_saved_dir(directory: Path) -> None:
@@ -1009,6 +1117,8 @@ def _model_label(model, location: str) -> str:
 
 def _write_report_files(report, out: Path, train, evaluation, split, seed) -> None:
     """Write report.md, report.json and the confusion matrix; link them in the card."""
+    from tfx_textzoo._files import atomic_write_text
+
     data_line = (
         f"Trained on {len(train):,} texts of {train.name}; evaluated on {len(evaluation):,} "
         f"texts of {evaluation.name}."
@@ -1019,7 +1129,7 @@ def _write_report_files(report, out: Path, train, evaluation, split, seed) -> No
         data_line += f" Samples drawn at random, stratified by class, with seed {seed}."
     image = f"![confusion matrix]({CONFUSION_PNG})"
     markdown = f"{report.to_markdown()}\n{data_line}\n\n{image}\n"
-    (out / REPORT_MARKDOWN).write_text(markdown, encoding="utf-8")
+    atomic_write_text(out / REPORT_MARKDOWN, markdown)
     report.to_json(out / REPORT_JSON)
     report.plot_confusion_matrix(out / CONFUSION_PNG)
     card_path = out / "README.md"
@@ -1031,56 +1141,247 @@ def _write_report_files(report, out: Path, train, evaluation, split, seed) -> No
         )
         marker = "## Limitations"
         card = card.replace(marker, section + marker, 1) if marker in card else card + section
-        card_path.write_text(card, encoding="utf-8")
+        atomic_write_text(card_path, card)
 
 
 # --- errors --------------------------------------------------------------------------------
 
 
 def _as_user_error(err: Exception, args: list[str]) -> UserError | None:
-    """A :class:`UserError` with a hint for a library error the user can fix, or None."""
-    from tfx_textzoo.datasets import DataFormatError, DatasetNotFoundError
-    from tfx_textzoo.hub import HubError
-    from tfx_textzoo.weights import WeightsNotFoundError
+    """A :class:`UserError` for an error the user can fix (see :func:`_hints`), or None.
 
-    text = str(err)
-    command = next((a for a in args if not a.startswith("-")), "")
-    if isinstance(err, WeightsNotFoundError):
-        hint = (
-            "pass --weights DIR with a local copy (e.g. a Hugging Face model directory), "
-            "or --weights none to start from a random initialisation"
+    The hint is chosen by the exception's type, never by its message; the command in
+    hand may refine it (which option to pass). The message is the error's own, less any
+    advice in Python terms (``encoding='latin-1'``...) that the command line replaces.
+    """
+    context = _Context.from_args(args)
+    for types, hint in _hints():
+        if isinstance(err, types):
+            text = hint(err, context) if callable(hint) else hint
+            if text is None:
+                continue
+            return UserError(_user_message(err, context), text)
+    return None
+
+
+class _Context:
+    """What the failing command line was: the command, its options, whether --dataset is a file."""
+
+    def __init__(self, command: str, options: dict[str, str]) -> None:
+        self.command = command
+        self.options = options
+        dataset = options.get("--dataset", "")
+        self.dataset_is_file = bool(dataset) and _is_csv(dataset)
+
+    @classmethod
+    def from_args(cls, args: list[str]) -> _Context:
+        command = next((a for a in args if not a.startswith("-")), "")
+        options = {}
+        for i, arg in enumerate(args):
+            if arg.startswith("--") and "=" in arg:
+                key, _, value = arg.partition("=")
+                options[key] = value
+            elif arg.startswith("--") and i + 1 < len(args):
+                options[arg] = args[i + 1]
+        return cls(command, options)
+
+    @property
+    def output_option(self) -> str:
+        return {"train": "--output", "evaluate": "--plot", "export": "SERVING_DIR"}.get(
+            self.command, "the output"
         )
-    elif isinstance(err, DatasetNotFoundError):
-        hint = (
+
+
+#: Option names of the command line for the Python arguments errors name.
+_OPTION_NAMES = {
+    "learning_rate": "--lr",
+    "head_learning_rate": "--head-lr",
+    "batch_size": "--batch-size",
+    "epochs": "--epochs",
+    "freeze_epochs": "--freeze-epochs",
+    "checkpoint_dir": "--output",
+    "encoding": "--encoding",
+    "top_k": "--top-k",
+}
+
+
+def _user_message(err: Exception, context: _Context) -> str:
+    from tfx_textzoo.errors import InvalidArgumentError
+
+    if isinstance(err, InvalidArgumentError) and err.argument in _OPTION_NAMES:
+        return f"{_OPTION_NAMES[err.argument]} must be {err.expected}, got {err.value!r}"
+    problem = getattr(err, "problem", None)
+    if problem:
+        return problem
+    if isinstance(err, OSError) and err.filename and err.strerror:
+        return f"{err.filename}: {err.strerror}"
+    return str(err)
+
+
+def _hints() -> list[tuple[type | tuple[type, ...], Any]]:
+    """Exception type -> hint (a string, or a function of the error and the command line).
+
+    The first type that matches wins, so subclasses come before their bases. A function
+    may return None to pass the error on to the next entry.
+    """
+    from tfx_textzoo import errors
+
+    lazy = {  # error types of modules that may not be imported (then none was raised)
+        name: _type_from(module, name)
+        for module, names in [
+            (
+                "tfx_textzoo.datasets",
+                "DatasetNotFoundError MissingColumnsError DataEncodingError BadRowsError "
+                "DataFormatError",
+            ),
+            ("tfx_textzoo.weights", "WeightsNotFoundError"),
+            ("tfx_textzoo.families.scratch", "NotAdaptedError"),
+            ("tfx_textzoo.hub", "HubError"),
+        ]
+        for name in names.split()
+    }
+    return [
+        (
+            errors.UnknownModelError,
+            "`textzoo list` shows every model name; `textzoo list 'PATTERN*'` filters",
+        ),
+        (
+            errors.UnknownDatasetError,
+            "pass one of the dataset names above, or a .csv/.tsv file (with --text-column "
+            "and --label-column)",
+        ),
+        (
+            lazy["DatasetNotFoundError"],
             "pass --data-dir DIR with the split's files (see above), or use --dataset "
             "ag_news-sample (embedded); with only one split on disk, train and evaluate on "
-            "disjoint parts of it: --train-split test --eval-split test"
+            "disjoint parts of it: --train-split test --eval-split test",
+        ),
+        (lazy["MissingColumnsError"], _missing_columns_hint),
+        (lazy["DataEncodingError"], _encoding_hint),
+        (
+            lazy["BadRowsError"],
+            "fix the rows named above, or pass --skip-bad-rows to skip (and count) them",
+        ),
+        (lazy["DataFormatError"], "fix the file named above (or pass another one)"),
+        (errors.SingleClassError, _one_class_hint),
+        (errors.LabelMismatchError, _label_mismatch_hint),
+        (
+            errors.TrainingDivergedError,
+            "lower the learning rate, e.g. to a tenth with --lr (and --head-lr for the "
+            "frozen phase); a larger --batch-size also steadies training",
+        ),
+        (
+            errors.ArchitectureMismatchError,
+            "pass --weights with weights of this model's architecture, or the model NAME "
+            "that matches the weights (`textzoo info NAME` shows each one's architecture)",
+        ),
+        (
+            errors.CorruptModelError,
+            "the directory was damaged or altered after saving: save the model again "
+            "(`textzoo train ... --output DIR`), or pass another directory",
+        ),
+        (errors.OutputNotWritableError, _output_hint),
+        (errors.InvalidArgumentError, _help_hint),
+        (
+            lazy["WeightsNotFoundError"],
+            "pass --weights DIR with a local copy (e.g. a Hugging Face model directory), "
+            "or --weights none to start from a random initialisation",
+        ),
+        (
+            lazy["NotAdaptedError"],
+            "this from-scratch model has not learned its vocabulary: fine-tune it first "
+            "(`textzoo train NAME --dataset ... --output DIR`) and use DIR",
+        ),
+        (lazy["HubError"], "log in with `hf auth login`, set HF_TOKEN, or pass --token"),
+        (FileExistsError, _exists_hint),
+        (
+            (IsADirectoryError, NotADirectoryError),
+            "check the path named above: a directory where a file is expected, or the reverse",
+        ),
+        (PermissionError, "check the permissions of the path named above, or use another path"),
+        (FileNotFoundError, _not_found_hint),
+        (OSError, _os_error_hint),
+        ((ValueError, TypeError), _help_hint),
+    ]
+
+
+class _NeverRaised(Exception):
+    """Stands for an error type whose module was never imported (so none was raised)."""
+
+
+def _type_from(module: str, name: str) -> type:
+    """``module.name`` when ``module`` is imported; importing it here could be slow."""
+    loaded = sys.modules.get(module)
+    return getattr(loaded, name) if loaded is not None else _NeverRaised
+
+
+def _missing_columns_hint(err: Exception, context: _Context) -> str:
+    if context.dataset_is_file:
+        return "name the columns with --text-column (repeatable) and --label-column"
+    return "give the files the columns named above (see --data-dir in `textzoo train --help`)"
+
+
+def _encoding_hint(err: Exception, context: _Context) -> str:
+    if context.command == "predict":
+        return "pass the file's encoding, e.g. --encoding latin-1, or re-save it as UTF-8"
+    skip = ", or pass --skip-bad-rows to skip such lines"
+    if context.dataset_is_file:
+        return f"pass the file's encoding, e.g. --encoding latin-1, or re-save it as UTF-8{skip}"
+    return f"re-save the file as UTF-8{skip}"
+
+
+def _one_class_hint(err: Exception, context: _Context) -> str:
+    if context.dataset_is_file:
+        return (
+            "check --label-column: it must name the column that holds each text's class, "
+            "and the file needs texts of at least two classes"
         )
-    elif isinstance(err, DataFormatError) and "not found" in text and "column" in text:
-        hint = "name the columns with --text-column (repeatable) and --label-column"
-    elif isinstance(err, DataFormatError):
-        hint = "fix the rows named above, or pass --skip-bad-rows to skip (and count) them"
-    elif isinstance(err, HubError):
-        if "offline" in text:
-            hint = "unset TEXTZOO_OFFLINE and HF_HUB_OFFLINE to publish (it needs the network)"
-        else:
-            hint = "log in with `hf auth login`, set HF_TOKEN, or pass --token"
-    elif isinstance(err, FileExistsError):
-        hint = "pass --overwrite to replace it, or choose another directory"
-    elif isinstance(err, FileNotFoundError):
-        hint = "pass a directory written by `textzoo train` (it holds textzoo.json)"
-    elif isinstance(err, ValueError | TypeError):
-        if text.startswith("Unknown model name"):
-            hint = "`textzoo list` shows every model name; `textzoo list 'PATTERN*'` filters"
-        elif text.startswith("Unknown dataset"):
-            hint = "pass a dataset name above, or a .csv file with --text-column/--label-column"
-        elif "repo_id" in text:
-            hint = "REPO_ID is owner/name, e.g. me/ag-news-demo"
-        else:
-            hint = f"see `textzoo {command} --help`; `textzoo --debug ...` shows the traceback"
-    else:
-        return None
-    return UserError(text, hint)
+    return "train on more texts (a larger --max-train) or on a split with several classes"
+
+
+def _label_mismatch_hint(err: Exception, context: _Context) -> str:
+    if context.dataset_is_file:
+        return (
+            "evaluate on data labelled with the model's classes (named above); check --label-column"
+        )
+    return "evaluate on a dataset labelled with the model's classes (named above)"
+
+
+def _output_hint(err: Exception, context: _Context) -> str:
+    if context.command == "evaluate":
+        return "choose another --plot path (where you can write), pass --no-plot, or free space"
+    return (
+        f"choose another {context.output_option} (a directory you can write to), or free "
+        "space on that disk"
+    )
+
+
+def _exists_hint(err: Exception, context: _Context) -> str:
+    if context.command in ("train", "export"):
+        return "pass --overwrite to replace it, or choose another directory"
+    if context.command == "evaluate":
+        return "choose another --plot path"
+    return "remove it, or choose another path"
+
+
+def _not_found_hint(err: Exception, context: _Context) -> str:
+    if context.command in ("evaluate", "predict", "export", "push"):
+        return "pass a directory written by `textzoo train` (it holds textzoo.json)"
+    return "check the path named above"
+
+
+#: errno values that mean "this location cannot take what is written to it".
+_WRITE_ERRNOS = {"ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES", "EPERM"}
+
+
+def _os_error_hint(err: Exception, context: _Context) -> str | None:
+    if errno.errorcode.get(getattr(err, "errno", None) or 0) in _WRITE_ERRNOS:
+        return _output_hint(err, context)
+    return None  # another OSError: a bug or the environment, shown with its traceback
+
+
+def _help_hint(err: Exception, context: _Context) -> str:
+    return f"see `textzoo {context.command} --help`; `textzoo --debug ...` shows the traceback"
 
 
 if __name__ == "__main__":

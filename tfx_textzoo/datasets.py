@@ -15,9 +15,11 @@ nothing is downloaded and the network is never tried. ``"ag_news-sample"`` is a
 4,000 / 1,000-text AG News sample shipped with the package: always available.
 
 :func:`from_csv` and :func:`from_parquet` read your own files. Every reader checks every
-row: bad rows (missing or out-of-range labels, empty texts, wrong column counts, bytes
-that are not UTF-8) raise :class:`DataFormatError` naming the file and the lines, or with
-``on_bad_rows="skip"`` are skipped, listed in ``TextDataset.skipped`` and reported with a
+row: bad rows (missing or out-of-range labels, empty texts, wrong column counts, copies
+of the header row, a quote that is never closed or that swallows the lines after it,
+fields over :data:`MAX_FIELD_CHARS`, bytes that are not UTF-8) raise
+:class:`DataFormatError` naming the file and the lines, or with ``on_bad_rows="skip"``
+are skipped, listed in ``TextDataset.skipped`` and reported with a
 :class:`BadRowsWarning`. Nothing is dropped silently.
 
 Texts of the named datasets are cleaned the same way whatever the source: the parts
@@ -52,6 +54,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tfx_textzoo.errors import SingleClassError, TextzooError, UnknownDatasetError
 from tfx_textzoo.weights import cache_dir, is_offline
 
 AG_NEWS_LABELS = ["World", "Sports", "Business", "Sci/Tech"]
@@ -77,12 +80,45 @@ _EXTRA = 'pip install "tfx_textzoo[datasets]"'
 _SOURCES = ("auto", "local", "tfds", "hf")
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(TextzooError, FileNotFoundError):
     """No source has the requested split; the message lists every source tried and why."""
 
 
-class DataFormatError(ValueError):
-    """A data file is malformed; the message names the file and the lines."""
+class DataFormatError(TextzooError, ValueError):
+    """A data file is malformed; the message names the file and the lines.
+
+    The message is ``problem`` (what is wrong, where) followed by ``advice`` (how to fix
+    it with this library's arguments); a front end with other options (the command
+    line) shows ``problem`` with its own advice.
+
+    Attributes:
+        problem: What is wrong, naming the file and lines.
+        advice: How to fix it in Python (``encoding='latin-1'``...); may be empty.
+
+    Examples:
+        >>> from tfx_textzoo.datasets import DataFormatError
+        >>> err = DataFormatError("a.csv:3: bad", "Fix it.")
+        >>> str(err), err.problem
+        ('a.csv:3: bad Fix it.', 'a.csv:3: bad')
+    """
+
+    def __init__(self, problem: str, advice: str = "") -> None:
+        self.problem = problem
+        self.advice = advice
+        joiner = "\n" if "\n" in problem else " "
+        super().__init__(f"{problem}{joiner}{advice}" if advice else problem)
+
+
+class BadRowsError(DataFormatError):
+    """Rows that cannot be used (bad labels, empty texts, broken quotes...); skippable."""
+
+
+class DataEncodingError(DataFormatError):
+    """A file holds bytes that are not valid in the encoding it is read with."""
+
+
+class MissingColumnsError(DataFormatError):
+    """The columns asked for are not in the file (the file's columns are listed)."""
 
 
 class BadRowsWarning(UserWarning):
@@ -799,6 +835,68 @@ def check_text_list(texts: list, what: str, unit: str = "rows") -> list[str]:
     return texts
 
 
+def check_two_classes(labels, label_names: Sequence[str] | None, what: str = "the data") -> None:
+    """Raise unless ``labels`` (integer ids) hold texts of at least two classes.
+
+    Args:
+        labels: The integer labels of the texts to train on.
+        label_names: ``label_names[i]`` names class ``i`` (None: the ids name themselves).
+        what: How to call the data in the message (a file name, ``"train"``...).
+
+    Raises:
+        tfx_textzoo.errors.SingleClassError: (a ``ValueError``) All texts have one class;
+            the message names it.
+
+    Examples:
+        >>> from tfx_textzoo.datasets import check_two_classes
+        >>> check_two_classes([1, 1, 1], ["neg", "pos"], "reviews.csv")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        tfx_textzoo.errors.SingleClassError: reviews.csv has one class, 'pos' (all 3 texts): ...
+    """
+    present = sorted({int(x) for x in np.asarray(labels).reshape(-1).tolist()})
+    if len(present) >= 2:
+        return
+    names = list(label_names or [])
+    name = names[present[0]] if present and present[0] < len(names) else str(present[:1])
+    count = len(np.asarray(labels).reshape(-1))
+    texts = f"all {count:,} texts" if count > 1 else f"{count} text"
+    raise SingleClassError(
+        f"{what} has one class, {name!r} ({texts}): a classifier needs texts of at least "
+        "two classes."
+    )
+
+
+def decode_text(data: bytes, where: str | os.PathLike, encoding: str = "utf-8") -> str:
+    r"""Decode a file's bytes; invalid ones raise an error naming the file, line and column.
+
+    A UTF-8 byte-order mark is dropped.
+
+    Args:
+        data: The file's bytes.
+        where: The file, as the message should name it.
+        encoding: Its encoding.
+
+    Raises:
+        DataEncodingError: Bytes invalid in ``encoding`` (the first are named).
+        LookupError: An unknown ``encoding``.
+
+    Examples:
+        >>> from tfx_textzoo.datasets import decode_text
+        >>> decode_text(b"fine\ncaf\xe9\n", "texts.txt")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        tfx_textzoo.datasets.DataEncodingError: texts.txt:2: byte(s) b'\xe9' ... (column 4) ...
+        >>> decode_text(b"caf\xe9", "texts.txt", "latin-1")
+        'café'
+    """
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        raise _decode_error(Path(where), data, err, encoding) from None
+
+
 def _split_input(data, text_column, label_column, what):
     import tensorflow as tf
 
@@ -898,9 +996,10 @@ def _get_spec(name: str) -> DatasetSpec:
     matches = [n for n in DATASETS if n.replace("-", "_") == key]
     matches = matches or difflib.get_close_matches(name.lower(), list(DATASETS), n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
-    raise ValueError(
-        f"Unknown dataset {name!r}.{hint} Known datasets: {', '.join(list_datasets())}. "
-        "For your own files use from_csv(...) or from_parquet(...)."
+    raise UnknownDatasetError(
+        f"Unknown dataset {name!r}.{hint} Known datasets: {', '.join(list_datasets())}.",
+        name,
+        "For your own files use from_csv(...) or from_parquet(...).",
     )
 
 
@@ -1146,8 +1245,8 @@ def _classes_txt(spec: DatasetSpec, directory: Path) -> list[str] | None:
     if len(names) != len(spec.label_names):
         raise DataFormatError(
             f"{path} lists {len(names)} classes ({', '.join(names)}) but {spec.name} has "
-            f"{len(spec.label_names)} ({', '.join(spec.label_names)}). Fix or remove it; "
-            "for another dataset use from_csv(..., label_names=[...])."
+            f"{len(spec.label_names)} ({', '.join(spec.label_names)}).",
+            "Fix or remove it; for another dataset use from_csv(..., label_names=[...]).",
         )
     return names
 
@@ -1318,29 +1417,31 @@ def _read_csv(
     if header == "auto":
         header = by_name or _looks_like_header(first, label_column)
     ncols = len(first[0][1])
+    header_row = None
     if header:
         line, names = first[0]
         names = [n.strip() for n in names]
+        header_row = (line, names)
         first = first[1:]
         missing = [c for c in wanted if isinstance(c, str) and c not in names]
         if missing:
-            raise DataFormatError(
-                f"{path}:{line}: column(s) {missing} not found; the header has columns "
-                f"{names}. Pass text_columns=[...] and label_column='...' (or header=False "
-                "and 0-based column indices)."
+            raise MissingColumnsError(
+                f"{path}:{line}: column(s) {missing} not found; the header has columns {names}.",
+                "Pass text_columns=[...] and label_column='...' (or header=False and 0-based "
+                "column indices).",
             )
         index = [names.index(c) if isinstance(c, str) else c for c in wanted]
     else:
         index = list(wanted)
     too_far = [i for i in index if not 0 <= i < ncols]
     if too_far:
-        raise DataFormatError(
+        raise MissingColumnsError(
             f"{path}:{first[0][0] if first else 1}: column index(es) {too_far} out of range; "
             f"the first row has {ncols} columns"
         )
     *text_index, label_index = index
     clean = clean or _strip
-    for line, row in itertools.chain(first, records):
+    for line, row in _header_copies_rejected(itertools.chain(first, records), header_row, rows):
         if len(row) != ncols:
             rows.reject(
                 line, "wrong number of columns", f"expected {ncols} columns, got {len(row)}"
@@ -1351,6 +1452,23 @@ def _read_csv(
     if label_order is not None and label_names is not None:
         rows.remap = _remap(None, label_order, label_names, str(path))
     return rows.build(name or str(path), f"local:{path}")
+
+
+def _header_copies_rejected(records, header_row, rows: _Rows):
+    """The records less copies of the header row (files joined with ``cat``), rejected.
+
+    Without this, the header's label cell (``label``) would become a class.
+    """
+    if header_row is None:
+        yield from records
+        return
+    header_line, header = header_row
+    for line, row in records:
+        if [cell.strip() for cell in row] == header:
+            detail = f"a copy of the header row of line {header_line} (files joined as they are)"
+            rows.reject(line, "repeated header row", detail)
+            continue
+        yield line, row
 
 
 def _looks_like_header(first: list, label_column: int) -> bool:
@@ -1378,7 +1496,9 @@ def _read_zhang_csv(path: Path, spec: DatasetSpec, label_names, on_bad_rows) -> 
     line, names = first[0][0], [cell.strip() for cell in first[0][1]]
     if {*spec.text_columns, spec.label_column} <= set(names) or {"text", "label"} <= set(names):
         return _read_hub_style(spec, [path], "csv", on_bad_rows)
+    header_row = None
     if _looks_like_header(first, 0):
+        header_row = (line, names)
         if len(names) != len(cols):
             raise DataFormatError(
                 f"{path}:{line}: header {names} does not match the Zhang et al. layout "
@@ -1388,7 +1508,7 @@ def _read_zhang_csv(path: Path, spec: DatasetSpec, label_names, on_bad_rows) -> 
             )
         first = first[1:]
     clean = _cleaner(spec.escapes)
-    for line, row in itertools.chain(first, records):
+    for line, row in _header_copies_rejected(itertools.chain(first, records), header_row, rows):
         if len(row) != len(cols):
             rows.reject(
                 line,
@@ -1415,7 +1535,8 @@ def _read_glue_tsv(path: Path, on_bad_rows) -> TextDataset:
         raise DataFormatError(
             f"{path}:{line}: expected the header 'sentence<TAB>label', got {header}"
         )
-    for line, row in records:
+    header_row = (line, header)
+    for line, row in _header_copies_rejected(records, header_row, rows):
         if len(row) != 2:
             rows.reject(
                 line,
@@ -1458,7 +1579,7 @@ def _read_aclimdb(split_dir: Path, label_names, on_bad_rows) -> TextDataset:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as err:
                 if on_bad_rows == "raise":
-                    raise DataFormatError(_decode_message(path, data, err, "utf-8")) from None
+                    raise _decode_error(path, data, err, "utf-8") from None
                 rows.reject(1, "non-UTF-8 bytes", _decode_detail(data, err), file=str(path))
                 continue
             rows.add(1, _clean(text), label, file=str(path))
@@ -1492,9 +1613,9 @@ def _read_parquet(
         schema = pq.read_schema(path)
         missing = [c for c in [*text_columns, label_column] if c not in schema.names]
         if missing:
-            raise DataFormatError(
-                f"{path}: column(s) {missing} not found; the file has columns {schema.names}. "
-                "Pass text_columns=[...] and label_column='...'."
+            raise MissingColumnsError(
+                f"{path}: column(s) {missing} not found; the file has columns {schema.names}.",
+                "Pass text_columns=[...] and label_column='...'.",
             )
         if path == files[0]:
             recorded = _hub_class_names(schema, label_column)
@@ -1560,41 +1681,156 @@ def _remap(source_names, fallback_order, target, where) -> list[int] | None:
 
 
 def _csv_records(path: Path, rows: _Rows, *, delimiter, encoding, quoting):
-    """``(line, fields)`` for each non-blank record; ``line`` is where the record starts."""
+    """``(line, fields)`` for each non-blank record; ``line`` is where the record starts.
+
+    Records that cannot be used are rejected into ``rows`` with the line they start on,
+    never the whole file: a quote that is never closed, or one closed lines later and
+    followed by more text (either swallows the lines after it: they are read again, from
+    the line after the quote), a field longer than :data:`MAX_FIELD_CHARS`, bytes that
+    are not valid in ``encoding`` (when skipping). As before, a one-line record with
+    text after a closing quote (``"Yes" she said``) is read as the csv module reads it.
+    """
     data = path.read_bytes()
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     lossy = False
     try:
-        text = data.decode(codec)
-    except UnicodeDecodeError as err:
+        text = decode_text(data, path, encoding)
+    except DataEncodingError:
         if rows.on_bad_rows == "raise":
-            raise DataFormatError(_decode_message(path, data, err, encoding)) from None
+            raise
+        codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
         text, lossy = data.decode(codec, errors="surrogateescape"), True
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
-    line = 1
-    try:
-        for record in reader:
-            start, line = line, reader.line_num + 1
+    quote = None if quoting == csv.QUOTE_NONE else '"'
+    total = len(_LINE_BREAK.findall(text)) + (not text.endswith(("\n", "\r")))
+    raw_lines: list[str] = []  # the file's lines, split only when a record must be checked
+    skip = 0  # lines of the file before the reader's first line
+    while True:
+        lines = itertools.islice(io.StringIO(text, newline=""), skip, None)
+        reader = csv.reader(lines, delimiter=delimiter, quoting=quoting)
+        line, resume = skip + 1, None
+        while True:
+            start = line
+            try:
+                record = _next_record(reader)
+            except StopIteration:
+                break
+            except csv.Error as err:  # e.g. a NUL character on Python < 3.11
+                line = skip + reader.line_num + 1
+                rows.reject(start, "unreadable row", str(err))
+                continue
+            last = skip + reader.line_num
+            line = last + 1
             if not record:
                 continue
+            if quote and (last > start or last >= total):  # spans lines, or runs to the end
+                raw_lines = raw_lines or io.StringIO(text, newline="").readlines()
+                problem = _quote_problem("".join(raw_lines[start - 1 : last]), delimiter, quote)
+                if problem == "unterminated quote":
+                    rest = f", so the rest of the file (to line {last}) was read as one field"
+                    detail = f"a quote opens a field on line {start} and is never closed"
+                    rows.reject(start, problem, detail + (rest if last > start else ""))
+                elif problem == "unbalanced quote" and last > start:
+                    detail = (
+                        f"a quoted field opened on line {start} closes on line {last} with more "
+                        f"text after it: is a quote on line {start} unbalanced?"
+                    )
+                    rows.reject(start, problem, detail)
+                else:
+                    problem = None
+                if problem:
+                    if last > start:  # the lines it swallowed are read again
+                        resume = start
+                        break
+                    continue
             if lossy and any(_UNDECODABLE.search(field) for field in record):
                 rows.reject(start, "non-UTF-8 bytes", f"bytes that are not valid {encoding}")
                 continue
+            longest = max(range(len(record)), key=lambda i: len(record[i]))
+            if len(record[longest]) > MAX_FIELD_CHARS:
+                rows.reject(
+                    start,
+                    "field too long",
+                    f"field {longest + 1} has {len(record[longest]):,} characters (at most "
+                    f"{MAX_FIELD_CHARS:,} are read)",
+                )
+                continue
             yield start, record
-    except csv.Error as err:
-        raise DataFormatError(f"{path}:{reader.line_num}: {err}") from None
+        if resume is None:
+            return
+        skip = resume
+
+
+_LINE_BREAK = re.compile("\r\n|\r|\n")  # where io.StringIO(newline="") ends a line
+
+
+#: The longest csv/tsv field read, in characters (the csv module's own limit, 131,072,
+#: refuses long documents); a row with a longer field is a bad row, reported or skipped.
+MAX_FIELD_CHARS = 16 * 1024 * 1024
+
+#: The csv module's field limit while we parse (a C long on every platform); the fields
+#: are then checked against MAX_FIELD_CHARS, so that a long one fails its row only.
+_PARSER_FIELD_LIMIT = 2**31 - 1
+
+
+def _next_record(reader) -> list[str]:
+    """``next(reader)`` under our field limit; the csv module's global limit is restored."""
+    previous = csv.field_size_limit(_PARSER_FIELD_LIMIT)
+    try:
+        return next(reader)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _quote_problem(raw: str, delimiter: str, quote: str = '"') -> str | None:
+    r"""What is wrong with the quotes of a csv record's raw text, if anything.
+
+    ``"unterminated quote"``: it ends inside a quoted field; ``"unbalanced quote"``: a
+    quoted field is followed by more text before the next delimiter.
+
+    Examples:
+        >>> from tfx_textzoo.datasets import _quote_problem
+        >>> _quote_problem('1,"a ""b""\nc",x\n', ","), _quote_problem('1,"a\n2,b\n', ",")
+        (None, 'unterminated quote')
+        >>> _quote_problem('1,"a\n2,"b,0\n', ",")
+        'unbalanced quote'
+    """
+    state = "start"  # start of a field, in an unquoted field, in quotes, after a quote
+    end = -1  # where the previous special character was
+    problem = None
+    for match in re.finditer(f"[{re.escape(delimiter + quote)}\r\n]", raw):
+        if match.start() > end + 1:  # ordinary characters came in between
+            if state == "after quote":
+                problem = "unbalanced quote"
+            if state in ("start", "after quote"):
+                state = "field"
+        end = match.start()
+        char = match.group()
+        if state == "quoted":
+            state = "after quote" if char == quote else "quoted"
+        elif state == "field":
+            state = "field" if char == quote else "start"
+        elif char == quote:  # at the start of a field it opens one; after one it is ""
+            state = "quoted"
+        else:
+            state = "start"
+    if problem is None and state == "quoted":
+        problem = "unterminated quote"
+    elif problem is None and state == "after quote" and end < len(raw) - 1:
+        problem = "unbalanced quote"  # text after the last closing quote, at the end
+    return problem
 
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _INT = re.compile(r"[+-]?\d+")
 
 
-def _decode_message(path: Path, data: bytes, err: UnicodeDecodeError, encoding: str) -> str:
+def _decode_error(
+    path: Path, data: bytes, err: UnicodeDecodeError, encoding: str
+) -> DataEncodingError:
     line = data.count(b"\n", 0, err.start) + 1
-    return (
-        f"{path}:{line}: {_decode_detail(data, err)} are not "
-        f"valid {encoding}. Re-save the file as UTF-8, pass its real encoding (e.g. "
-        "encoding='latin-1' to from_csv), or pass on_bad_rows='skip' to skip such lines."
+    return DataEncodingError(
+        f"{path}:{line}: {_decode_detail(data, err)} are not valid {encoding}.",
+        "Re-save the file as UTF-8, pass its real encoding (e.g. encoding='latin-1' to "
+        "from_csv), or pass on_bad_rows='skip' to skip such lines.",
     )
 
 
@@ -1648,7 +1884,11 @@ class _Rows:
             self.bad.append((self.file_ids[i], self.lines[i], kind, detail))
         self.bad.sort(key=lambda b: (b[0], b[1]))
         if self.bad and self.on_bad_rows == "raise":
-            raise DataFormatError(self._message())
+            raise BadRowsError(
+                self._message(),
+                "Fix them, or pass on_bad_rows='skip' to skip bad rows (they are then listed "
+                "in the dataset's .skipped, with a warning).",
+            )
         keep = ids >= 0
         texts = self.texts if not label_bad else list(itertools.compress(self.texts, keep))
         if not texts:
@@ -1698,10 +1938,6 @@ class _Rows:
             lines.append(
                 f"  The {len(self.label_names)} classes are: {', '.join(self.label_names)}."
             )
-        lines.append(
-            "Fix them, or pass on_bad_rows='skip' to skip bad rows (they are then listed in "
-            "the dataset's .skipped, with a warning)."
-        )
         return "\n".join(lines)
 
 

@@ -67,3 +67,27 @@ class OutputNotWritableError(TextzooError, OSError):
 
 class TrainingDivergedError(TextzooError, FloatingPointError):
     """The training loss became NaN or infinite; the weights of that step are unusable."""
+
+
+class UnknownNameError(TextzooError, ValueError):
+    """A name (of a model, a dataset) that the zoo does not know; close matches are named.
+
+    Attributes:
+        name: The name as the user passed it.
+        problem: What is wrong (the name, close matches, the known names).
+        advice: How to fix it in Python (may be empty); the command line gives its own.
+    """
+
+    def __init__(self, problem: str, name: str = "", advice: str = "") -> None:
+        super().__init__(f"{problem} {advice}" if advice else problem)
+        self.name = name
+        self.problem = problem
+        self.advice = advice
+
+
+class UnknownModelError(UnknownNameError):
+    """A model name that is not in the catalog (``textzoo list`` shows every name)."""
+
+
+class UnknownDatasetError(UnknownNameError):
+    """A dataset name that :func:`tfx_textzoo.datasets.list_datasets` does not list."""

@@ -21,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tfx_textzoo.errors import UnknownModelError
+
 ENTRY_POINT_GROUP = "tfx_textzoo.models"
 
 #: Weight-source formats a catalog entry may name, in the words the resolver uses.
@@ -180,7 +182,7 @@ class _Registry:
         folded = {n.lower(): n for n in self.all_names()}
         if name.lower() in folded:
             return self.resolve(folded[name.lower()])
-        raise ValueError(unknown_name_message(name, self.all_names()))
+        raise UnknownModelError(unknown_name_message(name, self.all_names()), name)
 
     def all_names(self) -> list[str]:
         return sorted([*self.specs, *self.aliases])
@@ -307,7 +309,8 @@ def get_spec(name: str) -> ModelSpec:
     """Return the :class:`ModelSpec` for a name or alias.
 
     Raises:
-        ValueError: For an unknown name, with the closest names suggested.
+        UnknownModelError: (a ``ValueError``) For an unknown name, with the closest
+            names suggested.
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -349,7 +352,8 @@ def get_model_info(name: str) -> dict[str, Any]:
         count of the backbone and a 2-class head) and ``requested_name``.
 
     Raises:
-        ValueError: For an unknown name, with the closest names suggested.
+        UnknownModelError: (a ``ValueError``) For an unknown name, with the closest
+            names suggested.
 
     Examples:
         >>> import tfx_textzoo as textzoo
