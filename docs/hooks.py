@@ -32,6 +32,18 @@ CATALOG_PAGE = "catalog.md"
 BENCHMARK_DIR = "benchmarks"
 
 
+def on_config(config):
+    """Resolve the snippet base path against the repository, not the working directory.
+
+    ``pymdownx.snippets`` reads ``base_path`` relative to the current directory, so
+    ``mkdocs build -f path/to/mkdocs.yml`` from elsewhere could not find the included
+    benchmark tables.
+    """
+    snippets = config["mdx_configs"].setdefault("pymdownx.snippets", {})
+    snippets["base_path"] = [str(ROOT / p) for p in snippets.get("base_path", ["."])]
+    return config
+
+
 def on_files(files, config):
     """Add the generated catalog page and benchmark images to the build."""
     files.append(File.generated(config, CATALOG_PAGE, content=catalog_page()))

@@ -258,9 +258,11 @@ def test_rejected_token_gives_login_advice(fake_hub, tmp_path, capfd):
         push_to_hub(make_saved_dir(tmp_path / "saved"), "me/tiny", token=bad)
     message = str(excinfo.value)
     assert "401" in message and "hf auth login" in message and "HF_TOKEN" in message
+    assert excinfo.value.kind == "auth"
     assert fake_hub.url in message
     assert bad not in _message_and_traceback(excinfo) + "".join(capfd.readouterr())
-    assert fake_hub.requests[0].authorization == f"Bearer {bad}"
+    create = next(r for r in fake_hub.requests if r.path == "/api/repos/create")
+    assert create.authorization == f"Bearer {bad}"
 
 
 def test_rejected_stored_token_is_not_shown(fake_hub, tmp_path, monkeypatch):
@@ -282,6 +284,7 @@ def test_no_write_access(fake_hub, tmp_path):
     with pytest.raises(HubError, match="no write access") as excinfo:
         push_to_hub(make_saved_dir(tmp_path / "saved"), "someone-else/model", token=TOKEN)
     assert "403" in str(excinfo.value) and "someone-else" in str(excinfo.value)
+    assert excinfo.value.kind == "auth"
     with pytest.raises(HubError, match="no write access"):
         push_to_hub(tmp_path / "saved", "someone-else/new-model", token=TOKEN)
     assert fake_hub.files("someone-else/model") == {"README.md": b"# theirs\n"}
@@ -297,7 +300,7 @@ def test_unreachable_endpoint_is_named(fake_hub, tmp_path, monkeypatch):
     start = time.monotonic()
     with pytest.raises(HubError, match="cannot reach") as excinfo:
         push_to_hub(make_saved_dir(tmp_path / "saved"), "me/tiny", token=TOKEN)
-    assert dead in str(excinfo.value)
+    assert dead in str(excinfo.value) and excinfo.value.kind == "unreachable"
     assert TOKEN not in _message_and_traceback(excinfo)
     assert time.monotonic() - start < 30
 
@@ -484,7 +487,8 @@ def test_cli_push_refuses_a_symlink_leaving_the_directory(
     (saved / "assets" / "key").symlink_to(outside_secret)
     assert main(["push", str(saved), "me/tiny", "--token", TOKEN]) == 1
     err = capfd.readouterr().err
-    assert "error: refusing to push" in err and "'assets/key' -> " in err and "hint: " in err
+    assert "error: refusing to push" in err and "'assets/key' -> " in err
+    assert "hint: replace each link named above with a copy of its target (`cp -L`)" in err
     assert fake_hub.requests == []
 
 

@@ -1236,7 +1236,7 @@ def _hints() -> list[tuple[type | tuple[type, ...], Any]]:
             ),
             ("tfx_textzoo.weights", "WeightsNotFoundError"),
             ("tfx_textzoo.families.scratch", "NotAdaptedError"),
-            ("tfx_textzoo.hub", "HubError"),
+            ("tfx_textzoo.hub", "SymlinkOutsideError HubError"),
         ]
         for name in names.split()
     }
@@ -1276,6 +1276,11 @@ def _hints() -> list[tuple[type | tuple[type, ...], Any]]:
             "that matches the weights (`textzoo info NAME` shows each one's architecture)",
         ),
         (
+            lazy["SymlinkOutsideError"],
+            "replace each link named above with a copy of its target (`cp -L`) or remove it, "
+            "then push again",
+        ),
+        (
             errors.CorruptModelError,
             "the directory was damaged or altered after saving: save the model again "
             "(`textzoo train ... --output DIR`), or pass another directory",
@@ -1292,7 +1297,7 @@ def _hints() -> list[tuple[type | tuple[type, ...], Any]]:
             "this from-scratch model has not learned its vocabulary: fine-tune it first "
             "(`textzoo train NAME --dataset ... --output DIR`) and use DIR",
         ),
-        (lazy["HubError"], "log in with `hf auth login`, set HF_TOKEN, or pass --token"),
+        (lazy["HubError"], _hub_hint),
         (FileExistsError, _exists_hint),
         (
             (IsADirectoryError, NotADirectoryError),
@@ -1378,6 +1383,17 @@ def _os_error_hint(err: Exception, context: _Context) -> str | None:
     if errno.errorcode.get(getattr(err, "errno", None) or 0) in _WRITE_ERRNOS:
         return _output_hint(err, context)
     return None  # another OSError: a bug or the environment, shown with its traceback
+
+
+def _hub_hint(err: Exception, context: _Context) -> str:
+    kind = getattr(err, "kind", "other")
+    if kind == "auth":
+        return "log in with `hf auth login`, set HF_TOKEN, or pass --token (a 'write' token)"
+    if kind == "offline":
+        return "unset TEXTZOO_OFFLINE and HF_HUB_OFFLINE to publish (it needs the network)"
+    if kind == "unreachable":
+        return "check the network, proxy and HF_ENDPOINT, then run the same `textzoo push` again"
+    return "read the Hub's answer above; `textzoo --debug push ...` shows the full exchange"
 
 
 def _help_hint(err: Exception, context: _Context) -> str:

@@ -52,7 +52,16 @@ class HubError(TextzooError, OSError):
 
     Its message and its ``__cause__`` (a :class:`tfx_textzoo._secrets.MaskedTraceback`, the
     masked printout of the original error) never contain the token.
+
+    Attributes:
+        kind: What failed, for callers that advise on it: ``"offline"``, ``"auth"`` (no
+            token, or one rejected with 401/403), ``"unreachable"``, ``"refused"`` (any
+            other answer of the Hub) or ``"other"``.
     """
+
+    def __init__(self, message: str, kind: str = "other") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class SymlinkOutsideError(UnsafePathError):
@@ -140,7 +149,8 @@ def push_to_hub(
         raise HubError(
             "offline mode is on (TEXTZOO_OFFLINE / HF_HUB_OFFLINE): push_to_hub needs the "
             f"network to upload to {repo_id}. Unset both variables to publish, or save locally "
-            "with tfx_textzoo.saving.save_pretrained(model, DIR) and push DIR later."
+            "with tfx_textzoo.saving.save_pretrained(model, DIR) and push DIR later.",
+            kind="offline",
         )
     source = _as_directory(model) if isinstance(model, str | os.PathLike) else None
     card_args = {"report": report, "history": history, "dataset": dataset, "license": license}
@@ -156,7 +166,9 @@ def push_to_hub(
     api = huggingface_hub.HfApi(token=token)
     secrets = [token, _stored_token() if token is None else None]
     if token is None and secrets[1] is None:
-        raise HubError(f"not logged in to the Hugging Face Hub ({api.endpoint}). {LOGIN_ADVICE}")
+        raise HubError(
+            f"not logged in to the Hugging Face Hub ({api.endpoint}). {LOGIN_ADVICE}", kind="auth"
+        )
 
     failure: tuple[HubError, BaseException] | None = None
     with tempfile.TemporaryDirectory(prefix="textzoo-push-") as tmp, masked_logs(secrets):
@@ -179,8 +191,8 @@ def push_to_hub(
         except Exception as err:  # noqa: BLE001 - every failure may quote the token
             # Keep masked text only: raising inside this block would chain `err` (and the
             # server text it quotes) as __context__.
-            text = mask(_explain(err, api.endpoint, repo_id), secrets)
-            failure = HubError(text), masked_copy(err, secrets)
+            text, kind = _explain(err, api.endpoint, repo_id)
+            failure = HubError(mask(text, secrets), kind), masked_copy(err, secrets)
     if failure is not None:
         error, cause = failure
         raise error from cause
@@ -217,7 +229,7 @@ def _stored_token() -> str | None:
         return huggingface_hub.get_token()
     except Exception as err:  # noqa: BLE001 - e.g. a failed OIDC exchange
         failed = type(err).__name__  # its message may quote a token: keep only the type
-    raise HubError(f"could not read a Hugging Face token ({failed}). {LOGIN_ADVICE}")
+    raise HubError(f"could not read a Hugging Face token ({failed}). {LOGIN_ADVICE}", kind="auth")
 
 
 def _as_directory(path: str | os.PathLike) -> str:
@@ -287,18 +299,24 @@ def _display_name(model: Any, source: str) -> str:
     return getattr(model, "name", None) or "model"
 
 
-def _explain(err: Exception, endpoint: str, repo_id: str) -> str:
-    """What went wrong in a failed Hub call and what to do, unmasked (mask before use)."""
+def _explain(err: Exception, endpoint: str, repo_id: str) -> tuple[str, str]:
+    """What went wrong in a failed Hub call, what to do, and the failure's kind.
+
+    The text is unmasked: mask it before use. The kind is a :attr:`HubError.kind`.
+    """
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
     owner = repo_id.split("/")[0]
+    kind = "other"
     if isinstance(err, OfflineModeIsEnabled):
+        kind = "offline"
         text = "offline mode is on (HF_HUB_OFFLINE): nothing was uploaded"
     elif isinstance(err, HfHubHTTPError) and err.response is not None:
         status = err.response.status_code
         server = (err.server_message or "").strip()
         said = f" The Hub said: {server}" if server else ""
+        kind = "auth" if status in (401, 403) else "refused"
         if status == 401:
             text = (
                 f"the Hugging Face Hub at {endpoint} rejected the token (401 Unauthorized) "
@@ -317,6 +335,7 @@ def _explain(err: Exception, endpoint: str, repo_id: str) -> str:
         else:
             text = f"the Hub at {endpoint} refused the upload to {repo_id} ({status}).{said}"
     elif isinstance(err, httpx2.TransportError | ConnectionError | TimeoutError):
+        kind = "unreachable"
         text = (
             f"cannot reach the Hugging Face Hub at {endpoint} ({type(err).__name__}): check the "
             "network connection, proxy settings and HF_ENDPOINT; nothing was published to "
@@ -324,4 +343,4 @@ def _explain(err: Exception, endpoint: str, repo_id: str) -> str:
         )
     else:
         text = f"the upload to {repo_id} at {endpoint} failed ({type(err).__name__}): {err}"
-    return text
+    return text, kind
