@@ -1066,7 +1066,7 @@ def _check_can_push(repo_id: str) -> None:
             "unset TEXTZOO_OFFLINE and HF_HUB_OFFLINE to publish",
         )
     try:
-        hub._check_repo_id(repo_id)
+        hub.check_repo_id(repo_id)
     except ValueError as err:
         raise UserError(str(err), "REPO_ID is owner/name, e.g. me/ag-news-demo") from None
 

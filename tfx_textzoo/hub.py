@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tfx_textzoo._secrets import mask, masked_copy, masked_logs
-from tfx_textzoo.errors import TextzooError, UnsafePathError
+from tfx_textzoo.errors import InvalidArgumentError, TextzooError, UnsafePathError
 from tfx_textzoo.weights import is_offline
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
@@ -140,11 +140,11 @@ def push_to_hub(
         >>> try:
         ...     push_to_hub("out/ag-news-small-bert", "ag news")
         ... except ValueError as err:
-        ...     print(str(err).split(";")[0])
+        ...     print(str(err).split(": owner")[0])
         repo_id must be 'owner/name' (letters, digits, '-', '_', '.'), got 'ag news'
         >>> url = push_to_hub(model, "me/ag-news-small-bert", report=report)  # doctest: +SKIP
     """
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
     if is_offline() or _hf_offline():
         raise HubError(
             "offline mode is on (TEXTZOO_OFFLINE / HF_HUB_OFFLINE): push_to_hub needs the "
@@ -199,17 +199,34 @@ def push_to_hub(
     return str(info.commit_url)
 
 
-def _check_repo_id(repo_id: Any) -> None:
+def check_repo_id(repo_id: Any) -> None:
+    """Refuse a ``repo_id`` that is not ``owner/name`` as the Hub spells it.
+
+    Args:
+        repo_id: The repository id to check.
+
+    Raises:
+        tfx_textzoo.errors.InvalidArgumentError: (a ``ValueError``) it is not a valid id.
+
+    Examples:
+        >>> check_repo_id("me/ag-news-small-bert")
+        >>> check_repo_id("ag news")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        tfx_textzoo.errors.InvalidArgumentError: repo_id must be 'owner/name' (letters, ...
+    """
     if (
         not isinstance(repo_id, str)
         or not _REPO_ID.fullmatch(repo_id)
         or ".." in repo_id
         or repo_id.endswith((".git", ".", "-"))
     ):
-        raise ValueError(
-            "repo_id must be 'owner/name' (letters, digits, '-', '_', '.'), got "
-            f"{repo_id!r}; owner is your Hugging Face user name or an organization you can "
-            "write to, e.g. 'me/ag-news-small-bert'"
+        raise InvalidArgumentError(
+            "repo_id",
+            repo_id,
+            "'owner/name' (letters, digits, '-', '_', '.')",
+            "owner is your Hugging Face user name or an organization you can write to, e.g. "
+            "'me/ag-news-small-bert'",
         )
 
 
