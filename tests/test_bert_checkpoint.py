@@ -184,6 +184,15 @@ def test_second_call_does_not_rewrite(converted, tmp_path):
         bc.convert_tf_checkpoint_to_hf(src, dst, lowercase=False)
 
 
+def test_converted_directory_has_normal_permissions_and_no_leftovers(converted):
+    """It was renamed from a tempfile.mkdtemp directory and kept its private mode 0700."""
+    _, _, dst, _ = converted
+    umask = os.umask(0)
+    os.umask(umask)
+    assert dst.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert listing(dst.parent) == [dst.name]
+
+
 def test_empty_dst_is_filled_and_foreign_dst_is_refused(converted, tmp_path):
     hf, _, _, _ = converted
     src = write_original_dir(tmp_path / "src", hf)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from helpers import LABELS, TEXTS, tiny_model
 
 import tfx_textzoo as textzoo
 from tfx_textzoo import saving
+from tfx_textzoo.errors import CorruptModelError, InvalidArgumentError, UnsafePathError
 from tfx_textzoo.evaluation import predict_proba
 from tfx_textzoo.training import FinetuneHistory
 
@@ -128,6 +130,10 @@ def test_saved_directory_files_and_textzoo_json(saved):
     assert meta["evaluation"]["accuracy"] == pytest.approx(report.accuracy)
     assert meta["evaluation"]["confusion_matrix"] == report.confusion_matrix.tolist()
     assert meta["files"]["model.weights.h5"] == (out / "model.weights.h5").stat().st_size
+    assert set(meta["sha256"]) == set(meta["files"])
+    assert (
+        meta["sha256"]["task.json"] == hashlib.sha256((out / "task.json").read_bytes()).hexdigest()
+    )
     assert "README.md" not in meta["files"]
 
 
@@ -242,7 +248,7 @@ def _corrupt(out: Path, name: str, how: str) -> None:
         ("config.json", "delete", FileNotFoundError, "config.json is missing"),
         ("model.weights.h5", "delete", FileNotFoundError, "model.weights.h5 is missing"),
         ("task.weights.h5", "truncate", ValueError, "task.weights.h5 .*truncated"),
-        ("model.weights.h5", "garbage", ValueError, "Could not load the saved model"),
+        ("model.weights.h5", "garbage", CorruptModelError, "model.weights.h5 .*SHA-256"),
         ("assets/tokenizer/vocabulary.txt", "delete", FileNotFoundError, "vocabulary.txt"),
         ("task.json", "bad-json", ValueError, "task.json .*not valid JSON"),
     ],
@@ -417,3 +423,184 @@ def test_only_classifiers_are_saved(tmp_path):
     with pytest.raises(TypeError, match="TextClassifier"):
         textzoo.save_pretrained(keras.Sequential([keras.layers.Dense(2)]), tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+# --- integrity: hashes, labels, paths (issue 13) -------------------------------------------
+
+
+def _edit_metadata(out: Path, **changes) -> None:
+    meta = json.loads((out / "textzoo.json").read_text())
+    for key, value in changes.items():
+        if value is _DROP:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    (out / "textzoo.json").write_text(json.dumps(meta))
+
+
+_DROP = object()
+
+
+def _same_size_edit(path: Path) -> None:
+    """Change one byte of a text file, keeping its size (a token of the vocabulary)."""
+    data = path.read_bytes()
+    i = data.index(b"team")
+    path.write_bytes(data[:i] + b"tean" + data[i + 4 :])
+
+
+def test_same_size_corruption_is_caught_by_sha256(saved, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(saved[2], out)
+    vocabulary = out / "assets/tokenizer/vocabulary.txt"
+    size = vocabulary.stat().st_size
+    _same_size_edit(vocabulary)
+    assert vocabulary.stat().st_size == size
+    with pytest.raises(CorruptModelError, match=r"vocabulary.txt .*SHA-256.*changed"):
+        textzoo.load(out)
+
+
+def test_directories_without_hashes_still_load_and_check_sizes(saved, tmp_path):
+    """Saved before hashes were recorded (format 1 with sizes only): sizes are checked."""
+    out = tmp_path / "copy"
+    shutil.copytree(saved[2], out)
+    _edit_metadata(out, sha256=_DROP)
+    assert textzoo.load(out).labels == NAMES
+    _corrupt(out, "task.weights.h5", "truncate")
+    with pytest.raises(CorruptModelError, match="truncated"):
+        textzoo.load(out)
+
+
+def test_the_card_may_be_edited(saved, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(saved[2], out)
+    (out / "README.md").write_text("# edited on the Hub\n")
+    assert textzoo.load(out).labels == NAMES
+
+
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        (["Sports", "World", "Business", "Sci/Tech"], r"records the labels .*task.json"),
+        ([*NAMES, "Extra"], r"names 5 classes .* 4 outputs"),
+        (NAMES[:3], r"names 3 classes .* 4 outputs"),
+        ("World", "not a list of class names"),
+    ],
+)
+def test_labels_that_disagree_with_the_model_are_refused(saved, tmp_path, labels, match):
+    out = tmp_path / "copy"
+    shutil.copytree(saved[2], out)
+    _edit_metadata(out, labels=labels)
+    with pytest.raises(CorruptModelError, match=match):
+        textzoo.load(out)
+
+
+@pytest.fixture(scope="module")
+def scratch_saved(tmp_path_factory):
+    model = tiny_model("scratch-tiny", labels=NAMES)
+    return textzoo.save_pretrained(model, tmp_path_factory.mktemp("scratch") / "m")
+
+
+_WATCHED: list[str] = []
+_WATCH_PREFIX: list[str] = []
+
+
+def _audit(event, args):
+    if event == "open" and _WATCH_PREFIX and isinstance(args[0], str | bytes | os.PathLike):
+        path = os.fsdecode(args[0])
+        if os.path.abspath(path).startswith(_WATCH_PREFIX[0]):
+            _WATCHED.append(path)
+
+
+sys.addaudithook(_audit)
+
+
+def _craft(how: str, out: Path, outside: Path) -> None:
+    vocabulary = out / "assets/vectorizer/vocabulary.json"
+    meta = json.loads((out / "textzoo.json").read_text())
+    if how == "assets-dotdot":
+        meta["preprocessor_assets"]["vectorizer"] = "../outside/vocabulary.json"
+    elif how == "assets-absolute":
+        meta["preprocessor_assets"]["vectorizer"] = str(outside / "vocabulary.json")
+    elif how == "files-dotdot":
+        meta["files"]["../outside/secret.bin"] = 6
+    elif how == "files-absolute":
+        meta["files"][str(outside / "secret.bin")] = 6
+    elif how == "sha256-dotdot":
+        meta.setdefault("sha256", {})["../outside/secret.bin"] = "0" * 64
+    elif how == "symlink":
+        vocabulary.unlink()
+        vocabulary.symlink_to(outside / "vocabulary.json")
+    elif how == "unlisted-symlink":  # a file keras-hub reads by its fixed name
+        shutil.copy(out / "config.json", outside / "config.json")
+        (out / "config.json").unlink()
+        (out / "config.json").symlink_to(outside / "config.json")
+        meta["files"].pop("config.json")
+        meta.get("sha256", {}).pop("config.json", None)
+    elif how == "symlink-dir":
+        shutil.rmtree(out / "assets/vectorizer")
+        (out / "assets/vectorizer").symlink_to(outside, target_is_directory=True)
+    (out / "textzoo.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    "how, match",
+    [
+        ("assets-dotdot", r"preprocessor_assets\['vectorizer'\] .*'\.\./outside.*goes up"),
+        ("assets-absolute", r"preprocessor_assets\['vectorizer'\] .*absolute path"),
+        ("files-dotdot", r"files\['\.\./outside/secret.bin'\] .*goes up"),
+        ("files-absolute", r"files\[.*secret.bin'\] .*absolute path"),
+        ("sha256-dotdot", r"sha256\['\.\./outside/secret.bin'\] .*goes up"),
+        ("symlink", r"vocabulary.json.*symbolic link.*outside"),
+        ("symlink-dir", r"vocabulary.json.*symbolic link.*outside"),
+        ("unlisted-symlink", r"symbolic link config.json .*outside"),
+    ],
+)
+def test_paths_leading_outside_the_directory_are_refused(scratch_saved, tmp_path, how, match):
+    out = tmp_path / "copy"
+    shutil.copytree(scratch_saved, out)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    # What a crafted directory would make load() read: a valid vocabulary, a secret.
+    shutil.copy(out / "assets/vectorizer/vocabulary.json", outside / "vocabulary.json")
+    (outside / "secret.bin").write_bytes(b"secret")
+    _craft(how, out, outside)
+    _WATCHED.clear()
+    _WATCH_PREFIX[:] = [str(outside)]
+    try:
+        with pytest.raises(UnsafePathError, match=match) as info:
+            textzoo.load(out)
+    finally:
+        _WATCH_PREFIX.clear()
+    assert _WATCHED == []  # nothing outside was opened
+    assert isinstance(info.value, CorruptModelError) and "save the model again" in str(info.value)
+
+
+def test_export_refuses_the_model_directory_inside_or_above_it(tmp_path):
+    model = tiny_model("scratch-tiny", labels=NAMES)
+    expected = predict_proba(model, TEXTS)
+    serving = textzoo.export(model, tmp_path / "serving")  # an earlier export...
+    saved = textzoo.save_pretrained(model, serving / "model")  # ...holding the model
+    before = sorted(p.relative_to(saved).as_posix() for p in saved.rglob("*"))
+    loaded = textzoo.load(saved)
+
+    with pytest.raises(InvalidArgumentError, match="is the directory the model was loaded"):
+        textzoo.export(loaded, saved, overwrite=True)  # textzoo export DIR DIR --overwrite
+    with pytest.raises(InvalidArgumentError, match="is inside the directory"):
+        textzoo.export(loaded, saved / "serving")
+    with pytest.raises(InvalidArgumentError, match="contains the directory"):
+        textzoo.export(loaded, serving, overwrite=True)
+    (tmp_path / "alias").symlink_to(saved, target_is_directory=True)
+    for same in (saved / "assets" / "..", tmp_path / "alias"):
+        with pytest.raises(InvalidArgumentError, match="is the directory"):
+            textzoo.export(loaded, same, overwrite=True)
+
+    assert sorted(p.relative_to(saved).as_posix() for p in saved.rglob("*")) == before
+    np.testing.assert_allclose(predict_proba(textzoo.load(saved), TEXTS), expected, atol=1e-6)
+
+    # Nor over another saved model: that is not an export.
+    other = textzoo.save_pretrained(model, tmp_path / "other")
+    with pytest.raises(FileExistsError, match="holds a saved model"):
+        textzoo.export(model, other, overwrite=True)
+    assert textzoo.load(other).labels == NAMES
+    # An export beside it is fine.
+    assert (textzoo.export(loaded, tmp_path / "serving2") / "saved_model.pb").exists()

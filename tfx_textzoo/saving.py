@@ -3,33 +3,37 @@
 :func:`save_pretrained` writes a keras-hub preset (``config.json``, ``task.json``,
 ``preprocessor.json``, ``tokenizer.json``, ``model.weights.h5``, ``task.weights.h5``,
 tokenizer assets) plus ``textzoo.json`` (labels, the zoo entry, training settings,
-evaluation report, file sizes) and a Hugging Face model card ``README.md``. Only JSON,
-text and ``.weights.h5`` files: nothing is pickled. :func:`tfx_textzoo.load` reads
-such a directory, or an ``hf://owner/name`` repository holding one (through the same
-cache and offline rules as pretrained weights). :func:`export` writes a TensorFlow
-SavedModel that takes raw strings, with the tokenizer inside the graph.
+evaluation report, the size and SHA-256 of every file) and a Hugging Face model card
+``README.md``. Only JSON, text and ``.weights.h5`` files: nothing is pickled.
+:func:`tfx_textzoo.load` reads such a directory, or an ``hf://owner/name`` repository
+holding one (through the same cache and offline rules as pretrained weights).
+:func:`export` writes a TensorFlow SavedModel that takes raw strings, with the tokenizer
+inside the graph.
 
-Writes are atomic: everything goes to a temporary directory beside the target,
-which is renamed into place at the end, so a failure leaves nothing behind.
+Writes go through :func:`tfx_textzoo._files.atomic_directory`: everything goes to a
+temporary directory beside the target, published at the end with a rename that never
+replaces another writer's directory (an overwrite is an atomic exchange), so a failure or
+a kill leaves the previous model or the new one, never a part.
+
+Loading trusts nothing in the directory: every path its ``textzoo.json`` names must stay
+inside it, every file must have the recorded size and SHA-256 (directories written before
+hashes were recorded are checked by size), and the label names must match the model.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import os
-import shutil
-import tempfile
-import uuid
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from tfx_textzoo._files import normal_permissions
+from tfx_textzoo import _files
+from tfx_textzoo.errors import CorruptModelError, InvalidArgumentError
 from tfx_textzoo.registry import get_spec
 from tfx_textzoo.weights import _hf_snapshot, cache_dir
 
@@ -43,7 +47,7 @@ EXPORT_FORMATS = ("saved_model",)
 _FORMAT_NAME = "tfx_textzoo.saved_model"
 _CARD_FILE = "README.md"
 _VOCABULARY_FILE = "vocabulary.json"
-# Files whose size is not checked on load (the card may be edited on the Hub).
+# Files whose size and hash are not checked on load (the card may be edited on the Hub).
 _UNCHECKED = {TEXTZOO_FILE, _CARD_FILE}
 _CORE_FILES = ("config.json", "task.json", "model.weights.h5")
 
@@ -64,8 +68,8 @@ def save_pretrained(
     The directory is a keras-hub preset (architecture, weights, tokenizer and
     preprocessor, classification head) plus ``textzoo.json`` (format version,
     tfx_textzoo version, label names, the zoo entry and family, training settings and
-    per-epoch records, the evaluation report, the size of every file) and a model
-    card ``README.md``. :func:`tfx_textzoo.load` restores it from the path, or from
+    per-epoch records, the evaluation report, the size and SHA-256 of every file) and a
+    model card ``README.md``. :func:`tfx_textzoo.load` restores it from the path, or from
     ``hf://owner/name`` once pushed to the Hugging Face Hub.
 
     Args:
@@ -82,14 +86,16 @@ def save_pretrained(
             ``"auto"``: the catalog entry's Hub repo when the model has the entry's
             pretrained architecture; None: leave it out.
         overwrite: Replace ``path`` when it exists (only a directory written by
-            :func:`save_pretrained` or :func:`export`, or an empty one).
+            :func:`save_pretrained` or :func:`export`, or an empty one). The swap is
+            atomic: a reader sees the old model or the new one.
 
     Returns:
         The directory written.
 
     Raises:
-        FileExistsError: ``path`` exists and ``overwrite`` is False, or it is not a
-            directory this module wrote.
+        FileExistsError: ``path`` exists and ``overwrite`` is False (also when another
+            process saved there while this one was writing: its model is kept), or it
+            is not a directory this module wrote.
         TypeError: ``model`` is not a keras-hub text classifier with a preprocessor.
 
     Examples:
@@ -107,7 +113,9 @@ def save_pretrained(
     history_data = _as_dict(history, "history")
     report_data = _as_dict(report, "report")
     target = Path(os.path.expanduser(os.fspath(path)))
-    with _atomic_directory(target, overwrite) as tmp:
+    with _files.atomic_directory(
+        target, overwrite=overwrite, replaceable=_check_replaceable
+    ) as tmp:
         model.save_to_preset(str(tmp))
         _drop_optimizer_state(model, tmp)
         assets = _save_preprocessor_assets(model, tmp)
@@ -129,6 +137,7 @@ def save_pretrained(
             license=card.data.license,
             assets=assets,
             files=_file_sizes(tmp),
+            hashes=_file_hashes(tmp),
         )
         _write_json(tmp / TEXTZOO_FILE, metadata)
     return target
@@ -159,14 +168,19 @@ def export(
         model: A zoo classifier.
         path: The directory to write (atomically, like :func:`save_pretrained`).
         format: ``"saved_model"`` (the only format so far; see :data:`EXPORT_FORMATS`).
-        overwrite: Replace ``path`` when it exists (a previous export or save).
+        overwrite: Replace ``path`` when it exists (a previous export, or an empty
+            directory; never a saved model).
 
     Returns:
         The directory written.
 
     Raises:
         ValueError: An unsupported ``format``.
-        FileExistsError: ``path`` exists and ``overwrite`` is False.
+        tfx_textzoo.errors.InvalidArgumentError: ``path`` is the directory the model
+            was loaded from, or inside or above it (the export would replace the
+            trained model).
+        FileExistsError: ``path`` exists and ``overwrite`` is False, or it holds a
+            saved model (``textzoo.json``) rather than an export.
 
     Examples:
         >>> import pathlib, tempfile
@@ -187,6 +201,8 @@ def export(
             "tfx_textzoo.load reads back use tfx_textzoo.save_pretrained.)"
         )
     _check_model(model)
+    target = Path(os.path.expanduser(os.fspath(path)))
+    _check_export_target(model, target)
     import tensorflow as tf
 
     from tfx_textzoo.evaluation import label_names
@@ -205,8 +221,9 @@ def export(
             "label_id": label_id,
         }
 
-    target = Path(os.path.expanduser(os.fspath(path)))
-    with _atomic_directory(target, overwrite) as tmp:
+    with _files.atomic_directory(
+        target, overwrite=overwrite, replaceable=_check_export_replaceable
+    ) as tmp:
         archive = keras.export.ExportArchive()
         archive.track(model)
         archive.add_endpoint(
@@ -382,6 +399,10 @@ def load_saved(
 
     Raises:
         FileNotFoundError: A missing directory or file (named in the message).
+        tfx_textzoo.errors.CorruptModelError: A file whose size or SHA-256 differs from
+            the recorded one, or label names that contradict the model's outputs.
+        tfx_textzoo.errors.UnsafePathError: ``textzoo.json`` names a path outside the
+            directory (nothing outside is read).
         ValueError: A corrupt file, a plain weights repository, or ``num_classes`` /
             ``labels`` that contradict the saved ones.
 
@@ -407,9 +428,13 @@ def load_saved(
         )
     directory, origin = _local_directory(location)
     metadata = _read_metadata(directory, origin)
+    _check_paths(directory, metadata, origin)
     _check_files(directory, metadata, origin)
     model = _restore(directory, metadata, origin)
+    _check_saved_labels(model, metadata, origin)
     _check_and_set_labels(model, num_classes, labels, origin)
+    # export() refuses to write over (or inside, or above) the directory it came from.
+    model._textzoo_saved_dir = str(directory.resolve())
     return model
 
 
@@ -484,7 +509,7 @@ def _vectorizers(preprocessor: Any) -> list[Any]:
     ]
 
 
-def _metadata(model, *, report, history, dataset, license, assets, files) -> dict[str, Any]:
+def _metadata(model, *, report, history, dataset, license, assets, files, hashes) -> dict[str, Any]:
     import keras_hub
 
     import tfx_textzoo
@@ -519,15 +544,21 @@ def _metadata(model, *, report, history, dataset, license, assets, files) -> dic
         "evaluation": _jsonable(report),
         "preprocessor_assets": assets,
         "files": files,
+        # Added within format version 1 (older readers ignore it); checked where present.
+        "sha256": hashes,
     }
 
 
 def _file_sizes(directory: Path) -> dict[str, int]:
-    return {
-        p.relative_to(directory).as_posix(): p.stat().st_size
-        for p in sorted(directory.rglob("*"))
-        if p.is_file() and p.name not in _UNCHECKED
-    }
+    return {p.relative_to(directory).as_posix(): p.stat().st_size for p in _checked(directory)}
+
+
+def _file_hashes(directory: Path) -> dict[str, str]:
+    return {p.relative_to(directory).as_posix(): _files.sha256_file(p) for p in _checked(directory)}
+
+
+def _checked(directory: Path) -> list[Path]:
+    return [p for p in sorted(directory.rglob("*")) if p.is_file() and p.name not in _UNCHECKED]
 
 
 def _jsonable(value: Any) -> Any:
@@ -544,36 +575,6 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-@contextlib.contextmanager
-def _atomic_directory(target: Path, overwrite: bool) -> Iterator[Path]:
-    """Yield a temp directory beside ``target``; move it into place when the block ends."""
-    if target.exists() or target.is_symlink():
-        if not overwrite:
-            raise FileExistsError(
-                f"{target} already exists. Pass overwrite=True to replace it, or choose "
-                "another path."
-            )
-        _check_replaceable(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        normal_permissions(tmp, directory=True)
-        yield tmp
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-            os.rename(target, old)
-            try:
-                os.rename(tmp, target)
-            except BaseException:
-                os.rename(old, target)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _check_replaceable(target: Path) -> None:
     if not target.is_dir() or target.is_symlink():
         raise FileExistsError(f"{target} exists and is not a directory; refusing to replace it.")
@@ -584,6 +585,40 @@ def _check_replaceable(target: Path) -> None:
             "saved_model.pb); refusing to delete it even with overwrite=True. Choose another "
             "path or empty it yourself."
         )
+
+
+def _check_export_replaceable(target: Path) -> None:
+    _check_replaceable(target)
+    if (target / TEXTZOO_FILE).exists():
+        raise FileExistsError(
+            f"{target} holds a saved model ({TEXTZOO_FILE}), not an export; refusing to replace "
+            "it with an export even with overwrite=True (the trained model would be lost). "
+            "Export to another directory, e.g. a 'serving' directory beside it."
+        )
+
+
+def _check_export_target(model: keras.Model, target: Path) -> None:
+    """Refuse an export onto, inside or above the directory ``model`` was loaded from."""
+    source = getattr(model, "_textzoo_saved_dir", None)
+    if source is None:
+        return
+    source = Path(source)
+    resolved = target.resolve()
+    if resolved == source:
+        where = "is the directory the model was loaded from"
+    elif source in resolved.parents:
+        where = "is inside the directory the model was loaded from"
+    elif resolved in source.parents:
+        where = "contains the directory the model was loaded from"
+    else:
+        return
+    raise InvalidArgumentError(
+        "path",
+        os.fspath(target),
+        f"a directory outside the saved model {source}",
+        f"it {where}, so the export would replace or alter the trained model. Export to "
+        "another directory, e.g. a 'serving' directory beside it.",
+    )
 
 
 # --- model card ---------------------------------------------------------------------
@@ -727,6 +762,8 @@ def _local_directory(location: str | os.PathLike) -> tuple[Path, str]:
     text = os.fspath(location)
     if not text.startswith("hf://"):
         directory = Path(os.path.expanduser(text))
+        if not directory.exists() and not directory.is_symlink():
+            _files.recover(directory)  # a save killed mid-swap left it hidden: put it back
         if not directory.exists():
             raise FileNotFoundError(
                 f"{directory} does not exist (no saved model there). For a model on the "
@@ -753,6 +790,7 @@ def _local_directory(location: str | os.PathLike) -> tuple[Path, str]:
     if not (snapshot / TEXTZOO_FILE).exists():
         raise ValueError(_not_saved_model_message(text, snapshot))
     metadata = _read_metadata(snapshot, text)
+    _check_paths(snapshot, metadata, text)  # before they are used as download patterns
     patterns = (
         [TEXTZOO_FILE, _CARD_FILE, *metadata.get("files", {})] if metadata.get("files") else None
     )
@@ -815,18 +853,71 @@ def _remedy(origin: str) -> str:
     return "Save the model again with textzoo.save_pretrained (or copy the directory again)."
 
 
+def _within(directory: Path, origin: str) -> Path:
+    """Where the files of ``directory`` may resolve to (a Hub snapshot links to its blobs)."""
+    return directory.parent.parent if origin.startswith("hf://") else directory
+
+
+def _check_paths(directory: Path, metadata: dict[str, Any], origin: str) -> None:
+    """Refuse any path in ``textzoo.json`` that leads outside ``directory``; read nothing."""
+    within = _within(directory, origin)
+    for key in ("files", "sha256", "preprocessor_assets"):
+        table = metadata.get(key)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            raise CorruptModelError(
+                f"'{key}' in {TEXTZOO_FILE} of {origin} is not a table "
+                f"(got {type(table).__name__}). {_remedy(origin)}"
+            )
+        for name, value in table.items():
+            relative = value if key == "preprocessor_assets" else name
+            what = f"{key}[{name!r}] in {TEXTZOO_FILE} of {origin}"
+            _files.resolve_inside(directory, relative, what, within=within)
+    # keras-hub reads fixed names (config.json, assets/...): none may link outside either.
+    for parent, dirs, names in os.walk(directory):
+        for name in [*dirs, *names]:
+            path = Path(parent) / name
+            if path.is_symlink():
+                relative = path.relative_to(directory).as_posix()
+                what = f"the symbolic link {relative} in {origin}"
+                _files.resolve_inside(directory, relative, what, within=within)
+
+
 def _check_files(directory: Path, metadata: dict[str, Any], origin: str) -> None:
+    """Every recorded file exists with its recorded size and SHA-256 (where recorded)."""
+    within = _within(directory, origin)
     expected = metadata.get("files") or dict.fromkeys(_CORE_FILES)
+    hashes = metadata.get("sha256")  # absent in directories saved before it was recorded
     for name, size in expected.items():
-        path = directory / name
+        what = f"files[{name!r}] in {TEXTZOO_FILE} of {origin}"
+        path = _files.resolve_inside(directory, name, what, within=within)
         if not path.is_file():
             raise FileNotFoundError(f"{origin} is incomplete: {name} is missing. {_remedy(origin)}")
         if name.endswith(".json"):
             _read_json(path, origin)
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+            raise CorruptModelError(
+                f"{TEXTZOO_FILE} of {origin} records {size!r} as the size of {name}, not a "
+                f"number of bytes. {_remedy(origin)}"
+            )
         if size is not None and path.stat().st_size != size:
-            raise ValueError(
+            raise CorruptModelError(
                 f"{name} in {origin} has {path.stat().st_size} bytes but {TEXTZOO_FILE} "
                 f"records {size}: the file is truncated or was changed. {_remedy(origin)}"
+            )
+        if hashes is None:
+            continue
+        digest = hashes.get(name)
+        if not isinstance(digest, str):
+            raise CorruptModelError(
+                f"{TEXTZOO_FILE} of {origin} records no SHA-256 for {name} although it records "
+                f"one for the other files: the metadata was edited. {_remedy(origin)}"
+            )
+        if _files.sha256_file(path) != digest.lower():
+            raise CorruptModelError(
+                f"{name} in {origin} does not match the SHA-256 that {TEXTZOO_FILE} records "
+                f"(its size does): the file was changed or corrupted. {_remedy(origin)}"
             )
 
 
@@ -853,7 +944,9 @@ def _restore(directory: Path, metadata: dict[str, Any], origin: str) -> keras.Mo
                 f"{origin} has no saved vocabulary for the preprocessor layer {layer.name!r}. "
                 f"{_remedy(origin)}"
             )
-        vocabulary = _read_json(directory / relative, origin)
+        what = f"preprocessor_assets[{layer.name!r}] in {TEXTZOO_FILE} of {origin}"
+        path = _files.resolve_inside(directory, relative, what, within=_within(directory, origin))
+        vocabulary = _read_json(path, origin)
         if not isinstance(vocabulary, list) or not all(isinstance(t, str) for t in vocabulary):
             raise ValueError(f"{relative} in {origin} is not a list of tokens. {_remedy(origin)}")
         if len(vocabulary) > 2:  # beyond padding and OOV: the model was adapted
@@ -862,6 +955,41 @@ def _restore(directory: Path, metadata: dict[str, Any], origin: str) -> keras.Mo
     pretrained = getattr(model, "has_pretrained_backbone", True)
     compile_classifier(model, spec.finetune if spec is not None else {}, pretrained=pretrained)
     return model
+
+
+def _check_saved_labels(model: keras.Model, metadata: dict[str, Any], origin: str) -> None:
+    """The label names in ``textzoo.json`` and in the model must agree with its outputs."""
+    from tfx_textzoo.evaluation import num_classes
+
+    outputs = num_classes(model)
+    in_model = list(model.labels) if getattr(model, "labels", None) else None
+    recorded = metadata.get("labels")
+    if recorded is not None and (
+        not isinstance(recorded, list) or not all(isinstance(x, str) for x in recorded)
+    ):
+        raise CorruptModelError(
+            f"'labels' in {TEXTZOO_FILE} of {origin} is not a list of class names: "
+            f"{recorded!r}. {_remedy(origin)}"
+        )
+    recorded = recorded or None
+    for where, names in (("task.json", in_model), (TEXTZOO_FILE, recorded)):
+        if names is not None and len(names) != outputs:
+            raise CorruptModelError(
+                f"{where} in {origin} names {len(names)} classes ({names}) but the model has "
+                f"{outputs} outputs: the names do not belong to this model. {_remedy(origin)}"
+            )
+    if recorded != in_model:
+        raise CorruptModelError(
+            f"{TEXTZOO_FILE} in {origin} records the labels {recorded} but the model itself "
+            f"(task.json) has {in_model}: one of them was edited, and the names must be in "
+            f"the class order the head was trained with. {_remedy(origin)}"
+        )
+    recorded_count = metadata.get("num_classes")
+    if recorded_count is not None and recorded_count != outputs:
+        raise CorruptModelError(
+            f"{TEXTZOO_FILE} in {origin} records num_classes={recorded_count!r} but the model "
+            f"has {outputs} outputs. {_remedy(origin)}"
+        )
 
 
 def _check_and_set_labels(model, num_classes, labels, origin) -> None:

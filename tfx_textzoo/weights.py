@@ -32,12 +32,12 @@ import tarfile
 import tempfile
 import urllib.parse
 import urllib.request
-import uuid
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tfx_textzoo._files import atomic_directory, atomic_write_text
 from tfx_textzoo.registry import ModelSpec, WeightSource
 
 T = TypeVar("T")
@@ -333,8 +333,9 @@ def resolve_tfhub(uri: str) -> str:
     * a handle lives in ``<cache>/<sha1(handle)>/`` (``saved_model.pb``, ``variables/``,
       ``assets/``), and counts as present when that folder is non-empty;
     * an ``http(s)`` handle is downloaded from ``<handle>?tf-hub-format=compressed``
-      (tfhub.dev redirects it to Kaggle Models' ``.tar.gz``), unpacked into
-      ``<cache>/<sha1>.<uuid>.tmp`` and renamed into place (atomic), with a
+      (tfhub.dev redirects it to Kaggle Models' ``.tar.gz``), unpacked into a temporary
+      folder beside ``<cache>/<sha1>`` and renamed into place without replacing anything
+      (:func:`tfx_textzoo._files.atomic_directory`), with a
       ``<cache>/<sha1>.descriptor.txt`` naming the handle. Unlike ``tensorflow_hub`` no
       ``.lock`` file is taken: two concurrent downloads both finish, the first rename wins.
 
@@ -392,33 +393,26 @@ def _download_tfhub(handle: str, module_dir: Path) -> None:
     if os.environ.get("TFHUB_DISABLE_CERT_VALIDATION") == "true":
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    module_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(f"{module_dir}.{uuid.uuid4().hex}.tmp")
-    tmp.mkdir()
     try:
-        with urllib.request.urlopen(url, timeout=60, context=context) as response:
-            try:
-                _extract_tar_stream(response, tmp)
-            except tarfile.ReadError as err:
-                raise OSError(
-                    f"{url} did not return a .tar.gz SavedModel archive ({err}); "
-                    f"{handle} does not appear to be a valid TF-Hub model"
-                ) from err
-        if not any(tmp.iterdir()):
-            raise OSError(f"{url} returned an empty archive")
-        Path(f"{module_dir}.descriptor.txt").write_text(
-            f"Module: {handle}\nDownload Time: {datetime.datetime.today()}\n"
-            f"Downloader Hostname: {socket.gethostname()} (PID:{os.getpid()})"
-        )
-        if module_dir.is_dir() and not any(module_dir.iterdir()):
-            module_dir.rmdir()
-        try:
-            os.replace(tmp, module_dir)
-        except OSError:
-            if not (module_dir.is_dir() and any(module_dir.iterdir())):
-                raise  # else another process finished the same download first
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with atomic_directory(module_dir, replace_empty=True) as tmp:
+            with urllib.request.urlopen(url, timeout=60, context=context) as response:
+                try:
+                    _extract_tar_stream(response, tmp)
+                except tarfile.ReadError as err:
+                    raise OSError(
+                        f"{url} did not return a .tar.gz SavedModel archive ({err}); "
+                        f"{handle} does not appear to be a valid TF-Hub model"
+                    ) from err
+            if not any(tmp.iterdir()):
+                raise OSError(f"{url} returned an empty archive")
+            atomic_write_text(
+                f"{module_dir}.descriptor.txt",
+                f"Module: {handle}\nDownload Time: {datetime.datetime.today()}\n"
+                f"Downloader Hostname: {socket.gethostname()} (PID:{os.getpid()})",
+            )
+    except FileExistsError:
+        if not (module_dir.is_dir() and any(module_dir.iterdir())):
+            raise  # else another process finished the same download first
 
 
 def _extract_tar_stream(fileobj, dst: Path) -> None:
@@ -603,17 +597,17 @@ def _download_zip(url: str) -> str:
         return str(target)
     if is_offline():
         raise OSError(f"offline mode and {url} was never downloaded to {target}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        archive = tmp / name
-        with urllib.request.urlopen(url, timeout=30) as response, open(archive, "wb") as out:
-            shutil.copyfileobj(response, out)
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(tmp / "unpacked")
-        os.replace(tmp / "unpacked", target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with atomic_directory(target) as tmp:
+            archive = tmp / f".download-{name}"
+            with urllib.request.urlopen(url, timeout=30) as response, open(archive, "wb") as out:
+                shutil.copyfileobj(response, out)
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(tmp)  # zipfile drops absolute paths and ".." parts
+            archive.unlink()
+    except FileExistsError:
+        if not target.is_dir():
+            raise  # else another process finished the same download first
     return str(target)
 
 

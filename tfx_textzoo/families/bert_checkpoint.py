@@ -29,7 +29,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 
 import numpy as np
 
@@ -446,10 +445,15 @@ def write_hf_dir(
 
     ``model.safetensors`` (``tensors`` under their HF names), ``vocab.txt`` (a copy of
     ``vocab_path``), ``config.json`` and ``tokenizer_config.json`` go to a temporary
-    directory beside ``dst_dir``, which is then renamed into place.
+    directory beside ``dst_dir``, which is then renamed into place without replacing
+    anything (see :func:`tfx_textzoo._files.atomic_directory`; an empty ``dst_dir`` counts
+    as absent).
 
     Returns:
         True when written; False when another process completed ``dst_dir`` first.
+
+    Raises:
+        FileExistsError: ``dst_dir`` exists and is not a complete conversion.
 
     Examples:
         >>> import os, tempfile, numpy as np
@@ -466,40 +470,36 @@ def write_hf_dir(
     """
     from safetensors.numpy import save_file
 
-    parent = os.path.dirname(dst_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix=f".{os.path.basename(dst_dir)}.tmp-", dir=parent)
+    from tfx_textzoo._files import atomic_directory
+
+    tokenizer_config = {
+        "tokenizer_class": "BertTokenizer",
+        "do_lower_case": bool(do_lower_case),
+        "model_max_length": hf_config["max_position_embeddings"],
+        "unk_token": "[UNK]",
+        "sep_token": "[SEP]",
+        "pad_token": "[PAD]",
+        "cls_token": "[CLS]",
+        "mask_token": "[MASK]",
+    }
     try:
-        save_file(tensors, os.path.join(tmp_dir, "model.safetensors"), metadata={"format": "pt"})
-        shutil.copyfile(vocab_path, os.path.join(tmp_dir, "vocab.txt"))
-        tokenizer_config = {
-            "tokenizer_class": "BertTokenizer",
-            "do_lower_case": bool(do_lower_case),
-            "model_max_length": hf_config["max_position_embeddings"],
-            "unk_token": "[UNK]",
-            "sep_token": "[SEP]",
-            "pad_token": "[PAD]",
-            "cls_token": "[CLS]",
-            "mask_token": "[MASK]",
-        }
-        for name, content in (
-            ("config.json", hf_config),
-            ("tokenizer_config.json", tokenizer_config),
-        ):
-            with open(os.path.join(tmp_dir, name), "w", encoding="utf-8") as f:
-                json.dump(content, f, indent=2)
-                f.write("\n")
-        if os.path.isdir(dst_dir) and not os.listdir(dst_dir):
-            os.rmdir(dst_dir)  # an empty placeholder; rename() onto it is not portable
-        try:
-            os.replace(tmp_dir, dst_dir)
-        except OSError:
-            if _is_complete(dst_dir):  # another process finished the same conversion first
-                return False
-            raise
-        return True
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        with atomic_directory(dst_dir, replace_empty=True) as tmp_dir:
+            save_file(
+                tensors, os.path.join(tmp_dir, "model.safetensors"), metadata={"format": "pt"}
+            )
+            shutil.copyfile(vocab_path, os.path.join(tmp_dir, "vocab.txt"))
+            for name, content in (
+                ("config.json", hf_config),
+                ("tokenizer_config.json", tokenizer_config),
+            ):
+                with open(os.path.join(tmp_dir, name), "w", encoding="utf-8") as f:
+                    json.dump(content, f, indent=2)
+                    f.write("\n")
+    except FileExistsError:
+        if _is_complete(dst_dir):  # another process finished the same conversion first
+            return False
+        raise
+    return True
 
 
 def convert_tf_checkpoint_to_hf(
