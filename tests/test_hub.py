@@ -723,3 +723,29 @@ def test_cli_push_in_a_fresh_process_never_prints_the_token(fake_hub, tmp_path, 
         assert "HubError: no write access to someone-else/new-model" in out.stderr
     else:
         assert "\nerror: no write access to someone-else/new-model" in out.stderr
+
+
+@pytest.mark.parametrize("how", ["weights", "saved"])
+def test_download_echoing_the_token_never_shows_it(
+    fake_hub, monkeypatch, capfd, caplog, how
+):
+    """hf:// downloads (pretrained weights, or a saved model) fail on a repo the token cannot
+    read; the echoing Hub quotes the token in its 404, which must not reach the error."""
+    import logging
+
+    import tfx_textzoo as textzoo
+    from tfx_textzoo.weights import WeightsNotFoundError
+
+    caplog.set_level(logging.DEBUG)
+    fake_hub.echo_authorization = True
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    expected = WeightsNotFoundError if how == "weights" else FileNotFoundError
+    with pytest.raises(expected) as excinfo:
+        if how == "weights":
+            textzoo.load("bert-tiny", num_classes=2, weights="hf://someone-else/private")
+        else:
+            textzoo.load("hf://someone-else/private")
+    assert any(TOKEN in echoed for echoed in fake_hub.echoed), "no response quoted the token"
+    assert "someone-else/private" in str(excinfo.value)
+    shown = _exception_texts(excinfo.value) + "".join(capfd.readouterr()) + caplog.text
+    assert TOKEN not in shown

@@ -33,6 +33,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tfx_textzoo._files import atomic_write_text
 from tfx_textzoo._secrets import mask, masked_copy, masked_logs
 from tfx_textzoo.errors import InvalidArgumentError, TextzooError, UnsafePathError
 from tfx_textzoo.weights import is_offline
@@ -306,7 +307,7 @@ def _save_for_hub(model, path: Path, repo_id, report, history, dataset, license)
     card = saving.model_card(
         model, report=report, history=history, repo_id=repo_id, dataset=dataset, license=license
     )
-    card.save(str(path / "README.md"))
+    atomic_write_text(path / "README.md", str(card))
     return str(path)
 
 

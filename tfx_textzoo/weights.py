@@ -524,24 +524,48 @@ def _kaggle_download(uri: str) -> str:
 
 
 def _hf_snapshot(uri: str, patterns: list[str]) -> str:
+    """Download (or find in the cache) the files of ``hf://owner/name`` matching ``patterns``.
+
+    A failure is raised as an ``OSError`` whose message and cause are masked: a Hub
+    server may quote the request's ``Authorization`` header (the user's token) in its
+    error, and huggingface_hub copies that into exceptions and log records.
+    """
     import huggingface_hub
+
+    from tfx_textzoo._secrets import mask, masked_copy, masked_logs
 
     repo_id = uri.removeprefix("hf://")
     offline = is_offline()
+    secrets = [] if offline else [_hf_token()]
+    failure: tuple[OSError, BaseException] | None = None
+    with masked_logs(secrets):
+        try:
+            return huggingface_hub.snapshot_download(
+                repo_id,
+                cache_dir=cache_dir() / "hf",
+                allow_patterns=patterns,
+                local_files_only=offline,
+                etag_timeout=5,
+            )
+        except Exception as err:  # noqa: BLE001 - every failure may quote the token
+            if offline:
+                text = f"offline mode and {repo_id} is not in the cache {cache_dir() / 'hf'}"
+            else:
+                text = f"{type(err).__name__}: {mask(str(err), secrets)}"
+            # Raised outside the block: raising here would chain `err` as __context__.
+            failure = OSError(text), masked_copy(err, secrets)
+    error, cause = failure
+    raise error from cause
+
+
+def _hf_token() -> str | None:
+    """The token huggingface_hub sends (HF_TOKEN or the stored login); never shown."""
+    import huggingface_hub
+
     try:
-        return huggingface_hub.snapshot_download(
-            repo_id,
-            cache_dir=cache_dir() / "hf",
-            allow_patterns=patterns,
-            local_files_only=offline,
-            etag_timeout=5,
-        )
-    except Exception as err:
-        if offline:
-            raise OSError(
-                f"offline mode and {repo_id} is not in the cache {cache_dir() / 'hf'}"
-            ) from err
-        raise
+        return huggingface_hub.get_token()
+    except Exception:  # noqa: BLE001 - no readable token: nothing to mask
+        return None
 
 
 def _tf_checkpoint_as_hf(source: WeightSource, spec: ModelSpec | None) -> str:
