@@ -22,9 +22,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfx_textzoo import preprocessing
+from tfx_textzoo import _checks, preprocessing
 from tfx_textzoo._files import atomic_path, atomic_write_text
-from tfx_textzoo.datasets import as_texts_and_labels, check_text_list
+from tfx_textzoo.datasets import as_texts_and_labels
 from tfx_textzoo.training import forward_key, traced_forward
 
 #: With ``jit_compile="auto"`` on a CPU, XLA is used from this many texts on (and for
@@ -54,6 +54,7 @@ def predict(
     batch_size: int = 64,
     jit_compile: bool | str = "auto",
     verbose: int | str = "auto",
+    text_column: str | Sequence[str] | None = None,
 ) -> Any:
     """Predict label names for raw texts.
 
@@ -62,8 +63,10 @@ def predict(
 
     Args:
         model: A zoo classifier (it takes raw strings).
-        texts: One text, or a sequence of texts (a list, an array, a pandas Series, a
-            :class:`~tfx_textzoo.datasets.TextDataset`).
+        texts: One text, or a 1-D collection of texts (a list, a 1-D array, a pandas
+            Series, a :class:`~tfx_textzoo.datasets.TextDataset`), or a DataFrame / Hugging
+            Face dataset with ``text_column``. A 2-D array, or a table without
+            ``text_column``, is refused (every cell would be predicted as a text).
         return_proba: Return :class:`Prediction` ``(label, score)`` pairs, most likely
             first, instead of bare label names.
         top_k: Return the ``k`` most likely classes per text (all of them when
@@ -73,6 +76,8 @@ def predict(
             CPU for at least :data:`XLA_MIN_TEXTS_ON_CPU` texts; or True / False.
         verbose: ``"auto"`` shows a progress bar for inputs of at least
             :data:`PROGRESS_MIN_BATCHES` batches; 0 never, 1 always.
+        text_column: The text column(s) of a DataFrame / Hugging Face dataset (several
+            are joined with a space).
 
     Returns:
         For a list of texts, a list with one item per text, in input order: a label
@@ -80,8 +85,10 @@ def predict(
         :class:`Prediction`. For a single ``str``, that one item.
 
     Raises:
-        TypeError: A text that is not a string.
-        ValueError: No texts, empty texts (their positions are listed), a bad ``top_k``.
+        TypeError: A text that is not a string; a table without ``text_column``.
+        ValueError: No texts, empty texts (their positions are listed), a 2-D array, a
+            bad setting (``top_k``, ``batch_size``...: an
+            :class:`~tfx_textzoo.errors.InvalidArgumentError` naming it).
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -96,16 +103,16 @@ def predict(
     """
     single = isinstance(texts, str)
     names = label_names(model)
-    if top_k is not None and (
-        isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= len(names)
-    ):
-        raise ValueError(f"top_k must be an int in 1..{len(names)} (the classes), got {top_k!r}")
+    return_proba = _checks.check_bool("return_proba", return_proba)
+    if top_k is not None:
+        top_k = _checks.check_int("top_k", top_k, minimum=1, maximum=len(names))
     probs = predict_proba(
         model,
         [texts] if single else texts,
         batch_size=batch_size,
         jit_compile=jit_compile,
         verbose=verbose,
+        text_column=text_column,
     )
     k = top_k or (len(names) if return_proba else None)
     if k is None:
@@ -128,6 +135,7 @@ def predict_proba(
     batch_size: int = 64,
     verbose: int | str = 0,
     jit_compile: bool | str = "auto",
+    text_column: str | Sequence[str] | None = None,
 ) -> np.ndarray:
     """Class probabilities for ``texts``, shape ``(len(texts), num_classes)``, in input order.
 
@@ -136,10 +144,12 @@ def predict_proba(
 
     Args:
         model: A zoo classifier.
-        texts: The texts (a sequence of ``str``).
+        texts: The texts: a 1-D collection of ``str``, or a table with ``text_column``
+            (see :func:`predict`).
         batch_size: Texts per batch.
         verbose: 0, 1 (a progress bar) or ``"auto"`` (see :func:`predict`).
         jit_compile: ``"auto"``, True or False (see :func:`predict`).
+        text_column: The text column(s) of a DataFrame / Hugging Face dataset.
 
     Returns:
         A float32 array of probabilities.
@@ -151,7 +161,10 @@ def predict_proba(
         >>> predict_proba(model, ["one text", "and another, longer text"]).shape
         (2, 3)
     """
-    texts = check_texts(texts)
+    batch_size = _checks.check_int("batch_size", batch_size, minimum=1)
+    verbose = _checks.check_verbose(verbose)
+    jit_compile = _checks.check_jit_compile(jit_compile)
+    texts = check_texts(texts, text_column=text_column)
     tok = preprocessing.tokenize(model, texts)
     if verbose == "auto":
         verbose = int(math.ceil(len(texts) / batch_size) >= PROGRESS_MIN_BATCHES)
@@ -160,24 +173,18 @@ def predict_proba(
     return preprocessing.run_sorted(forward, tok, batch_size, verbose=verbose)
 
 
-def check_texts(texts: Any, what: str = "predict") -> list[str]:
+def check_texts(texts: Any, what: str = "predict", text_column: Any = None) -> list[str]:
     """Return ``texts`` as a list of non-empty strings, or say exactly what is wrong.
+
+    One text collection (1-D), or a table with ``text_column``: see
+    :func:`tfx_textzoo._checks.text_list`.
 
     Examples:
         >>> from tfx_textzoo.evaluation import check_texts
         >>> check_texts(("a", "b"))
         ['a', 'b']
     """
-    if isinstance(texts, str | bytes):
-        raise TypeError(f"{what}: expected a sequence of strings, got a single {type(texts)}")
-    if hasattr(texts, "texts") and hasattr(texts, "labels"):  # a TextDataset
-        texts = texts.texts
-    if isinstance(texts, tf.Tensor):
-        texts = texts.numpy()
-    texts = (
-        list(np.asarray(texts, dtype=object).reshape(-1)) if not isinstance(texts, list) else texts
-    )
-    return check_text_list(texts, what, unit="positions")
+    return _checks.text_list(texts, what, text_column=text_column)
 
 
 def label_names(model: keras.Model) -> list[str]:
@@ -241,7 +248,9 @@ def evaluate(
 
     Raises:
         ValueError: Labels that do not fit the model (out of range, unknown names, a
-            dataset whose label names differ from the model's).
+            dataset whose label names are not the model's classes: a
+            :class:`~tfx_textzoo.errors.LabelMismatchError`); a bad setting (an
+            :class:`~tfx_textzoo.errors.InvalidArgumentError` naming it).
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -252,7 +261,12 @@ def evaluate(
         (2, ['neg', 'pos'])
     """
     names = label_names(model)
-    data = _align_labels(data, getattr(model, "labels", None))
+    batch_size = _checks.check_int("batch_size", batch_size, minimum=1)
+    jit_compile = _checks.check_jit_compile(jit_compile)
+    verbose = _checks.check_verbose(verbose)
+    text_column = _checks.check_columns("text_column", text_column)
+    label_column = _checks.check_columns("label_column", label_column, several=False)
+    data = _checks.align_labels(data, getattr(model, "labels", None), "evaluate")
     texts, labels = as_texts_and_labels(
         data,
         label_names=names,
@@ -273,25 +287,6 @@ def evaluate(
         model_name=getattr(model, "model_name", None) or model.name,
         dataset_name=getattr(data, "name", None) or None,
         seconds=time.perf_counter() - start,
-    )
-
-
-def _align_labels(data, model_labels):
-    """Map a TextDataset's label ids onto the model's class order, by name."""
-    names = getattr(data, "label_names", None)
-    if not (names and model_labels and hasattr(data, "labels")) or list(names) == list(
-        model_labels
-    ):
-        return data
-    if set(names) != set(model_labels):
-        raise ValueError(
-            f"the data's label names {list(names)} are not the model's {list(model_labels)}. "
-            "Load the model with labels=data.label_names (and fine-tune it), or evaluate "
-            "on data with the model's classes."
-        )
-    remap = np.array([list(model_labels).index(n) for n in names], dtype="int32")
-    return dataclasses.replace(
-        data, labels=remap[np.asarray(data.labels)], label_names=list(model_labels)
     )
 
 

@@ -21,16 +21,16 @@ import time
 import types
 import weakref
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfx_textzoo import preprocessing
-from tfx_textzoo._files import atomic_path, atomic_write_text
+from tfx_textzoo import _checks, preprocessing
+from tfx_textzoo._files import atomic_path, atomic_write_text, check_writable_dir
 from tfx_textzoo.datasets import as_texts_and_labels
+from tfx_textzoo.errors import TrainingDivergedError
 from tfx_textzoo.families.common import loss_and_metrics
 
 #: Used when a model has no catalog entry (e.g. a plugin model saved and reloaded).
@@ -160,8 +160,7 @@ def layer_decay_multipliers(model: keras.Model, decay: float) -> dict[str, float
         >>> m["transformer_layer_0/feedforward_output_dense/bias"], m["token_embedding/embeddings"]
         (0.25, 0.125)
     """
-    if not 0 < decay <= 1:
-        raise ValueError(f"layer_decay must be in (0, 1], got {decay}")
+    decay = _checks.check_number("layer_decay", decay, minimum=0, maximum=1, open_min=True)
     pattern = re.compile(r"(?:^|/)transformer_(?:layer|block)_(\d+)/")
     depths = {}
     for variable in model.trainable_variables:
@@ -266,7 +265,10 @@ def finetune(
         model: A classifier from :func:`tfx_textzoo.load` (or a reloaded one).
         train: ``(texts, labels)``, a ``TextDataset``, a ``tf.data.Dataset`` of
             ``(text, label)`` (batched or not), a pandas DataFrame or a Hugging Face
-            ``datasets.Dataset``. Labels are ints or names from ``model.labels``.
+            ``datasets.Dataset``. Labels are ints or names from ``model.labels``; a
+            ``TextDataset`` whose ``label_names`` are the model's in another order is
+            matched by name (as :func:`~tfx_textzoo.evaluate` does), one with other
+            classes is refused.
         validation_data: Same forms as ``train``; enables val metrics, restore-best
             and early stopping.
         epochs: Total epochs (both phases).
@@ -276,16 +278,23 @@ def finetune(
         head_learning_rate: Learning rate of the head in phase 1.
         warmup_ratio: Fraction of phase-2 steps spent warming up.
         weight_decay: AdamW weight decay (not applied to biases and LayerNorm).
-        clipnorm: Global gradient-norm clipping (None to disable).
-        layer_decay: Layer-wise learning-rate decay factor in (0, 1], e.g. 0.8.
+        clipnorm: Global gradient-norm clipping, > 0 (None to disable).
+        layer_decay: Layer-wise learning-rate decay factor in (0, 1], e.g. 0.8 (None:
+            off).
         restore_best: Put back the weights of the best epoch (by ``monitor``) at the end.
         monitor: Metric for restore-best/early stopping (default ``"val_accuracy"``, or
-            ``"loss"`` without validation data). ``accuracy`` metrics are maximised.
-        patience: Stop a phase after this many epochs without improvement.
+            ``"loss"`` without validation data): ``"loss"``, ``"accuracy"``, or with
+            ``validation_data`` ``"val_loss"``, ``"val_accuracy"``. ``accuracy``
+            metrics are maximised.
+        patience: Stop a phase after this many epochs without improvement (an int >= 0;
+            0 and 1 both stop at the first epoch without improvement).
         checkpoint_dir: Write ``last.weights.h5``, ``best.weights.h5`` and
-            ``history.json`` there after every epoch (atomically).
-        seed: Seed for initialisation, dropout and shuffling (reproducible runs).
-        class_weight: ``{label: weight}`` (ints or label names), or ``"balanced"``.
+            ``history.json`` there after every epoch (atomically). Checked writable
+            before training starts.
+        seed: Seed for initialisation, dropout and shuffling (reproducible runs): an
+            int in ``0 .. 2**32 - 1``.
+        class_weight: ``{label: weight}`` (ints or label names; weights finite and
+            >= 0, unlisted classes weigh 1), or ``"balanced"``.
         strategy: A ``tf.distribute`` strategy; the model must have been created under
             its ``scope()``.
         cache_features: In phase 1, compute the frozen backbone's features once.
@@ -301,7 +310,14 @@ def finetune(
         A :class:`FinetuneHistory` with both phases.
 
     Raises:
-        ValueError / TypeError: Bad inputs or settings, with what to change.
+        tfx_textzoo.errors.InvalidArgumentError: A setting of the wrong type or range
+            (also one from the catalog entry), named as passed; a ``ValueError``
+            (and, for a wrong type, a ``TypeError``).
+        tfx_textzoo.errors.LabelMismatchError: Data whose classes are not the model's.
+        tfx_textzoo.errors.OutputNotWritableError: ``checkpoint_dir`` cannot be written.
+        tfx_textzoo.errors.TrainingDivergedError: The training loss became NaN or
+            infinite (the message names the epoch, the phase and the learning rate).
+        ValueError / TypeError: Bad inputs, with what to change.
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -325,10 +341,37 @@ def finetune(
         warmup_ratio=warmup_ratio,
         weight_decay=weight_decay,
     )
+    clipnorm = _checks.check_number(
+        "clipnorm",
+        clipnorm,
+        minimum=0,
+        open_min=True,
+        optional=True,
+        detail="use None to turn clipping off",
+    )
+    layer_decay = _checks.check_number(
+        "layer_decay", layer_decay, minimum=0, maximum=1, open_min=True, optional=True
+    )
+    restore_best = _checks.check_bool("restore_best", restore_best)
+    cache_features = _checks.check_bool("cache_features", cache_features)
+    patience = _checks.check_int("patience", patience, minimum=0, optional=True)
+    seed = _checks.check_seed(seed)
+    jit_compile = _checks.check_jit_compile(jit_compile)
+    verbose = _checks.check_verbose(verbose)
+    text_column = _checks.check_columns("text_column", text_column)
+    label_column = _checks.check_columns("label_column", label_column, several=False)
+    callbacks = _checks.check_callbacks(callbacks, keras.callbacks.Callback)
+    monitor = _checks.check_monitor(monitor, has_validation=validation_data is not None)
+    checkpoint_dir = _checks.check_path("checkpoint_dir", checkpoint_dir)
     num_classes = int(model.outputs[0].shape[-1])
     label_names = getattr(model, "labels", None)
+    if not (isinstance(class_weight, str) and class_weight == "balanced"):
+        class_weight = _checks.check_class_weight(class_weight, num_classes, label_names)
+    if checkpoint_dir is not None:  # before any long work: tokenizing, the first step
+        checkpoint_dir = check_writable_dir(checkpoint_dir, "checkpoint_dir")
+
     texts, labels = as_texts_and_labels(
-        train,
+        _checks.align_labels(train, label_names, "train"),
         label_names=label_names,
         num_classes=num_classes,
         text_column=text_column,
@@ -338,7 +381,7 @@ def finetune(
     validation = None
     if validation_data is not None:
         validation = as_texts_and_labels(
-            validation_data,
+            _checks.align_labels(validation_data, label_names, "validation_data"),
             label_names=label_names,
             num_classes=num_classes,
             text_column=text_column,
@@ -346,12 +389,14 @@ def finetune(
             what="validation_data",
         )
     if seed is not None:
-        keras.utils.set_random_seed(int(seed))
+        keras.utils.set_random_seed(seed)
+    if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
+        raise _checks.InvalidArgumentTypeError(
+            "strategy", strategy, "a tf.distribute.Strategy or None"
+        )
     strategy = strategy or tf.distribute.get_strategy()
     _check_strategy(model, strategy)
     weights_by_class = _class_weight(class_weight, labels, num_classes, label_names)
-    if jit_compile not in (True, False, "auto"):
-        raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
 
     pretrained = getattr(model, "has_pretrained_backbone", True)
     freeze = settings["freeze_epochs"] if pretrained else 0
@@ -369,7 +414,7 @@ def finetune(
         model,
         history,
         patience=patience,
-        checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir else None,
+        checkpoint_dir=checkpoint_dir,
     )
 
     tick = time.perf_counter()
@@ -420,7 +465,9 @@ def finetune(
         jit = _use_xla(jit_compile, steps)
         warmup = int(round(settings["warmup_ratio"] * steps))
         schedule = WarmupLinearDecay(settings["learning_rate"], warmup, steps)
-        multipliers = layer_decay_multipliers(model, layer_decay) if layer_decay else None
+        multipliers = (
+            layer_decay_multipliers(model, layer_decay) if layer_decay is not None else None
+        )
         history.settings.update(total_steps=steps, warmup_steps=warmup, jit_compile=jit)
         with strategy.scope():
             core, optimizer = _compiled(
@@ -444,6 +491,7 @@ def finetune(
     if restore and tracker.best_weights is not None and history.best_epoch != len(history.epochs):
         model.set_weights(tracker.best_weights)
         history.restored_best = True
+    _check_finite_weights(model, history)
     if optimizer is not None:  # the model keeps its last optimizer (and schedule) when saved
         with strategy.scope():
             model.compile(optimizer=optimizer, **loss_and_metrics())
@@ -680,7 +728,7 @@ def _eval_dataset(tok, batch_size, pad_to_bucket):
 
 def _adamw(learning_rate, weight_decay, clipnorm, multipliers):
     kwargs = {"learning_rate": learning_rate, "weight_decay": weight_decay}
-    if clipnorm:
+    if clipnorm is not None:
         kwargs["global_clipnorm"] = float(clipnorm)
     if multipliers:
         optimizer = AdamWLayerDecay(learning_rate_multipliers=multipliers, **kwargs)
@@ -691,6 +739,7 @@ def _adamw(learning_rate, weight_decay, clipnorm, multipliers):
 
 
 def _settings(model, **given) -> dict[str, Any]:
+    """The run's settings: given, else the catalog entry's, else :data:`DEFAULTS`; checked."""
     from tfx_textzoo.registry import get_spec
 
     catalog: Mapping[str, Any] = {}
@@ -700,55 +749,58 @@ def _settings(model, **given) -> dict[str, Any]:
             catalog = get_spec(name).finetune
         except ValueError:  # a name no longer in the catalog: library defaults
             catalog = {}
-    settings = {}
+    settings, sources = {}, {}
     for key, value in given.items():
+        sources[key] = ""
         if value is None:
-            value = catalog.get(key, DEFAULTS[key])
+            if key in catalog:
+                value, sources[key] = catalog[key], f"the catalog entry of {name!r} (finetune)"
+            else:
+                value = DEFAULTS[key]
         settings[key] = value
-    for key in ("epochs", "freeze_epochs", "batch_size"):
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{key} must be an int, got {value!r}")
-        settings[key] = int(value)
-    if settings["epochs"] < 1:
-        raise ValueError(f"epochs must be >= 1, got {settings['epochs']}")
-    if not 0 <= settings["freeze_epochs"] <= settings["epochs"]:
-        raise ValueError(
-            f"freeze_epochs must be between 0 and epochs ({settings['epochs']}), got "
-            f"{settings['freeze_epochs']}: epochs counts both phases."
+    for key in ("epochs", "batch_size"):
+        settings[key] = _checks.check_int(key, settings[key], minimum=1, source=sources[key])
+    freeze = settings["freeze_epochs"]
+    if not _checks.is_int(freeze):
+        _checks.check_int("freeze_epochs", freeze, minimum=0, source=sources["freeze_epochs"])
+    if not 0 <= freeze <= settings["epochs"]:
+        raise _checks.InvalidArgumentError(
+            "freeze_epochs",
+            int(freeze),
+            f"between 0 and epochs ({settings['epochs']})",
+            "epochs counts both phases" + _source_note(sources["freeze_epochs"]),
         )
-    if settings["batch_size"] < 1:
-        raise ValueError(f"batch_size must be >= 1, got {settings['batch_size']}")
-    if not 0 <= float(settings["warmup_ratio"]) < 1:
-        raise ValueError(f"warmup_ratio must be in [0, 1), got {settings['warmup_ratio']}")
+    settings["freeze_epochs"] = int(freeze)
+    settings["warmup_ratio"] = _checks.check_number(
+        "warmup_ratio",
+        settings["warmup_ratio"],
+        minimum=0,
+        maximum=1,
+        open_max=True,
+        source=sources["warmup_ratio"],
+    )
+    settings["weight_decay"] = _checks.check_number(
+        "weight_decay", settings["weight_decay"], minimum=0, source=sources["weight_decay"]
+    )
     for key in ("learning_rate", "head_learning_rate"):
-        if not float(settings[key]) > 0:
-            raise ValueError(f"{key} must be > 0, got {settings[key]}")
-    return {k: float(v) if isinstance(v, float) else v for k, v in settings.items()}
+        settings[key] = _checks.check_number(
+            key, settings[key], minimum=0, open_min=True, source=sources[key]
+        )
+    return settings
+
+
+def _source_note(source: str) -> str:
+    return f"; it comes from {source}: pass the argument to override it" if source else ""
 
 
 def _class_weight(class_weight, labels, num_classes, label_names) -> dict[int, float] | None:
-    if class_weight is None:
-        return None
-    if class_weight == "balanced":
+    """``{class id: weight}`` for Keras: ``"balanced"`` from the counts, or a checked dict."""
+    if isinstance(class_weight, str) and class_weight == "balanced":
         counts = np.bincount(labels, minlength=num_classes)
         return {
             i: float(len(labels) / (num_classes * c)) if c else 0.0 for i, c in enumerate(counts)
         }
-    if not isinstance(class_weight, Mapping):
-        raise TypeError(f"class_weight must be a dict or 'balanced', got {class_weight!r}")
-    out = {}
-    for key, weight in class_weight.items():
-        if isinstance(key, str):
-            if not label_names or key not in label_names:
-                raise ValueError(
-                    f"class_weight key {key!r} is not one of the model's labels {label_names}"
-                )
-            key = list(label_names).index(key)
-        if not 0 <= int(key) < num_classes:
-            raise ValueError(f"class_weight key {key} is outside 0..{num_classes - 1}")
-        out[int(key)] = float(weight)
-    return {i: out.get(i, 1.0) for i in range(num_classes)}
+    return _checks.check_class_weight(class_weight, num_classes, label_names)
 
 
 def _check_strategy(model, strategy) -> None:
@@ -802,6 +854,8 @@ class _Tracker(keras.callbacks.Callback):
         record["learning_rate"] = float(keras.ops.convert_to_numpy(learning_rate))
         record["seconds"] = round(time.perf_counter() - self._epoch_started, 3)
         self.record.epochs.append(record)
+        if not math.isfinite(record.get("loss", 0.0)):  # before NaN weights can count as best
+            self._diverged(record)
         value = logs.get(self.record.monitor)
         if value is not None and math.isfinite(value):
             if self.best is None or (value > self.best if self.maximize else value < self.best):
@@ -818,11 +872,43 @@ class _Tracker(keras.callbacks.Callback):
         if self.checkpoint_dir is not None:
             self.record.to_json(self.checkpoint_dir / "history.json")
 
+    def _diverged(self, record):
+        """Stop: a NaN/inf loss leaves NaN weights, which must never pass for a trained model."""
+        self.model.stop_training = True
+        if self.checkpoint_dir is not None:  # the history up to here; no NaN weight files
+            self.record.to_json(self.checkpoint_dir / "history.json")
+        setting = "head_learning_rate" if self.phase == "frozen" else "learning_rate"
+        rate = self.record.settings.get(setting)
+        if self.best_weights is not None:
+            self.zoo_model.set_weights(self.best_weights)
+            state = f"the model's weights were put back to epoch {self.record.best_epoch}'s"
+        else:
+            state = "the model's weights are no longer usable: load the model again"
+        raise TrainingDivergedError(
+            f"finetune: the training loss became {record['loss']} in epoch {record['epoch']} "
+            f"({self.phase} phase, {setting}={rate:g}); {state}. Train again with a lower "
+            f"{setting} (e.g. {setting}={rate / 10:g}), keep clipnorm on, and check the "
+            "data (labels in range, no extreme class_weight)."
+        )
+
     def _save(self, name):
         if self.checkpoint_dir is None:
             return
         with atomic_path(self.checkpoint_dir / name) as tmp:
             self.zoo_model.save_weights(tmp)
+
+
+def _check_finite_weights(model, history) -> None:
+    """The last step can make the weights NaN while every epoch's mean loss was finite."""
+    bad = [v.path for v in model.trainable_variables if not np.isfinite(v.numpy()).all()]
+    if bad:
+        last = history.epochs[-1] if history.epochs else {"epoch": 0, "phase": "full"}
+        setting = "head_learning_rate" if last["phase"] == "frozen" else "learning_rate"
+        raise TrainingDivergedError(
+            f"finetune: weights became NaN or infinite in the last step of epoch "
+            f"{last['epoch']} ({last['phase']} phase; {bad[0]} and {len(bad) - 1} more); the "
+            f"model is no longer usable: load it again and train with a lower {setting}."
+        )
 
 
 def _log(verbose, message: str) -> None:

@@ -7,8 +7,7 @@ from typing import Any
 
 import keras
 
-from tfx_textzoo import saving
-from tfx_textzoo.families.common import check_classes
+from tfx_textzoo import _checks, saving
 from tfx_textzoo.registry import get_family, get_spec
 
 
@@ -49,13 +48,21 @@ def load(
         sequence_length: Tokens per text (default from the catalog entry).
         **overrides: Family-specific options, e.g. smaller architecture numbers with
             ``weights=None`` (``num_layers=1, hidden_dim=8``) or ``vocabulary=[...]``.
+            Weights whose architecture is not the name's (a 6-layer checkpoint under a
+            2-layer name) are refused with
+            :class:`~tfx_textzoo.errors.ArchitectureMismatchError`; BERT models accept
+            ``allow_architecture_mismatch=True`` to use them anyway, and then record
+            the real architecture (``model.architecture_overrides``).
 
     Returns:
         The compiled classifier.
 
     Raises:
-        ValueError: Unknown name (with suggestions), bad ``num_classes``/``labels``, or
-            ones that contradict a saved model's; a corrupt saved model.
+        ValueError: Unknown name (with suggestions), bad ``num_classes``/``labels``/
+            ``sequence_length`` or architecture numbers (an
+            :class:`~tfx_textzoo.errors.InvalidArgumentError` naming the argument), or
+            ones that contradict a saved model's; a corrupt saved model; weights of
+            another architecture.
         FileNotFoundError: A saved model directory or one of its files is missing.
         tfx_textzoo.WeightsNotFoundError: No weight source could be loaded; the
             message lists each source tried and how to pre-populate the cache.
@@ -67,6 +74,9 @@ def load(
         >>> model.predict(["a good film"], verbose=0).shape
         (1, 2)
     """
+    sequence_length = _checks.check_int(
+        "sequence_length", sequence_length, minimum=1, optional=True
+    )
     if saving.is_saved_location(name):
         return saving.load_saved(
             name,
@@ -77,7 +87,7 @@ def load(
             **overrides,
         )
     spec = get_spec(name)
-    num_classes, labels = check_classes(num_classes, labels)
+    num_classes, labels = _checks.check_classes(num_classes, labels)
     if weights is True:
         weights = "auto"
     elif weights is False:

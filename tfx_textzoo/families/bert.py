@@ -16,9 +16,12 @@ from typing import Any
 import keras
 import keras_hub
 
+from tfx_textzoo import _checks
+from tfx_textzoo.errors import ArchitectureMismatchError
 from tfx_textzoo.families.common import (
     CompileFromConfigMixin,
     MaskedAveragePooling,
+    check_architecture,
     check_string_tensor,
     compile_classifier,
     zoo_config,
@@ -36,6 +39,19 @@ _ARCH_OVERRIDES = {
     "num_segments",
 }
 _PACKAGED_VOCABULARIES = {"bert-uncased": "bert-uncased-vocab.txt"}
+# What each number must be, checked before keras-hub sees them (its messages name its own
+# arguments: ``output_dim`` for hidden_dim, ``units`` for intermediate_dim).
+_ARCHITECTURE_RULES = {
+    "num_layers": ("int", 1),
+    "hidden_dim": ("int", 1),
+    "num_heads": ("int", 1),
+    "intermediate_dim": ("int", 1),
+    "max_sequence_length": ("int", 3),
+    "num_segments": ("int", 1),
+    "dropout": ("rate",),
+}
+#: The load() argument that accepts weights whose architecture is not the name's.
+ALLOW_MISMATCH = "allow_architecture_mismatch"
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -63,6 +79,11 @@ class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier
             non-padding positions (as sentence-transformers encoders were trained).
         labels: Optional class names, ``labels[i]`` is the name of class ``i``.
         model_name: The zoo name the model was built from.
+        architecture_overrides: The architecture numbers in which this model differs from
+            ``model_name``'s catalog entry (``{"num_layers": 6, ...}``), or None. Set
+            when it was built with smaller numbers (``weights=None``) or loaded from
+            weights of another architecture with ``allow_architecture_mismatch=True``;
+            kept by save/load, so the model never passes for the catalog's architecture.
         **kwargs: Passed to ``keras_hub.models.TextClassifier``.
     """
 
@@ -78,10 +99,11 @@ class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier
         pooling="cls",
         labels=None,
         model_name=None,
+        architecture_overrides=None,
         **kwargs,
     ):
         if pooling not in ("cls", "mean"):
-            raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
+            raise _checks.InvalidArgumentError("pooling", pooling, "'cls' or 'mean'")
         # The graph of BertTextClassifier (same layers and names), with the pooling choice.
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -112,7 +134,20 @@ class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier
         self.pooling = pooling
         self.labels = list(labels) if labels else None
         self.model_name = model_name
+        self.architecture_overrides = dict(architecture_overrides or {}) or None
         self.freeze_unused()
+
+    @property
+    def architecture(self) -> dict[str, int]:
+        """The architecture numbers of this model as built (read from its backbone).
+
+        Examples:
+            >>> import tfx_textzoo as textzoo
+            >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
+            >>> model.architecture["num_layers"], model.architecture_overrides
+            (1, {'num_layers': 1})
+        """
+        return backbone_architecture(self.backbone)
 
     def freeze_unused(self) -> None:
         """Keep the backbone's pooler out of training when the head does not read it."""
@@ -123,8 +158,33 @@ class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier
         return {
             **super().get_config(),
             "pooling": self.pooling,
+            "architecture_overrides": self.architecture_overrides,
             **zoo_config(self.labels, self.model_name),
         }
+
+
+def backbone_architecture(backbone: Any) -> dict[str, int]:
+    """The architecture numbers (:data:`ARCHITECTURE_KEYS`) of a keras-hub BERT backbone."""
+    return {k: int(getattr(backbone, k)) for k in ARCHITECTURE_KEYS if hasattr(backbone, k)}
+
+
+def architecture_differences(spec: ModelSpec, backbone: Any) -> dict[str, tuple[Any, int]]:
+    """``{key: (catalog value, real value)}`` where ``backbone`` is not ``spec``'s architecture.
+
+    Examples:
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.families.bert import architecture_differences
+        >>> spec = textzoo.registry.get_spec("bert-tiny")
+        >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
+        >>> architecture_differences(spec, model.backbone)
+        {'num_layers': (2, 1)}
+    """
+    real = backbone_architecture(backbone)
+    return {
+        k: (spec.architecture[k], real[k])
+        for k in ARCHITECTURE_KEYS
+        if k in spec.architecture and k in real and spec.architecture[k] != real[k]
+    }
 
 
 def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
@@ -181,7 +241,15 @@ def build(
         >>> model.predict(["hello world"], verbose=0).shape
         (1, 3)
     """
-    head_dropout = overrides.pop("dropout", spec.architecture.get("dropout", 0.1))
+    allow_mismatch = _checks.check_bool(ALLOW_MISMATCH, overrides.pop(ALLOW_MISMATCH, False))
+    head_given = {"dropout"} if "dropout" in overrides else set()
+    head = check_architecture(
+        {"dropout": overrides.pop("dropout", spec.architecture.get("dropout", 0.1))},
+        head_given,
+        spec.name,
+        _ARCHITECTURE_RULES,
+    )
+    head_dropout = head["dropout"]
     pooling = overrides.pop("pooling", spec.architecture.get("pooling", "cls"))
     unknown = set(overrides) - _ARCH_OVERRIDES
     if unknown:
@@ -201,6 +269,8 @@ def build(
             if k in _ARCH_OVERRIDES | {"vocabulary_size", "dropout"}
         }
         arch.update(overrides)
+        arch = check_architecture(arch, set(overrides), spec.name, _ARCHITECTURE_RULES)
+        _check_heads(arch, set(overrides), spec.name)
         arch["vocabulary_size"] = tokenizer.vocabulary_size()
         backbone = keras_hub.models.BertBackbone(**arch)
     else:
@@ -214,15 +284,26 @@ def build(
             _load_backbone, spec=spec, lowercase=lowercase, check_arch=weights == "auto"
         )
         backbone, tokenizer = resolve_and_load(spec, weights, load_fn)
+        differences = architecture_differences(spec, backbone)
+        if differences and not allow_mismatch:
+            raise ArchitectureMismatchError(_mismatch_message(spec, weights, differences))
     if sequence_length is None:  # the default, capped by what the backbone can take
         sequence_length = min(
-            int(spec.tokenizer.get("sequence_length", 128)), backbone.max_sequence_length
+            _checks.check_int(
+                "sequence_length",
+                spec.tokenizer.get("sequence_length", 128),
+                minimum=3,
+                source=f"the catalog entry of {spec.name!r}",
+            ),
+            backbone.max_sequence_length,
         )
-    sequence_length = int(sequence_length)
+    sequence_length = _checks.check_int("sequence_length", sequence_length, minimum=1)
     if not 2 < sequence_length <= backbone.max_sequence_length:
-        raise ValueError(
-            f"sequence_length={sequence_length} is out of range for {spec.name}: it must be "
-            f"between 3 and the backbone's max_sequence_length ({backbone.max_sequence_length})."
+        raise _checks.InvalidArgumentError(
+            "sequence_length",
+            sequence_length,
+            f"between 3 and the backbone's max_sequence_length ({backbone.max_sequence_length})",
+            f"it is out of range for {spec.name}",
         )
     preprocessor = BertPreprocessor(tokenizer, sequence_length=sequence_length)
     model = BertClassifier(
@@ -234,6 +315,9 @@ def build(
         activation="softmax",
         dropout=head_dropout,
         pooling=pooling,
+        architecture_overrides={
+            k: real for k, (_, real) in architecture_differences(spec, backbone).items()
+        },
     )
     compile_classifier(model, spec.finetune, pretrained=weights is not None)
     return model
@@ -266,6 +350,35 @@ def _vocabulary(spec: ModelSpec, vocabulary: Any) -> Any:
         ) from None
 
 
+def _check_heads(arch: Mapping[str, Any], given: set[str], spec_name: str) -> None:
+    """keras-hub gives each head ``hidden_dim // num_heads`` dims: it must divide evenly."""
+    hidden, heads = arch["hidden_dim"], arch["num_heads"]
+    if hidden % heads == 0:
+        return
+    if "num_heads" in given or "hidden_dim" not in given:
+        argument, value, expected = "num_heads", heads, f"a divisor of hidden_dim ({hidden})"
+    else:
+        argument, value, expected = "hidden_dim", hidden, f"a multiple of num_heads ({heads})"
+    catalog = [k for k in ("hidden_dim", "num_heads") if k not in given]
+    detail = "each attention head gets hidden_dim // num_heads dimensions"
+    if catalog:
+        detail += f"; {' and '.join(catalog)} came from the catalog entry of {spec_name!r}"
+    raise _checks.InvalidArgumentError(argument, value, expected, detail)
+
+
+def _mismatch_message(spec: ModelSpec, weights: Any, differences: Mapping[str, tuple]) -> str:
+    listed = "; ".join(
+        f"{key} is {real} in the weights but {expected} for {spec.name}"
+        for key, (expected, real) in differences.items()
+    )
+    return (
+        f"weights={weights!r} do not have {spec.name}'s architecture: {listed}. Load them "
+        f"under the name of their architecture, or pass {ALLOW_MISMATCH}=True to use them "
+        f"anyway: the model then records its real architecture (model.architecture, "
+        f"model.architecture_overrides) instead of passing for {spec.name}'s."
+    )
+
+
 def _load_backbone(local: LocalWeights, *, spec: ModelSpec, lowercase: bool, check_arch: bool):
     backbone = keras_hub.models.BertBackbone.from_preset(local.location)
     if local.format == "keras_hub":
@@ -289,11 +402,10 @@ def _load_backbone(local: LocalWeights, *, spec: ModelSpec, lowercase: bool, che
         tokenizer = keras_hub.models.BertTokenizer(
             vocabulary=str(vocab), lowercase=lowercase, strip_accents=strip_accents
         )
-    if check_arch:
-        expected = {k: spec.architecture[k] for k in ("num_layers", "hidden_dim", "num_heads")}
-        got = {k: getattr(backbone, k) for k in expected}
-        if got != expected:
-            raise ValueError(f"the checkpoint's architecture {got} is not {spec.name}'s {expected}")
+    if check_arch:  # a catalog source of another architecture: the next one is tried
+        differences = architecture_differences(spec, backbone)
+        if differences:
+            raise ArchitectureMismatchError(_mismatch_message(spec, local.location, differences))
     if tokenizer.vocabulary_size() != backbone.vocabulary_size:
         raise ValueError(
             f"vocabulary has {tokenizer.vocabulary_size()} tokens but the embedding table has "

@@ -8,12 +8,17 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from tfx_textzoo import _checks
+
 
 def check_classes(num_classes: Any, labels: Any) -> tuple[int, list[str] | None]:
     """Validate ``num_classes`` / ``labels`` and return ``(num_classes, labels)``.
 
+    The one check lives in :func:`tfx_textzoo._checks.check_classes`; this name stays for
+    the modules that import it from here.
+
     Args:
-        num_classes: An int >= 2, or None to infer it from ``labels``.
+        num_classes: An int >= 2 (numpy ints too), or None to infer it from ``labels``.
         labels: Optional sequence of distinct, non-empty class names.
 
     Returns:
@@ -28,40 +33,46 @@ def check_classes(num_classes: Any, labels: Any) -> tuple[int, list[str] | None]
         >>> check_classes(None, ["neg", "pos"])
         (2, ['neg', 'pos'])
     """
-    if labels is not None:
-        if isinstance(labels, str) or not hasattr(labels, "__iter__"):
-            raise TypeError(
-                f"labels must be a list of class names, got {type(labels).__name__}: {labels!r}"
+    return _checks.check_classes(num_classes, labels)
+
+
+def check_architecture(
+    arch: Mapping[str, Any], given: Any, spec_name: str, rules: Mapping[str, tuple]
+) -> dict[str, Any]:
+    """Check a family's architecture numbers, naming each as the user passed it.
+
+    Args:
+        arch: The numbers the model will be built with (catalog entry + overrides).
+        given: The names the user passed (the others came from the catalog entry).
+        spec_name: The catalog name, for the message about catalog values.
+        rules: Name -> ``("int", minimum)`` or ``("rate",)`` (a dropout rate in [0, 1)).
+
+    Returns:
+        ``arch`` with ints as ``int`` and rates as ``float``.
+
+    Raises:
+        tfx_textzoo.errors.InvalidArgumentError: A number of the wrong type or range.
+
+    Examples:
+        >>> from tfx_textzoo.families.common import check_architecture
+        >>> check_architecture({"num_layers": 0}, {"num_layers"}, "bert-tiny",
+        ...                    {"num_layers": ("int", 1)})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        tfx_textzoo.errors.InvalidArgumentError: num_layers must be an int >= 1, got 0
+    """
+    out = dict(arch)
+    for key, rule in rules.items():
+        if key not in arch:
+            continue
+        source = "" if key in given else f"the catalog entry of {spec_name!r}"
+        if rule[0] == "int":
+            out[key] = _checks.check_int(key, arch[key], minimum=rule[1], source=source)
+        else:
+            out[key] = _checks.check_number(
+                key, arch[key], minimum=0, maximum=1, open_max=True, source=source
             )
-        labels = list(labels)
-        bad = [x for x in labels if not isinstance(x, str) or not x.strip()]
-        if bad:
-            raise TypeError(f"labels must be non-empty strings; got {bad[:5]!r}")
-        dupes = sorted({x for x in labels if labels.count(x) > 1})
-        if dupes:
-            raise ValueError(f"labels must be distinct; repeated: {dupes}")
-    if num_classes is None:
-        if labels is None:
-            raise ValueError(
-                "Pass num_classes=N (the number of classes, >= 2) or labels=[...] "
-                "(the class names) so the classification head can be built."
-            )
-        num_classes = len(labels)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-        raise TypeError(
-            f"num_classes must be an int >= 2, got {type(num_classes).__name__}: {num_classes!r}"
-        )
-    if num_classes < 2:
-        raise ValueError(
-            f"num_classes must be >= 2 (got {num_classes}); a classifier needs at least "
-            "two classes (use 2 for binary tasks)."
-        )
-    if labels is not None and len(labels) != num_classes:
-        raise ValueError(
-            f"num_classes={num_classes} but {len(labels)} labels were given ({labels}); "
-            "they must agree (or pass only labels=)."
-        )
-    return num_classes, labels
+    return out
 
 
 def check_string_tensor(x: Any) -> None:
@@ -124,11 +135,19 @@ def compile_classifier(model: keras.Model, finetune: Mapping[str, Any], pretrain
         >>> type(model.optimizer).__name__
         'Adam'
     """
-    lr = float(finetune.get("learning_rate", 1e-3))
+    source = "the catalog entry (finetune)"
+    lr = _checks.check_number(
+        "learning_rate",
+        finetune.get("learning_rate", 1e-3),
+        minimum=0,
+        open_min=True,
+        source=source,
+    )
     if pretrained:
-        optimizer = keras.optimizers.AdamW(
-            learning_rate=lr, weight_decay=float(finetune.get("weight_decay", 0.01))
+        decay = _checks.check_number(
+            "weight_decay", finetune.get("weight_decay", 0.01), minimum=0, source=source
         )
+        optimizer = keras.optimizers.AdamW(learning_rate=lr, weight_decay=decay)
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
     else:
         optimizer = keras.optimizers.Adam(learning_rate=lr)

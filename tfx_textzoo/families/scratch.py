@@ -20,6 +20,7 @@ import tensorflow as tf
 from tfx_textzoo.families.common import (
     CompileFromConfigMixin,
     MaskedAveragePooling,
+    check_architecture,
     check_string_tensor,
     compile_classifier,
     zoo_config,
@@ -36,6 +37,18 @@ ARCHITECTURE_KEYS = (
     "hidden_units",
     "dropout",
 )
+# What each number must be (checked before Keras sees them: its messages name its own
+# arguments, e.g. ``output_dim`` for embedding_dim). 2 of the vocabulary are padding + OOV.
+_ARCHITECTURE_RULES = {
+    "vocabulary_size": ("int", 3),
+    "sequence_length": ("int", 1),
+    "embedding_dim": ("int", 1),
+    "num_heads": ("int", 1),
+    "intermediate_dim": ("int", 1),
+    "num_layers": ("int", 1),
+    "hidden_units": ("int", 1),
+    "dropout": ("rate",),
+}
 
 
 class NotAdaptedError(RuntimeError):
@@ -409,10 +422,11 @@ def build(
             f"Allowed overrides: {sorted(ARCHITECTURE_KEYS)}."
         )
     arch = {**spec.architecture, **overrides}
+    given = set(overrides)
     if sequence_length is not None:
-        arch["sequence_length"] = int(sequence_length)
-    if arch["sequence_length"] < 1:
-        raise ValueError(f"sequence_length must be >= 1, got {arch['sequence_length']}")
+        arch["sequence_length"] = sequence_length
+        given.add("sequence_length")
+    arch = check_architecture(arch, given, spec.name, _ARCHITECTURE_RULES)
     preprocessor = ScratchPreprocessor(
         arch["vocabulary_size"],
         arch["sequence_length"],
