@@ -336,12 +336,8 @@ def test_heads_that_do_not_divide_hidden_dim_would_have_built_a_narrower_model()
 
 
 def test_check_helpers_types_and_ranges():
-    from tfx_textzoo._checks import (
-        InvalidArgumentTypeError,
-        check_int,
-        check_number,
-        check_verbose,
-    )
+    from tfx_textzoo._checks import check_int, check_number, check_verbose
+    from tfx_textzoo.errors import InvalidArgumentTypeError
 
     assert check_int("n", np.int16(5), minimum=1) == 5
     with pytest.raises(InvalidArgumentTypeError) as info:

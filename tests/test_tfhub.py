@@ -104,7 +104,12 @@ def test_weights_strings_become_tfhub_sources():
 
 
 def test_saved_model_directory(encoder_dir, hf_weights):
-    model = textzoo.load("small-bert-L4-H128", num_classes=2, weights=str(encoder_dir))
+    model = textzoo.load(
+        "small-bert-L4-H128",
+        num_classes=2,
+        allow_architecture_mismatch=True,
+        weights=str(encoder_dir),
+    )
     assert (model.backbone.num_layers, model.backbone.hidden_dim) == (2, 8)
     assert model.backbone.num_heads == NUM_HEADS
     assert model.preprocessor.tokenizer.get_vocabulary() == TFHUB_VOCAB
@@ -118,11 +123,18 @@ def test_handle_from_prepopulated_tfhub_cache(encoder_dir, hf_weights, hub_cache
     folder = hub_cache / hashlib.sha1(HANDLE.encode("utf8")).hexdigest()
     assert folder.name == "bc26e5c2abfce0e12153df21f8ff66db5f4488c8"
     shutil.copytree(encoder_dir, folder)
-    model = textzoo.load("small-bert-L4-H128", num_classes=2, weights=f"tfhub://{HANDLE}")
+    model = textzoo.load(
+        "small-bert-L4-H128",
+        num_classes=2,
+        allow_architecture_mismatch=True,
+        weights=f"tfhub://{HANDLE}",
+    )
     assert_matches_saved_model(model, folder, hf_weights)
     # The short form names the same cache folder; the conversion is cached and reused.
     short = "tfhub://tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/1"
-    textzoo.load("small-bert-L4-H128", num_classes=2, weights=short)
+    textzoo.load(
+        "small-bert-L4-H128", num_classes=2, allow_architecture_mismatch=True, weights=short
+    )
     converted = list((textzoo.weights.cache_dir() / "converted").iterdir())
     assert len(converted) == 1 and (converted[0] / "model.safetensors").exists()
 
@@ -165,7 +177,12 @@ def test_download_over_http_on_loopback(encoder_dir, hf_weights, hub_cache, tmp_
     try:
         monkeypatch.delenv("TEXTZOO_OFFLINE")
         monkeypatch.delenv("HF_HUB_OFFLINE")
-        model = textzoo.load("small-bert-L4-H128", num_classes=2, weights=f"tfhub://{handle}")
+        model = textzoo.load(
+            "small-bert-L4-H128",
+            num_classes=2,
+            allow_architecture_mismatch=True,
+            weights=f"tfhub://{handle}",
+        )
     finally:
         server.shutdown()
     assert requests == ["/publisher/tiny-bert/1?tf-hub-format=compressed"]
@@ -188,7 +205,12 @@ def test_archive_with_a_path_escape_is_refused(tmp_path):
 
 
 def test_fine_tune_step_then_save_and_load(encoder_dir, tmp_path):
-    model = textzoo.load("small-bert-L4-H128", labels=["neg", "pos"], weights=str(encoder_dir))
+    model = textzoo.load(
+        "small-bert-L4-H128",
+        labels=["neg", "pos"],
+        allow_architecture_mismatch=True,
+        weights=str(encoder_dir),
+    )
     before = [np.array(w) for w in model.backbone.trainable_weights]
     model.fit(tf.constant(TEXTS), np.array([0, 1, 0, 1]), batch_size=4, epochs=1, shuffle=False,
               verbose=0)  # fmt: skip
@@ -206,7 +228,9 @@ def test_fine_tune_step_then_save_and_load(encoder_dir, tmp_path):
 
 def test_lower_casing_comes_from_the_saved_model(tmp_path, hf_weights):
     cased = tfhub_models.write_encoder(tmp_path / "cased", hf_weights, do_lower_case=False)
-    model = textzoo.load("small-bert-L4-H128", num_classes=2, weights=str(cased))
+    model = textzoo.load(
+        "small-bert-L4-H128", num_classes=2, allow_architecture_mismatch=True, weights=str(cased)
+    )
     tokenizer = model.preprocessor.tokenizer
     assert tokenizer.lowercase is False and tokenizer.strip_accents is False
     ids = np.asarray(model.preprocessor(["CAFÉ Hello"])["token_ids"])[0]
@@ -219,14 +243,18 @@ def test_scoped_names_and_extra_heads(tmp_path, hf_weights):
     path = tfhub_models.write_encoder(
         tmp_path / "scoped", hf_weights, prefix="bert_encoder/", extra=extra
     )
-    model = textzoo.load("small-bert-L4-H128", num_classes=2, weights=str(path))
+    model = textzoo.load(
+        "small-bert-L4-H128", num_classes=2, allow_architecture_mismatch=True, weights=str(path)
+    )
     assert_matches_saved_model(model, path, hf_weights)
 
 
 def test_tf1_hub_module_variable_names(tmp_path, hf_weights):
     path = tfhub_models.write_encoder(tmp_path / "bert_uncased_L-2_H-8_A-2", hf_weights,
                                       layout="tf1")  # fmt: skip
-    model = textzoo.load("small-bert-L4-H128", num_classes=2, weights=str(path))
+    model = textzoo.load(
+        "small-bert-L4-H128", num_classes=2, allow_architecture_mismatch=True, weights=str(path)
+    )
     assert model.backbone.num_heads == 2  # from the _A-2 in the name: TF1 kernels are 2-D
     assert_matches_saved_model(model, path, hf_weights)
 
@@ -285,7 +313,12 @@ def test_preprocessor_matches_tfhub_preprocessing(encoder_dir, tmp_path):
     """Our preprocessor vs the TF-Hub BERT preprocessing ops (tensorflow_text BertTokenizer,
     RoundRobinTrimmer, combine_segments, pad_model_inputs) saved as a SavedModel, at the
     TF-Hub length 128, for single texts and pairs."""
-    model = textzoo.load("small-bert-L4-H128", num_classes=2, weights=str(encoder_dir))
+    model = textzoo.load(
+        "small-bert-L4-H128",
+        num_classes=2,
+        allow_architecture_mismatch=True,
+        weights=str(encoder_dir),
+    )
     hub = tf.saved_model.load(str(tfhub_models.write_preprocessor(tmp_path / "pre", TFHUB_VOCAB)))
     first, second = tf.constant(PARITY_TEXTS), tf.constant(PARITY_TEXTS[::-1])
     for ours, theirs in [
@@ -307,7 +340,9 @@ def test_preprocessor_matches_tfhub_preprocessing(encoder_dir, tmp_path):
 def test_tf1_hub_format_module(tmp_path, hf_weights):
     """TF1 Hub modules have two MetaGraphs and no callable; check against the numpy reference."""
     path = tfhub_models.write_tf1_hub_module(tmp_path / "bert_uncased_L-2_H-8_A-2", hf_weights)
-    model = textzoo.load("small-bert-L4-H128", num_classes=2, weights=str(path))
+    model = textzoo.load(
+        "small-bert-L4-H128", num_classes=2, allow_architecture_mismatch=True, weights=str(path)
+    )
     inputs = encoder_inputs(model, TEXTS)
     got = model.backbone(
         {

@@ -88,7 +88,9 @@ def test_keras_hub_preset_directory(tmp_path):
     backbone.save_to_preset(str(preset))
     tokenizer.save_to_preset(str(preset))
 
-    model = textzoo.load("small-bert-L2-H128", num_classes=3, weights=str(preset))
+    model = textzoo.load(
+        "small-bert-L2-H128", num_classes=3, allow_architecture_mismatch=True, weights=str(preset)
+    )
     token_ids, segment_ids, mask = model_inputs(model, TEXTS)
     got = backbone_outputs(model.backbone, token_ids, segment_ids, mask)
     want = backbone_outputs(backbone, token_ids, segment_ids, mask)
@@ -102,7 +104,9 @@ def test_keras_hub_preset_directory(tmp_path):
 def test_hugging_face_directory(tmp_path, prefix):
     hf = tiny_weights(seed=3)
     directory = write_hf_dir(tmp_path / "hf", hf, prefix=prefix)
-    model = textzoo.load("bert-base-uncased", num_classes=2, weights=directory)
+    model = textzoo.load(
+        "bert-base-uncased", num_classes=2, allow_architecture_mismatch=True, weights=directory
+    )
     assert_matches_reference(model, hf)
     assert model.predict(TEXTS, verbose=0).shape == (3, 2)
 
@@ -110,7 +114,9 @@ def test_hugging_face_directory(tmp_path, prefix):
 def test_original_bert_tf_checkpoint_directory(tmp_path):
     hf = tiny_weights(seed=5)
     directory = write_original_dir(tmp_path / "uncased_L-2_H-8_A-2", hf)
-    model = textzoo.load("small-bert-L4", num_classes=4, weights=str(directory))
+    model = textzoo.load(
+        "small-bert-L4", num_classes=4, allow_architecture_mismatch=True, weights=str(directory)
+    )
     assert_matches_reference(model, hf)
     # The conversion is cached under TEXTZOO_HOME and reused.
     converted = list((textzoo.weights.cache_dir() / "converted").iterdir())
@@ -132,7 +138,12 @@ def test_hf_uri_from_prepopulated_cache_offline(tmp_path):
     _populate_hf_cache(
         "someone/tiny-bert", write_hf_dir(tmp_path / "files", hf, tokenizer_config=True)
     )
-    model = textzoo.load("bert-base-uncased", num_classes=2, weights="hf://someone/tiny-bert")
+    model = textzoo.load(
+        "bert-base-uncased",
+        num_classes=2,
+        allow_architecture_mismatch=True,
+        weights="hf://someone/tiny-bert",
+    )
     assert_matches_reference(model, hf)
 
 
@@ -143,7 +154,10 @@ def test_hf_uri_with_original_tf_checkpoint_in_cache(tmp_path):
         "google/bert_uncased_L-2_H-8_A-2", write_original_dir(tmp_path / "files", hf)
     )
     model = textzoo.load(
-        "small-bert-L2-H128", num_classes=2, weights="hf://google/bert_uncased_L-2_H-8_A-2"
+        "small-bert-L2-H128",
+        num_classes=2,
+        allow_architecture_mismatch=True,
+        weights="hf://google/bert_uncased_L-2_H-8_A-2",
     )
     assert_matches_reference(model, hf)
 
@@ -165,7 +179,9 @@ def test_zip_archive_over_http_on_loopback(tmp_path, monkeypatch):
         monkeypatch.delenv("TEXTZOO_OFFLINE")
         monkeypatch.delenv("HF_HUB_OFFLINE")
         url = f"http://127.0.0.1:{server.server_port}/uncased_L-2_H-8_A-2.zip"
-        model = textzoo.load("small-bert-L2-H128", num_classes=2, weights=url)
+        model = textzoo.load(
+            "small-bert-L2-H128", num_classes=2, allow_architecture_mismatch=True, weights=url
+        )
     finally:
         server.shutdown()
     assert_matches_reference(model, hf)

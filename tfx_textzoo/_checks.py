@@ -30,16 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from tfx_textzoo.errors import InvalidArgumentError, LabelMismatchError
-
-
-class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
-    """A public argument of the wrong type (both a ``ValueError`` and a ``TypeError``).
-
-    ``except TypeError`` code written before :class:`InvalidArgumentError` existed keeps
-    working, and so does ``except InvalidArgumentError``.
-    """
-
+from tfx_textzoo.errors import InvalidArgumentError, InvalidArgumentTypeError, LabelMismatchError
 
 #: Metrics every ``finetune`` run records (validation ones need ``validation_data``).
 TRAINING_METRICS = ("loss", "accuracy")

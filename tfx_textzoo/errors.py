@@ -41,6 +41,14 @@ class InvalidArgumentError(TextzooError, ValueError):
         super().__init__(f"{message}{': ' + detail if detail else ''}")
 
 
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """A public argument of the wrong type (both a ``ValueError`` and a ``TypeError``).
+
+    ``except TypeError`` code written before :class:`InvalidArgumentError` existed keeps
+    working, and so does ``except InvalidArgumentError``.
+    """
+
+
 class LabelMismatchError(TextzooError, ValueError):
     """The data's class names do not match the model's (different sets, unknown names)."""
 

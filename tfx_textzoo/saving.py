@@ -538,6 +538,10 @@ def _metadata(model, *, report, history, dataset, license, assets, files, hashes
         "labels": list(labels) if labels else None,
         "sequence_length": _sequence_length(model),
         "catalog_entry": _jsonable(spec.to_dict()) if spec is not None else None,
+        # What the model really is: differs from the catalog entry's numbers only when
+        # it was loaded with allow_architecture_mismatch=True (then the overrides say how).
+        "architecture": _jsonable(getattr(model, "architecture", None)),
+        "architecture_overrides": _jsonable(getattr(model, "architecture_overrides", None)),
         "license": license,
         "dataset": dataset or (report or {}).get("dataset_name"),
         "training": _jsonable(training),

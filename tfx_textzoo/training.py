@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from tfx_textzoo import _checks, preprocessing
 from tfx_textzoo._files import atomic_path, atomic_write_text, check_writable_dir
-from tfx_textzoo.datasets import as_texts_and_labels
+from tfx_textzoo.datasets import as_texts_and_labels, check_two_classes
 from tfx_textzoo.errors import TrainingDivergedError
 from tfx_textzoo.families.common import loss_and_metrics
 
@@ -388,6 +388,7 @@ def finetune(
             label_column=label_column,
             what="validation_data",
         )
+    check_two_classes(labels, label_names, "train")
     if seed is not None:
         keras.utils.set_random_seed(seed)
     if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
