@@ -82,7 +82,7 @@ def check_int(
         >>> check_int("batch_size", True, minimum=1)
         Traceback (most recent call last):
         ...
-        tfx_textzoo._checks.InvalidArgumentTypeError: batch_size must be an int >= 1, got True
+        tfx_textzoo.errors.InvalidArgumentTypeError: batch_size must be an int >= 1, got True
     """
     if value is None and optional:
         return None
@@ -158,7 +158,7 @@ def check_bool(argument: str, value: Any) -> bool:
         >>> check_bool("restore_best", "no")
         Traceback (most recent call last):
         ...
-        tfx_textzoo._checks.InvalidArgumentTypeError: restore_best must be True or False, got 'no'
+        tfx_textzoo.errors.InvalidArgumentTypeError: restore_best must be True or False, got 'no'
     """
     if not isinstance(value, bool | np.bool_):
         raise InvalidArgumentTypeError(argument, value, "True or False")
@@ -210,7 +210,7 @@ def check_seed(value: Any) -> int | None:
         >>> check_seed("abc")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        tfx_textzoo._checks.InvalidArgumentTypeError: seed must be an int in 0..4294967295 ...
+        tfx_textzoo.errors.InvalidArgumentTypeError: seed must be an int in 0..4294967295 ...
     """
     return check_int("seed", value, minimum=0, maximum=2**32 - 1, optional=True)
 
@@ -241,7 +241,7 @@ def check_path(argument: str, value: Any, *, optional: bool = True) -> str | Non
         >>> check_path("checkpoint_dir", 3)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        tfx_textzoo._checks.InvalidArgumentTypeError: checkpoint_dir must be a path ..., got 3
+        tfx_textzoo.errors.InvalidArgumentTypeError: checkpoint_dir must be a path ..., got 3
     """
     if value is None and optional:
         return None

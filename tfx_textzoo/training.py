@@ -30,7 +30,7 @@ import tensorflow as tf
 from tfx_textzoo import _checks, preprocessing
 from tfx_textzoo._files import atomic_path, atomic_write_text, check_writable_dir
 from tfx_textzoo.datasets import as_texts_and_labels, check_two_classes
-from tfx_textzoo.errors import TrainingDivergedError
+from tfx_textzoo.errors import InvalidArgumentTypeError, TrainingDivergedError
 from tfx_textzoo.families.common import loss_and_metrics
 
 #: Used when a model has no catalog entry (e.g. a plugin model saved and reloaded).
@@ -392,7 +392,7 @@ def finetune(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
-        raise _checks.InvalidArgumentTypeError(
+        raise InvalidArgumentTypeError(
             "strategy", strategy, "a tf.distribute.Strategy or None"
         )
     strategy = strategy or tf.distribute.get_strategy()
