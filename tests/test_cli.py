@@ -419,6 +419,18 @@ def test_export_serving_dir_under_a_file(trained, tmp_path):
     assert "hint: choose another SERVING_DIR" in result.stderr
 
 
+@pytest.mark.parametrize("where", ["itself", "inside"])
+def test_export_into_the_model_directory_is_refused(trained, where):
+    out, _, _ = trained
+    before = {p: p.read_bytes() for p in sorted(Path(out).rglob("*")) if p.is_file()}
+    serving = Path(out) if where == "itself" else Path(out) / "serving"
+    result = textzoo("export", out, serving, "--overwrite")
+    assert_user_error(result, "SERVING_DIR must be a directory outside the saved model")
+    assert "hint: choose a SERVING_DIR outside the model's directory" in result.stderr
+    after = {p: p.read_bytes() for p in sorted(Path(out).rglob("*")) if p.is_file()}
+    assert after == before  # the trained model is untouched
+
+
 def test_predict_non_utf8_file_names_file_and_line(trained, tmp_path):
     out, _, _ = trained
     texts = tmp_path / "texts.txt"

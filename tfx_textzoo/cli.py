@@ -1205,11 +1205,19 @@ _OPTION_NAMES = {
 }
 
 
+#: Per command, names of arguments that mean one of its own arguments.
+_COMMAND_OPTION_NAMES = {"export": {"path": "SERVING_DIR"}}
+
+
 def _user_message(err: Exception, context: _Context) -> str:
     from tfx_textzoo.errors import InvalidArgumentError
 
-    if isinstance(err, InvalidArgumentError) and err.argument in _OPTION_NAMES:
-        return f"{_OPTION_NAMES[err.argument]} must be {err.expected}, got {err.value!r}"
+    if isinstance(err, InvalidArgumentError):
+        option = _COMMAND_OPTION_NAMES.get(context.command, {}).get(err.argument)
+        option = option or _OPTION_NAMES.get(err.argument)
+        if option:
+            detail = f": {err.detail}" if getattr(err, "detail", "") else ""
+            return f"{option} must be {err.expected}, got {err.value!r}{detail}"
     problem = getattr(err, "problem", None)
     if problem:
         return problem
@@ -1286,7 +1294,7 @@ def _hints() -> list[tuple[type | tuple[type, ...], Any]]:
             "(`textzoo train ... --output DIR`), or pass another directory",
         ),
         (errors.OutputNotWritableError, _output_hint),
-        (errors.InvalidArgumentError, _help_hint),
+        (errors.InvalidArgumentError, _argument_hint),
         (
             lazy["WeightsNotFoundError"],
             "pass --weights DIR with a local copy (e.g. a Hugging Face model directory), "
@@ -1394,6 +1402,12 @@ def _hub_hint(err: Exception, context: _Context) -> str:
     if kind == "unreachable":
         return "check the network, proxy and HF_ENDPOINT, then run the same `textzoo push` again"
     return "read the Hub's answer above; `textzoo --debug push ...` shows the full exchange"
+
+
+def _argument_hint(err: Exception, context: _Context) -> str:
+    if context.command == "export" and getattr(err, "argument", None) == "path":
+        return "choose a SERVING_DIR outside the model's directory, e.g. a sibling `DIR-serving`"
+    return _help_hint(err, context)
 
 
 def _help_hint(err: Exception, context: _Context) -> str:

@@ -31,12 +31,15 @@ class InvalidArgumentError(TextzooError, ValueError):
     Attributes:
         argument: The argument's name as the user passed it (``learning_rate``).
         value: The value passed.
+        expected: What it must be (``"a finite number > 0"``).
+        detail: Why, or what to do instead (may be empty).
     """
 
     def __init__(self, argument: str, value: Any, expected: str, detail: str = "") -> None:
         self.argument = argument
         self.value = value
         self.expected = expected
+        self.detail = detail
         message = f"{argument} must be {expected}, got {value!r}"
         super().__init__(f"{message}{': ' + detail if detail else ''}")
 
