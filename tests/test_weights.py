@@ -3,23 +3,30 @@ written here in the real on-disk formats. No network: TEXTZOO_OFFLINE=1 (conftes
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import functools
 import http.server
 import json
+import re
 import shutil
 import threading
 import time
+import types
 import zipfile
 from pathlib import Path
 
+import huggingface_hub
 import keras_hub
 import numpy as np
 import pytest
 import reference_bert
-from checkpoints import VOCAB, tiny_weights, write_original_dir
+from checkpoints import VOCAB, save_v2, tiny_weights, write_original_dir
 from safetensors.numpy import save_file
 
 import tfx_textzoo as textzoo
+from tfx_textzoo import weights
+from tfx_textzoo.registry import WeightSource
 from tfx_textzoo.weights import WeightsNotFoundError
 
 TEXTS = ["the news of the world", "hello world", "a"]
@@ -251,6 +258,249 @@ def test_catalog_source_with_wrong_architecture_is_rejected(tmp_path):
     )
     with pytest.raises(WeightsNotFoundError, match="architecture"):
         textzoo.load("all-minilm-l6-v2", num_classes=2)
+
+
+# --------------------------------------------------------------------------- converters
+
+
+@pytest.fixture
+def toy_format():
+    """A converter registered for the test only: 'toy' = toy_weights.npz + vocab.txt."""
+    calls = []
+
+    def convert_toy(local, spec):
+        calls.append(local)
+        out = weights.conversion_dir(local, spec)
+        if not out.exists():
+            with np.load(Path(local.location) / "toy_weights.npz") as data:
+                write_hf_dir(out, {k: data[k] for k in data.files}, prefix="")
+        return out
+
+    weights.register_converter(
+        "toy",
+        convert_toy,
+        hf_patterns=["toy_weights.npz", "vocab.txt"],
+        detect=lambda directory: (directory / "toy_weights.npz").is_file(),
+        description="a toy directory (toy_weights.npz + vocab.txt)",
+    )
+    yield calls
+    weights.unregister_converter("toy")
+
+
+def write_toy_dir(directory: Path, hf_weights) -> Path:
+    directory.mkdir(parents=True)
+    np.savez(directory / "toy_weights.npz", **hf_weights)
+    (directory / "vocab.txt").write_text("\n".join(VOCAB) + "\n")
+    return directory
+
+
+def test_registered_converter_reads_a_local_directory(tmp_path, toy_format):
+    hf = tiny_weights(seed=13)
+    directory = write_toy_dir(tmp_path / "toy", hf)
+    model = textzoo.load(
+        "bert-base-uncased", num_classes=2, allow_architecture_mismatch=True, weights=directory
+    )
+    assert_matches_reference(model, hf)
+    [local] = toy_format
+    assert (local.format, local.location) == ("toy", str(directory))
+    assert local.source == WeightSource("local", str(directory))
+    # Converted once into the cache; loading again reuses the conversion.
+    textzoo.load(
+        "bert-base-uncased", num_classes=2, allow_architecture_mismatch=True, weights=directory
+    )
+    converted = list((weights.cache_dir() / "converted").iterdir())
+    assert [p.name.split("-")[0] for p in converted] == ["toy"]
+    # A directory of no known format lists what it may hold, the toy format included.
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(WeightsNotFoundError, match=re.escape("a toy directory (toy_weights.npz")):
+        textzoo.load("bert-base-uncased", num_classes=2, weights=tmp_path / "empty")
+
+
+def test_registered_converter_reads_a_hugging_face_repo(tmp_path, toy_format):
+    hf = tiny_weights(seed=15)
+    _populate_hf_cache("someone/toy-bert", write_toy_dir(tmp_path / "files", hf))
+    spec = textzoo.registry.get_spec("bert-base-uncased")
+    formats = [s.format for s in weights.sources_for(spec, "hf://someone/toy-bert")]
+    assert formats[0] == "hf" and formats[-1] == "toy"
+    model = textzoo.load(
+        "bert-base-uncased",
+        num_classes=2,
+        allow_architecture_mismatch=True,
+        weights="hf://someone/toy-bert",
+    )
+    assert_matches_reference(model, hf)
+    [local] = toy_format
+    assert local.format == "toy" and local.source == WeightSource("toy", "hf://someone/toy-bert")
+    assert Path(local.location).is_relative_to(weights.cache_dir() / "hf")
+
+
+def test_unknown_format_names_the_registered_ones():
+    spec = dataclasses.replace(
+        textzoo.registry.get_spec("bert-tiny"),
+        sources=(WeightSource("no_such_format", "hf://someone/model"),),
+    )
+    with pytest.raises(ValueError, match="unknown weight source format 'no_such_format'") as info:
+        weights.fetch(spec.sources[0], spec)
+    for fmt in weights.registered_formats(spec):
+        assert fmt in str(info.value)
+    assert {"hf", "keras_hub", "local", "bert_tf_checkpoint", "tfhub"} <= set(
+        weights.registered_formats(spec)
+    )
+    # Through the resolver: one attempt, the same message, in the error that lists attempts.
+    with pytest.raises(WeightsNotFoundError) as info:
+        weights.resolve_and_load(spec, "auto", lambda local: local)
+    message = str(info.value)
+    assert "[no_such_format] hf://someone/model" in message
+    assert "unknown weight source format 'no_such_format'" in message
+    assert "bert_tf_checkpoint, hf, keras_hub, local, tfhub" in message
+
+
+def test_register_converter_refuses_builtin_and_duplicate_formats(toy_format):
+    with pytest.raises(ValueError, match="read by the resolver itself"):
+        weights.register_converter("hf", lambda local, spec: local.location)
+    with pytest.raises(ValueError, match="already converted by .*convert_toy"):
+        weights.register_converter("toy", lambda local, spec: local.location)
+
+
+def test_family_converters_are_used(monkeypatch, tmp_path):
+    """A family registration that carries converters (format -> callable) is consulted."""
+    hf = tiny_weights(seed=17)
+    directory = write_hf_dir(tmp_path / "hf", hf)
+    seen = []
+
+    def convert(local, spec):
+        seen.append(local)
+        return local.location
+
+    bert = textzoo.registry.get_family("bert")
+    family = types.SimpleNamespace(
+        name="bert", builder=bert.builder, converters={"family_format": convert}
+    )
+    monkeypatch.setattr(textzoo.registry, "get_family", lambda name: family)
+    spec = dataclasses.replace(
+        textzoo.registry.get_spec("bert-tiny"),
+        sources=(WeightSource("family_format", str(directory)),),
+    )
+    local = weights.resolve_and_load(spec, "auto", lambda local: local)
+    assert (local.format, local.location) == ("hf", str(directory))
+    assert [s.format for s in seen] == ["family_format"]
+
+
+def test_hf_files_come_from_the_family(monkeypatch):
+    spec = textzoo.registry.get_spec("bert-tiny")
+    bert = textzoo.registry.get_family("bert")
+    declared = types.SimpleNamespace(name="bert", builder=bert.builder, hf_files=None)
+    monkeypatch.setattr(textzoo.registry, "get_family", lambda name: declared)
+    generic = weights.hf_files_for(spec)
+    assert generic == [*weights.HF_WEIGHT_FILES, *weights.GENERIC_HF_TOKENIZER_FILES]
+    for name in ("vocab.txt", "vocab.json", "merges.txt", "*.model", "tokenizer.json"):
+        assert name in generic
+    declared.hf_files = ["vocab.json", "merges.txt"]
+    assert weights.hf_files_for(spec) == [*weights.HF_WEIGHT_FILES, "vocab.json", "merges.txt"]
+
+
+def test_hf_downloads_never_ask_for_pickles(tmp_path, monkeypatch):
+    hf = tiny_weights(seed=19)
+    snapshot = write_hf_dir(tmp_path / "snapshot", hf, tokenizer_config=True)
+    requests = []
+
+    def snapshot_download(repo_id, **kwargs):
+        requests.append((repo_id, kwargs))
+        return str(snapshot)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    model = textzoo.load(
+        "bert-base-uncased",
+        num_classes=2,
+        allow_architecture_mismatch=True,
+        weights="hf://someone/tiny-bert",
+    )
+    assert_matches_reference(model, hf)
+    [(repo_id, kwargs)] = requests
+    assert repo_id == "someone/tiny-bert"
+    assert kwargs["allow_patterns"] == weights.hf_files_for(
+        textzoo.registry.get_spec("bert-base-uncased")
+    )
+    for pattern in ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl"):
+        assert pattern in kwargs["ignore_patterns"]
+    for pattern in kwargs["allow_patterns"]:
+        assert not pattern.endswith((".bin", ".pt", ".pth", ".ckpt")), pattern
+
+
+def _pickle_only_dir(directory: Path) -> Path:
+    directory.mkdir(parents=True)
+    (directory / "config.json").write_text(json.dumps({"model_type": "bert", "vocab_size": 30}))
+    (directory / "vocab.txt").write_text("\n".join(VOCAB) + "\n")
+    # Not a real pickle: nothing may try to read it.
+    (directory / "pytorch_model.bin").write_bytes(b"\x80\x04 never unpickled")
+    return directory
+
+
+def test_pickle_only_hugging_face_repo_is_refused(tmp_path):
+    _populate_hf_cache("someone/pickled-bert", _pickle_only_dir(tmp_path / "files"))
+    with pytest.raises(WeightsNotFoundError) as info:
+        textzoo.load("bert-base-uncased", num_classes=2, weights="hf://someone/pickled-bert")
+    message = str(info.value)
+    assert "[hf] hf://someone/pickled-bert" in message
+    assert "PickledWeightsError" in message and "pytorch_model.bin" in message
+    assert "never loads a pickle" in message
+    assert "safetensors/convert" in message and "safe_serialization=True" in message
+    assert not (weights.cache_dir() / "converted").exists()
+
+
+def test_pickle_only_local_directory_is_refused(tmp_path):
+    directory = _pickle_only_dir(tmp_path / "pickled")
+    with pytest.raises(WeightsNotFoundError) as info:
+        textzoo.load("bert-base-uncased", num_classes=2, weights=directory)
+    message = str(info.value)
+    assert "pytorch_model.bin" in message and "never loads a pickle" in message
+
+
+def test_tf_reading_knows_no_names(tmp_path):
+    """The generic readers return whatever variables a checkpoint or SavedModel holds."""
+    import tensorflow as tf
+
+    from tfx_textzoo.weights import tf_reading
+
+    kernel = np.arange(6, dtype=np.float32).reshape(2, 3)
+    (tmp_path / "ckpt").mkdir()
+    save_v2(tmp_path / "ckpt" / "model.ckpt-7", {"dense/kernel": kernel})
+    prefix = tf_reading.find_tf_checkpoint(tmp_path / "ckpt")
+    assert prefix == str(tmp_path / "ckpt" / "model.ckpt-7")
+    checkpoint = tf_reading.TFCheckpoint(prefix)
+    assert checkpoint.shapes == {"dense/kernel": [2, 3]}
+    np.testing.assert_array_equal(checkpoint.read("dense/kernel"), kernel)
+    data = next((tmp_path / "ckpt").glob("*.data-*"))
+    data.write_bytes(data.read_bytes()[:8])
+    with pytest.raises(ValueError, match="corrupt"):
+        tf_reading.TFCheckpoint(prefix).read("dense/kernel")
+
+    class Reusable(tf.Module):
+        variables = None  # a reusable SavedModel saves its .variables
+
+    module = Reusable()
+    module.variables = [tf.Variable(kernel, name="layer/weight"), tf.Variable(3, name="step")]
+    tf.saved_model.save(module, str(tmp_path / "sm" / "inner"))
+    assert tf_reading.find_saved_model_dir(tmp_path / "sm") == tmp_path / "sm" / "inner"
+    loaded = tf_reading.load_saved_model(tmp_path / "sm" / "inner")
+    values = tf_reading.float_variables(loaded, tmp_path / "sm" / "inner")
+    assert list(values) == ["layer/weight"]  # the int64 step is left out
+    np.testing.assert_array_equal(values["layer/weight"], kernel)
+
+
+def test_the_resolver_names_no_family():
+    """The resolver's code (docstrings aside) names no family, format of one, or tokenizer."""
+    package = Path(weights.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+                if isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+        code = ast.unparse(tree)  # comments and docstrings dropped
+        found = re.findall(r"(?i)bert|electra|deberta|wordpiece", code)
+        assert not found, f"{path.name} names {sorted(set(found))}"
 
 
 @pytest.mark.integration

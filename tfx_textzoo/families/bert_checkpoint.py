@@ -18,30 +18,60 @@ that ``keras_hub.models.BertBackbone.from_preset(dst_dir)`` and
 Only the encoder and the pooler are converted; the pre-training heads
 (``cls/...``) and optimizer state (``*/adam_m``, ``*/adam_v``, ``global_step``)
 are dropped.
+
+Importing this module registers the ``bert_tf_checkpoint`` weight format with the
+resolver (:func:`tfx_textzoo.weights.register_converter`): catalog sources of that
+format, ``hf://`` repositories holding such a checkpoint, and local directories (or
+``.zip`` archives) with one are converted once into the cache. Reading the checkpoint
+file itself is generic (:class:`tfx_textzoo.weights.tf_reading.TFCheckpoint`); the BERT
+name map is here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import logging
 import os
 import re
 import shutil
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from tfx_textzoo.weights import (
+    LocalWeights,
+    conversion_dir,
+    find_folder,
+    register_converter,
+    tf_reading,
+)
+
+if TYPE_CHECKING:
+    from tfx_textzoo.registry import ModelSpec
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "convert_tf_checkpoint_to_hf",
+    "convert_fetched_checkpoint",
     "find_tf_checkpoint",
     "read_tf_checkpoint",
 ]
 
 #: Files that make a converted directory complete (all written before the rename).
 HF_FILES = ("config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json")
+#: What to fetch from a Hugging Face repository that holds an original checkpoint
+#: (``google/bert_uncased_L-*``); pickles are never fetched (the resolver ignores them).
+HF_CHECKPOINT_FILES = (
+    "bert_model.ckpt*",
+    "*.ckpt.*",
+    "checkpoint",
+    "bert_config.json",
+    "config.json",
+    "vocab.txt",
+    "tokenizer_config.json",
+)
 
 #: Config keys every BERT config must define.
 REQUIRED_CONFIG_KEYS = (
@@ -111,26 +141,13 @@ def _name_map(num_layers: int) -> list[tuple[str, str, bool]]:
     return names
 
 
-def _corrupt_error(prefix: str, err: Exception) -> ValueError:
-    return ValueError(
-        f"Could not read the TensorFlow checkpoint {prefix!r} "
-        f"(files {prefix}.index and {prefix}.data-*): {type(err).__name__}: {err}. "
-        "The checkpoint is corrupt, truncated or incomplete (for example an interrupted "
-        "download). Delete the checkpoint directory and download it again."
-    )
-
-
 def find_tf_checkpoint(directory: str | os.PathLike) -> str | None:
-    """Find the TensorFlow checkpoint prefix in a directory.
+    """Find the TensorFlow checkpoint prefix in a directory, preferring ``bert_model.ckpt``.
 
-    A checkpoint is identified by its ``<prefix>.index`` file. If the directory
-    has a ``checkpoint`` state file, ``tf.train.latest_checkpoint`` is asked
-    first (its answer is used only when that index file exists, because state
-    files often hold absolute paths from the machine that trained the model).
-    Otherwise ``bert_model.ckpt`` is preferred; failing that the index file
-    with the highest step number (``model.ckpt-1000000`` beats
-    ``model.ckpt-900000``) is chosen. Only the directory itself is searched,
-    not its subdirectories.
+    :func:`tfx_textzoo.weights.tf_reading.find_tf_checkpoint` with the release's own
+    prefix name preferred: a ``checkpoint`` state file is asked first (when its index
+    file exists), then ``bert_model.ckpt``, then the index file with the highest step
+    number. Only the directory itself is searched, not its subdirectories.
 
     Args:
         directory: Directory that may contain a checkpoint.
@@ -145,35 +162,7 @@ def find_tf_checkpoint(directory: str | os.PathLike) -> str | None:
         True
 
     """
-    directory = os.fspath(directory)
-    if not os.path.isdir(directory):
-        return None
-    if os.path.isfile(os.path.join(directory, "checkpoint")):
-        import tensorflow as tf
-
-        try:
-            latest = tf.train.latest_checkpoint(directory)
-        except (tf.errors.OpError, ValueError) as err:  # unparsable state file
-            logger.warning("Ignoring unreadable checkpoint state file in %s: %s", directory, err)
-            latest = None
-        if latest and os.path.isfile(latest + ".index"):
-            return latest
-    preferred = os.path.join(directory, _PREFERRED_PREFIX)
-    if os.path.isfile(preferred + ".index"):
-        return preferred
-    prefixes = [
-        path[: -len(".index")]
-        for path in glob.glob(os.path.join(glob.escape(directory), "*.index"))
-        if os.path.isfile(path)
-    ]
-    if not prefixes:
-        return None
-
-    def sort_key(prefix: str) -> tuple[int, str]:
-        match = re.search(r"-(\d+)$", prefix)
-        return (int(match.group(1)) if match else -1, prefix)
-
-    return max(prefixes, key=sort_key)
+    return tf_reading.find_tf_checkpoint(directory, preferred=_PREFERRED_PREFIX)
 
 
 def read_tf_checkpoint(prefix: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -208,20 +197,9 @@ def read_tf_checkpoint(prefix: str | os.PathLike) -> dict[str, np.ndarray]:
         (128, 128)
 
     """
-    import tensorflow as tf
-
-    prefix = os.fspath(prefix)
-    if not os.path.isfile(prefix + ".index"):
-        raise FileNotFoundError(
-            f"No TensorFlow checkpoint at {prefix!r}: {prefix}.index does not exist."
-        )
-    # Besides tf.errors.OpError (DataLossError, NotFoundError, ...), the C++ reader can
-    # surface e.g. IndexError("Read less bytes than requested") for a truncated .data file.
-    try:
-        reader = tf.train.load_checkpoint(prefix)
-        available = set(reader.get_variable_to_shape_map())
-    except Exception as err:
-        raise _corrupt_error(prefix, err) from err
+    checkpoint = tf_reading.TFCheckpoint(prefix)
+    prefix = checkpoint.prefix
+    available = set(checkpoint.shapes)
 
     model_vars = sorted(name for name in available if not _is_ignored(name))
     layer_ids = sorted({int(m.group(1)) for n in model_vars if (m := _LAYER_RE.match(n))})
@@ -270,11 +248,7 @@ def read_tf_checkpoint(prefix: str | os.PathLike) -> dict[str, np.ndarray]:
 
     tensors: dict[str, np.ndarray] = {}
     for tf_name, hf_name, transpose in name_map:
-        try:
-            value = reader.get_tensor(tf_name)
-        except Exception as err:
-            raise _corrupt_error(prefix, err) from err
-        value = np.asarray(value)
+        value = checkpoint.read(tf_name)
         if transpose:
             if value.ndim != 2:
                 raise ValueError(
@@ -636,3 +610,36 @@ def convert_tf_checkpoint_to_hf(
         _check_existing(dst_dir, lowercase)  # another process finished it first
     logger.info("Converted %s to %s", prefix, dst_dir)
     return result
+
+
+def convert_fetched_checkpoint(local: LocalWeights, spec: ModelSpec | None) -> str:
+    """The resolver's converter of ``bert_tf_checkpoint``: fetched files -> cached HF directory.
+
+    The checkpoint may sit in a sub-folder of what was fetched (a release ``.zip`` unpacks
+    into ``uncased_L-2_H-128_A-2/``). Lower-casing follows the catalog entry for catalog and
+    ``hf://`` sources, and the checkpoint's own config or name for a directory the user
+    names (see :func:`convert_tf_checkpoint_to_hf`).
+
+    Raises:
+        FileNotFoundError: No checkpoint in what was fetched.
+        ValueError: As :func:`convert_tf_checkpoint_to_hf`.
+    """
+    src = find_folder(local.location, lambda folder: find_tf_checkpoint(folder) is not None)
+    if src is None:
+        raise FileNotFoundError(
+            f"no original BERT checkpoint (*.ckpt.index) found in {local.source.uri}"
+        )
+    lowercase = None
+    if spec is not None and local.source.format != "local":
+        lowercase = spec.tokenizer.get("lowercase")
+    return convert_tf_checkpoint_to_hf(src, conversion_dir(local, spec), lowercase=lowercase)
+
+
+register_converter(
+    "bert_tf_checkpoint",
+    convert_fetched_checkpoint,
+    hf_patterns=HF_CHECKPOINT_FILES,
+    detect=lambda directory: find_tf_checkpoint(directory) is not None,
+    description="an original BERT TensorFlow checkpoint (bert_model.ckpt.index/.data-* + "
+    "bert_config.json + vocab.txt)",
+)

@@ -47,6 +47,12 @@ lower-casing is its ``do_lower_case`` variable (or a ``do_lower_case`` asset fil
 or the TF1 ``tokenization_info`` signature). Encoders that keras-hub's
 ``BertBackbone`` cannot represent (an ``embedding_projection``, as in ALBERT-style
 or "expert" encoders with a smaller embedding width) raise a clear error.
+
+Importing this module registers the ``tfhub`` weight format with the resolver
+(:func:`tfx_textzoo.weights.register_converter`): the resolver fetches a handle into
+the TF-Hub cache (or takes a local SavedModel folder) and this module converts it once
+into the cache. Loading a SavedModel and listing its variables is generic
+(:mod:`tfx_textzoo.weights.tf_reading`); the BERT name maps are here.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -66,18 +73,27 @@ from tfx_textzoo.families.bert_checkpoint import (
     _validate_shapes,
     write_hf_dir,
 )
+from tfx_textzoo.weights import LocalWeights, conversion_dir, register_converter
+from tfx_textzoo.weights.tf_reading import (
+    find_saved_model_dir,
+    float_variables,
+    is_saved_model_dir,
+    load_saved_model,
+)
+
+if TYPE_CHECKING:
+    from tfx_textzoo.registry import ModelSpec
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "TFHubEncoder",
+    "convert_fetched_saved_model",
     "convert_saved_model_to_hf",
     "find_saved_model_dir",
     "is_saved_model_dir",
     "read_saved_model",
 ]
-
-_SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 
 # TF2 names (after an optional scope prefix) -> (HF name, how to reshape).
 _TF2_GLOBAL = {
@@ -132,37 +148,6 @@ class TFHubEncoder:
     layout: str
 
 
-def is_saved_model_dir(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a SavedModel directory (it has ``saved_model.pb``).
-
-    Examples:
-        >>> import tempfile
-        >>> is_saved_model_dir(tempfile.mkdtemp())
-        False
-    """
-    return any(os.path.isfile(os.path.join(path, name)) for name in _SAVED_MODEL_FILES)
-
-
-def find_saved_model_dir(root: str | os.PathLike) -> Path | None:
-    """Return ``root`` or its single sub-directory that is a SavedModel, else None.
-
-    TF-Hub archives unpack flat (``saved_model.pb`` at the top); a hand-made archive
-    may add one folder level, which is accepted too.
-
-    Examples:
-        >>> import tempfile
-        >>> find_saved_model_dir(tempfile.mkdtemp()) is None
-        True
-    """
-    root = Path(root)
-    if is_saved_model_dir(root):
-        return root
-    if not root.is_dir():
-        return None
-    found = [sub for sub in sorted(root.iterdir()) if sub.is_dir() and is_saved_model_dir(sub)]
-    return found[0] if len(found) == 1 else None
-
-
 def read_saved_model(path: str | os.PathLike) -> TFHubEncoder:
     """Load a TF-Hub BERT encoder SavedModel and return its weights in HF layout.
 
@@ -184,21 +169,8 @@ def read_saved_model(path: str | os.PathLike) -> TFHubEncoder:
         FileNotFoundError: /no/such/dir is not a SavedModel directory (no saved_model.pb)
     """
     path = Path(path)
-    if not is_saved_model_dir(path):
-        raise FileNotFoundError(f"{path} is not a SavedModel directory (no saved_model.pb)")
-    if not (path / "variables" / "variables.index").is_file():
-        raise ValueError(
-            f"The SavedModel at {path} is incomplete: it has no variables/variables.index "
-            "(an interrupted download or unpack?). Delete the folder and download it again."
-        )
-    obj = _load(path)
-    variables = getattr(obj, "variables", None)
-    if variables is None:
-        raise ValueError(
-            f"The SavedModel at {path} has no .variables attribute: it is not a reusable "
-            "TF-Hub SavedModel, so its weights cannot be converted."
-        )
-    values = _named_values(variables, path)
+    obj = load_saved_model(path)
+    values = float_variables(obj, path)
     if any(_TF2_LAYER_RE.search(name) for name in values):
         tensors, num_heads = _from_tf2(values, path)
         layout = "tf2"
@@ -282,38 +254,6 @@ def convert_saved_model_to_hf(
     write_hf_dir(dst_dir, encoder.tensors, config, encoder.vocab_path, do_lower_case)
     logger.info("Converted the TF-Hub SavedModel %s to %s", src_dir, dst_dir)
     return result
-
-
-def _load(path: Path):
-    import tensorflow as tf
-
-    try:
-        try:
-            return tf.saved_model.load(str(path))
-        except ValueError as err:
-            # A TF1 Hub module has two MetaGraphs ({} and {"train"}): take the default one.
-            if "MetaGraph" not in str(err):
-                raise
-            return tf.saved_model.load(str(path), tags=[])
-    except Exception as err:
-        text = " ".join(str(err).split())[:120]
-        raise ValueError(
-            f"The SavedModel at {path} is corrupt or incomplete (an interrupted download or "
-            f"unpack?): delete the folder and download it again. ({type(err).__name__}: {text})"
-        ) from err
-
-
-def _named_values(variables, path: Path) -> dict[str, np.ndarray]:
-    values: dict[str, np.ndarray] = {}
-    for variable in variables:
-        if not variable.dtype.is_floating:
-            continue
-        name = variable.name.split(":")[0]
-        value = np.asarray(variable.numpy(), dtype=np.float32)
-        if name in values and not np.array_equal(values[name], value):
-            raise ValueError(f"The SavedModel at {path} has two different variables named {name}")
-        values[name] = value
-    return values
 
 
 def _from_tf2(values: dict[str, np.ndarray], path: Path) -> tuple[dict[str, np.ndarray], int]:
@@ -469,3 +409,31 @@ def _hf_config(encoder: TFHubEncoder, name_or_path: str) -> dict:
         "position_embedding_type": "absolute",
         "torch_dtype": "float32",
     }
+
+
+def convert_fetched_saved_model(local: LocalWeights, spec: ModelSpec | None) -> str:
+    """The resolver's converter of ``tfhub``: a fetched SavedModel -> cached HF directory.
+
+    Raises:
+        ValueError: What was fetched holds no SavedModel, or as
+            :func:`convert_saved_model_to_hf`.
+    """
+    root = find_saved_model_dir(local.location)
+    if root is None:
+        raise ValueError(
+            f"{local.location} holds no SavedModel (saved_model.pb); the folder is incomplete "
+            "or not a TF-Hub model: delete it and download it again"
+        )
+    lowercase = spec.tokenizer.get("lowercase") if spec else None
+    destination = conversion_dir(dataclasses.replace(local, location=str(root)), spec)
+    return convert_saved_model_to_hf(
+        root, destination, lowercase=lowercase, name_or_path=local.source.uri
+    )
+
+
+register_converter(
+    "tfhub",
+    convert_fetched_saved_model,
+    detect=lambda directory: find_saved_model_dir(directory) is not None,
+    description="a TF-Hub BERT encoder SavedModel (saved_model.pb + variables/ + assets/vocab.txt)",
+)

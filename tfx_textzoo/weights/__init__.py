@@ -1,10 +1,17 @@
 """Resolving pretrained weights: one resolver and one cache for every family.
 
-Sources are tried in catalog order (or the single source named by ``weights=``).
-Each source is *fetched* to a local directory (downloads land in the cache at
-``TEXTZOO_HOME``, default ``~/.cache/tfx_textzoo``) and then handed to the family's
-loader. When every source fails, :class:`WeightsNotFoundError` lists each source,
-why it failed, and how to pre-populate the cache.
+The resolver fetches and caches; it knows no family. Sources are tried in catalog order
+(or the sources named by ``weights=``). Each source is *fetched* to a local directory
+(downloads land in the cache at ``TEXTZOO_HOME``, default ``~/.cache/tfx_textzoo``)
+and then handed to the family's loader. Formats keras-hub cannot read are turned into
+one it can by a *converter* that the format's family registers with
+:func:`register_converter`; the resolver fetches the converter's files, gives it a cache
+folder (:func:`conversion_dir`) and hands its result to the loader. When every source
+fails, :class:`WeightsNotFoundError` lists each source, why it failed, and how to
+pre-populate the cache.
+
+Nothing pickled is ever downloaded or loaded (``*.bin``, ``*.pt``, ``*.pth``, ``*.ckpt``,
+``*.pkl``): Hugging Face weights are read from safetensors only.
 
 Environment variables:
     TEXTZOO_HOME: cache directory (``hf/`` Hugging Face cache, ``converted/``
@@ -23,37 +30,47 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import importlib
 import json
 import os
+import pkgutil
 import shutil
 import socket
 import ssl
+import sys
 import tarfile
 import tempfile
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tfx_textzoo import registry
 from tfx_textzoo._files import atomic_directory, atomic_write_text
 from tfx_textzoo.registry import ModelSpec, WeightSource
 
 T = TypeVar("T")
 
 _TRUE = {"1", "true", "yes", "on"}
-_HF_FILES = [
-    "config.json",
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "model-*.safetensors",
+#: Files of a Hugging Face repository every ``hf`` download takes: config and safetensors.
+HF_WEIGHT_FILES = ("config.json", "*.safetensors", "model.safetensors.index.json")
+#: Tokenizer files taken from a Hugging Face repository when the family declares none
+#: (``hf_files`` of its registration; see :func:`hf_files_for`).
+GENERIC_HF_TOKENIZER_FILES = (
     "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "*.model",
+    "tokenizer.json",
     "tokenizer_config.json",
     "special_tokens_map.json",
-    "modules.json",
-    "1_Pooling/config.json",
-]
+)
+#: Pickled weights: never downloaded, never loaded (reading a pickle can run code).
+PICKLE_PATTERNS = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.pickle")
+#: The formats the resolver reads itself; every other format needs a registered converter.
+BUILTIN_FORMATS = ("hf", "keras_hub", "local")
 # Handles tensorflow_hub resolves over HTTP (tfhub.dev now redirects to Kaggle Models).
 _TFHUB_URL_PREFIXES = (
     "https://tfhub.dev/",
@@ -66,15 +83,8 @@ _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 # tensorflow_hub's compressed_module_resolver: the China mirror is fetched from GCS directly.
 _HUB_TF_GOOGLE_CN = "https://hub.tensorflow.google.cn/"
 _GCS_GOOGLE_CN_TEMPLATE = "https://gcs.tensorflow.google.cn/tfhub-modules/%s.tar.gz"
-_TF_CKPT_FILES = [
-    "bert_model.ckpt*",
-    "*.ckpt.*",
-    "checkpoint",
-    "bert_config.json",
-    "config.json",
-    "vocab.txt",
-    "tokenizer_config.json",
-]
+# The format a ``tfhub://`` handle or a TF-Hub URL names (a SavedModel behind a TF-Hub handle).
+_TFHUB_FORMAT = "tfhub"
 
 
 class WeightsNotFoundError(OSError):
@@ -85,13 +95,22 @@ class TFHubNotCachedError(FileNotFoundError):
     """Offline, and a TF-Hub handle is not in the TF-Hub cache; the message says how to fix."""
 
 
+class UnrecognisedWeightsError(ValueError):
+    """A directory holds no format that can be read; the message lists the formats that can."""
+
+
+class PickledWeightsError(ValueError):
+    """Only pickled weights (``pytorch_model.bin``, ...) were found; the message says what to do."""
+
+
 @dataclasses.dataclass(frozen=True)
 class LocalWeights:
     """Weights fetched to this machine, in a format a family loader understands.
 
     Attributes:
         format: ``"keras_hub"`` (a keras-hub preset directory or built-in handle) or
-            ``"hf"`` (a Hugging Face ``config.json`` + ``model.safetensors`` directory).
+            ``"hf"`` (a Hugging Face ``config.json`` + ``model.safetensors`` directory);
+            what a converter receives carries the converter's own format.
         location: Local directory (or, for ``keras_hub``, a handle keras-hub resolves).
         source: The source it came from, for messages.
     """
@@ -99,6 +118,220 @@ class LocalWeights:
     format: str
     location: str
     source: WeightSource
+
+
+@dataclasses.dataclass(frozen=True)
+class Converter:
+    """A registered converter (see :func:`register_converter`)."""
+
+    format: str
+    convert: Callable[[LocalWeights, ModelSpec | None], str | os.PathLike | LocalWeights]
+    hf_patterns: tuple[str, ...] | None = None
+    detect: Callable[[Path], bool] | None = None
+    description: str = ""
+
+    @property
+    def origin(self) -> str:
+        """Where the converter function is defined (``module.qualname``), for messages."""
+        module = getattr(self.convert, "__module__", "?")
+        return f"{module}.{getattr(self.convert, '__qualname__', repr(self.convert))}"
+
+
+_CONVERTERS: dict[str, Converter] = {}
+
+
+def register_converter(
+    format: str,  # noqa: A002 - the word WeightSource and the catalog use
+    convert: Callable[[LocalWeights, ModelSpec | None], str | os.PathLike | LocalWeights],
+    *,
+    hf_patterns: Sequence[str] | None = None,
+    detect: Callable[[Path], bool] | None = None,
+    description: str = "",
+) -> Converter:
+    """Register the converter of a weight format that keras-hub cannot read.
+
+    A family calls this from the module that holds its converter, so importing the
+    family registers it. For a source of this ``format`` the resolver fetches the files
+    (``hf://org/name``: the files matching ``hf_patterns``; an ``https://`` ``.zip``:
+    downloaded and unpacked; ``tfhub://`` or another ``http(s)`` handle: the TF-Hub
+    cache; else a local directory), then calls ``convert(local, spec)`` with
+    ``local.location`` the fetched directory, ``local.format`` this format and
+    ``local.source`` the source. ``convert`` writes its result into
+    :func:`conversion_dir` ``(local, spec)`` (the cache, keyed on the files it read) and
+    returns that directory (a Hugging Face or keras-hub preset directory: the resolver
+    tells which from its ``config.json``) or a :class:`LocalWeights`. Anything it raises
+    marks the source as failed, with the message in :class:`WeightsNotFoundError`.
+
+    Args:
+        format: The format name that sources (catalog entries, :func:`sources_for`) use.
+        convert: ``convert(local, spec) -> directory | LocalWeights``; ``spec`` is the
+            catalog entry being loaded, or None.
+        hf_patterns: Files to fetch from a Hugging Face repository for this format
+            (``allow_patterns`` of ``huggingface_hub.snapshot_download``; pickles are
+            never fetched). When given, an ``hf://`` ``weights=`` argument also tries
+            this format after the safetensors one. None: the family's
+            :func:`hf_files_for`, and ``hf://`` arguments do not try this format.
+        detect: ``detect(directory) -> bool``: whether a local directory holds this
+            format, so that ``weights="that/dir"`` (and an unpacked ``.zip``) is
+            converted with this converter. None: such directories are not detected.
+        description: What the format's directory holds, for the message that lists
+            what a local directory may hold.
+
+    Returns:
+        The registration.
+
+    Raises:
+        ValueError: ``format`` is a format the resolver reads itself, or another
+            function already converts it (the message names both).
+
+    Examples:
+        A toy format: one ``weights.toy`` file beside a Hugging Face ``config.json``.
+
+        >>> import shutil
+        >>> from tfx_textzoo import weights
+        >>> def convert_toy(local, spec):
+        ...     out = weights.conversion_dir(local, spec)
+        ...     if not out.exists():  # write the safetensors directory here
+        ...         shutil.copytree(local.location, out)
+        ...     return out
+        >>> registration = weights.register_converter(
+        ...     "toy-doc-example", convert_toy, hf_patterns=["config.json", "weights.toy"],
+        ...     detect=lambda directory: (directory / "weights.toy").is_file(),
+        ...     description="a toy directory (config.json + weights.toy)")
+        >>> "toy-doc-example" in weights.registered_formats()
+        True
+        >>> try:  # one converter per format
+        ...     weights.register_converter("toy-doc-example", lambda local, spec: local.location)
+        ... except ValueError as err:
+        ...     print("already converted by tfx_textzoo.weights.convert_toy" in str(err))
+        True
+        >>> weights.unregister_converter("toy-doc-example") is registration
+        True
+    """
+    if format in BUILTIN_FORMATS:
+        raise ValueError(
+            f"Weight format {format!r} is read by the resolver itself "
+            f"({', '.join(BUILTIN_FORMATS)}); register the converter under its own format name."
+        )
+    registration = Converter(
+        format,
+        convert,
+        tuple(hf_patterns) if hf_patterns is not None else None,
+        detect,
+        description,
+    )
+    existing = _CONVERTERS.get(format)
+    if existing is not None and existing.origin != registration.origin:
+        raise ValueError(
+            f"Weight format {format!r} from {registration.origin} is already converted by "
+            f"{existing.origin}; a format has one converter: pick another format name."
+        )
+    _CONVERTERS[format] = registration  # the same function again (a module reload) replaces
+    return registration
+
+
+def unregister_converter(format: str) -> Converter | None:  # noqa: A002
+    """Remove the converter of ``format`` (for tests and examples); return it, or None.
+
+    Examples:
+        >>> from tfx_textzoo.weights import unregister_converter
+        >>> unregister_converter("no-such-format") is None
+        True
+    """
+    return _CONVERTERS.pop(format, None)
+
+
+def registered_formats(spec: ModelSpec | None = None) -> list[str]:
+    """The formats the resolver can load: its own and every registered converter's.
+
+    Args:
+        spec: A catalog entry: its family's converters are imported first.
+
+    Examples:
+        >>> from tfx_textzoo.weights import registered_formats
+        >>> {"hf", "keras_hub", "local"} <= set(registered_formats())
+        True
+    """
+    return sorted({*BUILTIN_FORMATS, *_converters_for(spec)})
+
+
+def hf_files_for(spec: ModelSpec | None) -> list[str]:
+    """The Hugging Face files to download for ``spec``: config, safetensors, tokenizer files.
+
+    The tokenizer files are the family's to say (the ``hf_files`` its registration
+    declares: ``vocab.txt``; ``vocab.json`` + ``merges.txt``; a SentencePiece
+    ``*.model``; ``tokenizer.json``); a family that declares none gets
+    :data:`GENERIC_HF_TOKENIZER_FILES`. :data:`HF_WEIGHT_FILES` always come too, and
+    :data:`PICKLE_PATTERNS` never do.
+
+    Examples:
+        >>> from tfx_textzoo.weights import hf_files_for
+        >>> hf_files_for(None)[:3]
+        ['config.json', '*.safetensors', 'model.safetensors.index.json']
+        >>> "tokenizer.json" in hf_files_for(None)
+        True
+    """
+    declared = None
+    if spec is not None:
+        try:
+            declared = getattr(registry.get_family(spec.family), "hf_files", None)
+        except ValueError:  # an unregistered family: the generic set
+            declared = None
+    tokenizer_files = list(declared) if declared else list(GENERIC_HF_TOKENIZER_FILES)
+    return [*HF_WEIGHT_FILES, *(f for f in tokenizer_files if f not in HF_WEIGHT_FILES)]
+
+
+def conversion_dir(local: LocalWeights, spec: ModelSpec | None) -> Path:
+    """Where a converter writes what it makes of ``local``: a cache folder of its own.
+
+    ``<cache_dir()>/converted/<format>-<name>-<key>``, the key a hash of the fetched
+    folder's path and its files' names, sizes and modification times: the same files
+    convert once, and changed files (a replaced local checkpoint) convert again. Write
+    it atomically (:func:`tfx_textzoo._files.atomic_directory`).
+
+    Examples:
+        >>> import tempfile
+        >>> from tfx_textzoo.registry import WeightSource
+        >>> from tfx_textzoo.weights import LocalWeights, conversion_dir
+        >>> folder = tempfile.mkdtemp()
+        >>> local = LocalWeights("toy", folder, WeightSource("local", folder))
+        >>> path = conversion_dir(local, None)
+        >>> path.parent.name, path.name.startswith("toy-")
+        ('converted', True)
+        >>> path == conversion_dir(local, None)
+        True
+    """
+    root = Path(local.location)
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+    stamp = "".join(
+        f"{p.relative_to(root) if p != root else p.name}{p.stat().st_mtime_ns}{p.stat().st_size}"
+        for p in files
+    )
+    key = hashlib.sha256((str(root.resolve()) + stamp).encode()).hexdigest()[:16]
+    label = (spec.name if spec else root.name) or "weights"
+    return cache_dir() / "converted" / f"{local.format}-{label}-{key}"
+
+
+def find_folder(root: str | os.PathLike, test: Callable[[Path], bool]) -> Path | None:
+    """``root`` or the first of its sub-folders (sorted, at any depth) that passes ``test``.
+
+    For converters: an unpacked archive often adds a folder level.
+
+    Examples:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> root = Path(tempfile.mkdtemp())
+        >>> (root / "release" / "model").mkdir(parents=True)
+        >>> find_folder(root, lambda p: p.name == "model").relative_to(root).as_posix()
+        'release/model'
+    """
+    root = Path(root)
+    if test(root):
+        return root
+    for sub in sorted(p for p in root.rglob("*") if p.is_dir()):
+        if test(sub):
+            return sub
+    return None
 
 
 def cache_dir() -> Path:
@@ -133,11 +366,13 @@ def sources_for(spec: ModelSpec, weights: Any) -> list[WeightSource]:
         spec: The catalog entry.
         weights: ``"auto"`` (the catalog's sources), a local directory (including a
             TF-Hub SavedModel folder), an ``hf://org/name`` URI, a keras-hub preset name
-            or ``kaggle://`` handle, or a TF-Hub handle: ``tfhub://<handle>`` or a bare
-            ``https://tfhub.dev/...`` / ``https://www.kaggle.com/models/...`` URL.
+            or ``kaggle://`` handle, a TF-Hub handle (``tfhub://<handle>`` or a bare
+            ``https://tfhub.dev/...`` / ``https://www.kaggle.com/models/...`` URL) or an
+            ``https://`` ``.zip`` archive of a directory.
 
     Returns:
-        The sources, in the order they will be tried.
+        The sources, in the order they will be tried. An ``hf://`` URI is tried as
+        safetensors, then as each converter format with ``hf_patterns``.
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -156,21 +391,20 @@ def sources_for(spec: ModelSpec, weights: Any) -> list[WeightSource]:
     uri = os.fspath(weights)
     if uri.startswith("tfhub://"):
         try:
-            return [WeightSource("tfhub", tfhub_handle(uri))]
-        except ValueError:
-            return [WeightSource("tfhub", uri.removeprefix("tfhub://"))]  # fails when fetched
+            return [WeightSource(_TFHUB_FORMAT, tfhub_handle(uri))]
+        except ValueError:  # fails when fetched
+            return [WeightSource(_TFHUB_FORMAT, uri.removeprefix("tfhub://"))]
     if uri.startswith(_TFHUB_URL_PREFIXES) or (
         uri.startswith(("http://", "https://")) and uri.split("?")[0].endswith(_TAR_SUFFIXES)
     ):
-        return [WeightSource("tfhub", uri)]
+        return [WeightSource(_TFHUB_FORMAT, uri)]
     if uri.startswith("hf://"):
-        # A Hub repo may hold safetensors or only the original TF checkpoint.
-        return [WeightSource("hf", uri), WeightSource("bert_tf_checkpoint", uri)]
+        # A Hub repo may hold safetensors or only a format a converter reads.
+        converted = [f for f, c in _converters_for(spec).items() if c.hf_patterns is not None]
+        return [WeightSource("hf", uri), *(WeightSource(f, uri) for f in converted)]
     if uri.startswith("kaggle://") or ("/" not in uri and not os.path.exists(uri)):
         return [WeightSource("keras_hub", uri)]
-    if uri.startswith(("http://", "https://")) and uri.endswith(".zip"):
-        return [WeightSource("bert_tf_checkpoint", uri)]
-    return [WeightSource("local", uri)]
+    return [WeightSource("local", uri)]  # a directory, or an http(s) .zip of one
 
 
 def resolve_and_load(
@@ -227,12 +461,17 @@ def resolve_and_load(
     raise WeightsNotFoundError(_not_found_message(spec, failures))
 
 
-def fetch(source: WeightSource, spec: ModelSpec) -> LocalWeights:
+def fetch(source: WeightSource, spec: ModelSpec | None) -> LocalWeights:
     """Make one source available locally, downloading into the cache when allowed.
+
+    The resolver reads ``local`` directories, ``keras_hub`` presets and ``hf``
+    (safetensors) repositories itself; any other format goes through its registered
+    converter (:func:`register_converter`).
 
     Raises:
         OSError: The source cannot be fetched (offline, missing, network error).
-        ValueError: The source exists but is not in the format it claims.
+        ValueError: The source exists but is not in the format it claims, or no
+            converter is registered for its format (the message names those that are).
 
     Examples:
         >>> import keras_hub, tempfile
@@ -246,7 +485,7 @@ def fetch(source: WeightSource, spec: ModelSpec) -> LocalWeights:
     """
     fmt, uri = source.format, source.uri
     if fmt == "local":
-        return _local_dir(source, spec)
+        return _fetch_local(source, spec)
     if fmt == "keras_hub":
         if os.path.isdir(uri):
             return LocalWeights("keras_hub", uri, source)
@@ -254,17 +493,24 @@ def fetch(source: WeightSource, spec: ModelSpec) -> LocalWeights:
             raise OSError("offline mode: keras-hub presets on Kaggle need the network")
         return LocalWeights("keras_hub", _kaggle_download(uri), source)
     if fmt == "hf":
-        path = _hf_snapshot(uri, _HF_FILES)
-        if not (Path(path) / "config.json").exists():
+        path = Path(_hf_snapshot(uri, hf_files_for(spec)))
+        if not (path / "config.json").exists():
             raise ValueError(f"{uri} has no config.json; it is not a Hugging Face model repo")
-        if not list(Path(path).glob("model*.safetensors")):
+        if not list(path.glob("model*.safetensors")):
+            _refuse_pickles(path, uri)
             raise ValueError(f"{uri} has no model.safetensors (only safetensors are loaded)")
-        return LocalWeights("hf", path, source)
-    if fmt == "bert_tf_checkpoint":
-        return LocalWeights("hf", _tf_checkpoint_as_hf(source, spec), source)
-    if fmt == "tfhub":
-        return LocalWeights("hf", _saved_model_as_hf(resolve_tfhub(uri), source, spec), source)
-    raise ValueError(f"unknown weight source format {fmt!r}")
+        return LocalWeights("hf", str(path), source)
+    converter = _converters_for(spec).get(fmt)
+    if converter is None:
+        raise ValueError(
+            f"unknown weight source format {fmt!r}: no converter is registered for it. "
+            f"Formats that can be loaded: {', '.join(registered_formats(spec))}. A family "
+            "registers the converter of its own formats (tfx_textzoo.weights.register_converter)"
+            "; is the package that provides it installed?"
+        )
+    return _convert(
+        converter, LocalWeights(fmt, _fetch_files(source, converter, spec), source), spec
+    )
 
 
 def tfhub_cache_dir() -> Path:
@@ -451,37 +697,116 @@ def _tfhub_not_cached_message(handle: str, module_dir: Path) -> str:
     )
 
 
-def _saved_model_as_hf(path: str, source: WeightSource, spec: ModelSpec | None) -> str:
-    """Convert (once) a TF-Hub BERT encoder SavedModel to a cached Hugging Face directory."""
-    from tfx_textzoo.families.bert_tfhub import convert_saved_model_to_hf, find_saved_model_dir
+def _converters_for(spec: ModelSpec | None) -> dict[str, Converter]:
+    """The converters that may read ``spec``'s weights, by format, in registration order.
 
-    root = find_saved_model_dir(path)
-    if root is None:
-        raise ValueError(
-            f"{path} holds no SavedModel (saved_model.pb); the folder is incomplete or not "
-            "a TF-Hub model: delete it and download it again"
-        )
-    # Key the conversion on the SavedModel's file stamps, so a replaced model converts again.
-    files = [root / "saved_model.pb", *sorted((root / "variables").glob("*"))]
-    stamp = "".join(
-        f"{p.name}{p.stat().st_mtime_ns}{p.stat().st_size}" for p in files if p.is_file()
-    )
-    key = hashlib.sha256((str(root.resolve()) + stamp).encode()).hexdigest()[:16]
-    label = spec.name if spec else root.name
-    converted = cache_dir() / "converted" / f"tfhub-{label}-{key}"
-    lowercase = spec.tokenizer.get("lowercase") if spec else None
-    return convert_saved_model_to_hf(root, converted, lowercase=lowercase, name_or_path=source.uri)
+    The spec's family is imported first (its modules register their converters). A
+    family registration that carries ``converters`` (format -> callable) adds those.
+    """
+    found = dict(_CONVERTERS)
+    if spec is None:
+        return found
+    try:
+        family = registry.get_family(spec.family)
+    except ValueError:  # an unregistered family: only the registered converters
+        return found
+    _import_family_modules(family.builder)
+    found = dict(_CONVERTERS)
+    for fmt, convert in dict(getattr(family, "converters", None) or {}).items():
+        if fmt not in found or found[fmt].convert is not convert:
+            found[fmt] = Converter(fmt, convert)
+    return found
 
 
-def _local_dir(source: WeightSource, spec: ModelSpec | None) -> LocalWeights:
-    from tfx_textzoo.families.bert_checkpoint import find_tf_checkpoint
-    from tfx_textzoo.families.bert_tfhub import find_saved_model_dir
+def _import_family_modules(builder: Callable[..., Any]) -> None:
+    """Import the modules of the family whose builder is ``builder``, so that they register.
 
-    path = Path(os.path.expanduser(source.uri))
+    The family's modules are the builder's module, the modules of its package when it is
+    one (``families/<name>/``), and the modules beside it whose names extend its own
+    (``families/<name>_*.py``). Already imported modules cost nothing.
+    """
+    module = sys.modules.get(getattr(builder, "__module__", "") or "")
+    if module is None:
+        return
+    if hasattr(module, "__path__"):  # a package: all of its modules
+        names = [
+            info.name for info in pkgutil.walk_packages(module.__path__, module.__name__ + ".")
+        ]
+    else:
+        package, _, stem = module.__name__.rpartition(".")
+        path = getattr(sys.modules.get(package), "__path__", None)
+        if not package or path is None:
+            return
+        names = [
+            f"{package}.{info.name}"
+            for info in pkgutil.iter_modules(path)
+            if info.name.startswith(stem + "_")
+        ]
+    for name in names:
+        if name not in sys.modules:
+            importlib.import_module(name)
+
+
+def _fetch_files(source: WeightSource, converter: Converter, spec: ModelSpec | None) -> str:
+    """Fetch the files a converter reads into a local directory; return its path."""
+    uri = source.uri
+    if uri.startswith("hf://"):
+        patterns = converter.hf_patterns
+        return _hf_snapshot(uri, list(patterns) if patterns is not None else hf_files_for(spec))
+    if uri.startswith(("http://", "https://")) and uri.split("?")[0].endswith(".zip"):
+        return _download_zip(uri)
+    if uri.startswith(("tfhub://", "http://", "https://")):
+        return resolve_tfhub(uri)
+    path = Path(os.path.expanduser(uri))
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist")
+    return str(path)
+
+
+def _convert(converter: Converter, local: LocalWeights, spec: ModelSpec | None) -> LocalWeights:
+    result = converter.convert(local, spec)
+    if isinstance(result, LocalWeights):
+        return result
+    return LocalWeights(_directory_format(Path(result)), os.fspath(result), local.source)
+
+
+def _directory_format(path: Path) -> str:
+    """``keras_hub`` for a keras-hub preset (its config names a class), else ``hf``."""
+    config = path / "config.json"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "hf"
+    return "keras_hub" if isinstance(data, dict) and "registered_name" in data else "hf"
+
+
+def _fetch_local(source: WeightSource, spec: ModelSpec | None) -> LocalWeights:
+    uri = source.uri
+    if uri.startswith(("http://", "https://")):  # an archive of a weights directory
+        root = Path(_download_zip(uri))
+        found = _detect(root, source, spec)
+        children = [p for p in root.iterdir() if p.is_dir()]
+        if found is None and len(children) == 1:  # the archive's own top folder
+            found = _detect(children[0], source, spec)
+        if found is None:
+            raise UnrecognisedWeightsError(
+                f"{uri} unpacked to {root}, which " + _unrecognised(spec)
+            )
+        return found
+    path = Path(os.path.expanduser(uri))
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     if not path.is_dir():
         raise ValueError(f"{path} is a file; pass the directory that holds the weights")
+    found = _detect(path, source, spec)
+    if found is None:
+        _refuse_pickles(path, str(path))
+        raise UnrecognisedWeightsError(f"{path} " + _unrecognised(spec))
+    return found
+
+
+def _detect(path: Path, source: WeightSource, spec: ModelSpec | None) -> LocalWeights | None:
+    """Read ``path`` as a keras-hub preset, a Hugging Face directory or a converter's format."""
     config = path / "config.json"
     if config.exists():
         try:
@@ -492,18 +817,48 @@ def _local_dir(source: WeightSource, spec: ModelSpec | None) -> LocalWeights:
             return LocalWeights("keras_hub", str(path), source)
         if "model_type" in data and list(path.glob("model*.safetensors")):
             return LocalWeights("hf", str(path), source)
-    if find_saved_model_dir(path) is not None:  # a TF-Hub model folder
-        return LocalWeights("hf", _saved_model_as_hf(str(path), source, spec), source)
-    if find_tf_checkpoint(str(path)):
-        tf_source = WeightSource("bert_tf_checkpoint", str(path), source.note)
-        return LocalWeights("hf", _tf_checkpoint_as_hf(tf_source, None), source)
-    raise ValueError(
-        f"{path} is not a weights directory tfx_textzoo can read. Expected one of: a keras-hub "
-        "preset (config.json with 'registered_name' + model.weights.h5), a Hugging Face "
-        "directory (config.json with 'model_type' + model.safetensors + vocab.txt), or an "
-        "original BERT TensorFlow checkpoint (bert_model.ckpt.index/.data-* + bert_config.json "
-        "+ vocab.txt), or a TF-Hub BERT encoder SavedModel (saved_model.pb + variables/ + "
-        "assets/vocab.txt)."
+    for converter in _converters_for(spec).values():
+        if converter.detect is not None and converter.detect(path):
+            return _convert(converter, LocalWeights(converter.format, str(path), source), spec)
+    return None
+
+
+def _unrecognised(spec: ModelSpec | None) -> str:
+    expected = [
+        "a keras-hub preset (config.json with 'registered_name' + model.weights.h5)",
+        "a Hugging Face directory (config.json with 'model_type' + model.safetensors + the "
+        "tokenizer files)",
+        *(
+            c.description or f"a {c.format!r} directory"
+            for c in _converters_for(spec).values()
+            if c.detect is not None
+        ),
+    ]
+    return (
+        "is not a weights directory tfx_textzoo can read. Expected one of: "
+        + "; ".join(expected)
+        + "."
+    )
+
+
+def _refuse_pickles(path: Path, uri: str) -> None:
+    """Raise :class:`PickledWeightsError` when ``path`` holds pickled weights and no safetensors."""
+    pickles = sorted(
+        p.relative_to(path).as_posix()
+        for pattern in PICKLE_PATTERNS
+        for p in path.rglob(pattern)
+        if p.is_file() or p.is_symlink()
+    )
+    if not pickles or list(path.glob("*.safetensors")):
+        return
+    raise PickledWeightsError(
+        f"{uri} holds only pickled weights ({', '.join(pickles[:4])}), and tfx_textzoo never "
+        "loads a pickle: reading one can run arbitrary code. Use a safetensors copy of the "
+        "model instead: on the Hugging Face Hub, open the repository's safetensors pull "
+        "request or make one with the conversion Space "
+        "(https://huggingface.co/spaces/safetensors/convert); or, in a trusted environment "
+        "with PyTorch, `transformers.AutoModel.from_pretrained(DIR).save_pretrained(OUT, "
+        "safe_serialization=True)` and copy the tokenizer files, then pass weights='OUT'."
     )
 
 
@@ -523,11 +878,12 @@ def _kaggle_download(uri: str) -> str:
     return kagglehub.model_download(handle.removeprefix("kaggle://"))
 
 
-def _hf_snapshot(uri: str, patterns: list[str]) -> str:
+def _hf_snapshot(uri: str, patterns: Iterable[str], ignore: Iterable[str] = PICKLE_PATTERNS) -> str:
     """Download (or find in the cache) the files of ``hf://owner/name`` matching ``patterns``.
 
-    A failure is raised as an ``OSError`` whose message and cause are masked: a Hub
-    server may quote the request's ``Authorization`` header (the user's token) in its
+    Files matching ``ignore`` (by default every pickle: :data:`PICKLE_PATTERNS`) are never
+    downloaded. A failure is raised as an ``OSError`` whose message and cause are masked: a
+    Hub server may quote the request's ``Authorization`` header (the user's token) in its
     error, and huggingface_hub copies that into exceptions and log records.
     """
     import huggingface_hub
@@ -543,7 +899,8 @@ def _hf_snapshot(uri: str, patterns: list[str]) -> str:
             return huggingface_hub.snapshot_download(
                 repo_id,
                 cache_dir=cache_dir() / "hf",
-                allow_patterns=patterns,
+                allow_patterns=list(patterns),
+                ignore_patterns=list(ignore) or None,
                 local_files_only=offline,
                 etag_timeout=5,
             )
@@ -568,51 +925,6 @@ def _hf_token() -> str | None:
         return None
 
 
-def _tf_checkpoint_as_hf(source: WeightSource, spec: ModelSpec | None) -> str:
-    """Fetch an original BERT TF checkpoint and convert it (once) to a cached HF dir."""
-    from tfx_textzoo.families.bert_checkpoint import (
-        convert_tf_checkpoint_to_hf,
-        find_tf_checkpoint,
-    )
-
-    key = hashlib.sha256(source.uri.encode()).hexdigest()[:16]
-    label = (spec.name if spec else Path(source.uri).name) or "checkpoint"
-    converted = cache_dir() / "converted" / f"{label}-{key}"
-    lowercase = spec.tokenizer.get("lowercase") if spec else None
-    if (converted / "model.safetensors").exists() and not os.path.isdir(source.uri):
-        return str(converted)
-    uri = source.uri
-    if uri.startswith("hf://"):
-        src_dir = _hf_snapshot(uri, _TF_CKPT_FILES)
-    elif uri.startswith(("http://", "https://")):
-        src_dir = _download_zip(uri)
-    else:
-        src_dir = uri
-    ckpt_dir = _find_dir_with_checkpoint(Path(src_dir), find_tf_checkpoint)
-    if ckpt_dir is None:
-        raise FileNotFoundError(f"no original BERT checkpoint (*.ckpt.index) found in {uri}")
-    if os.path.isdir(uri):
-        # A local checkpoint may change: key the conversion on its files' stamps too.
-        stamp = "".join(
-            f"{p.name}{p.stat().st_mtime_ns}{p.stat().st_size}"
-            for p in sorted(ckpt_dir.iterdir())
-            if p.is_file()
-        )
-        converted = converted.with_name(
-            f"{label}-{hashlib.sha256((source.uri + stamp).encode()).hexdigest()[:16]}"
-        )
-    return convert_tf_checkpoint_to_hf(str(ckpt_dir), str(converted), lowercase=lowercase)
-
-
-def _find_dir_with_checkpoint(root: Path, finder: Callable[[str], str | None]) -> Path | None:
-    if finder(str(root)):
-        return root
-    for sub in sorted(p for p in root.rglob("*") if p.is_dir()):
-        if finder(str(sub)):
-            return sub
-    return None
-
-
 def _download_zip(url: str) -> str:
     """Download and unpack a zip archive into the cache, atomically; return its directory."""
     name = Path(url.split("?")[0]).name
@@ -635,8 +947,11 @@ def _download_zip(url: str) -> str:
     return str(target)
 
 
+_KEPT_WHOLE = (TFHubNotCachedError, PickledWeightsError, UnrecognisedWeightsError)
+
+
 def _one_line(err: BaseException) -> str:
-    if isinstance(err, TFHubNotCachedError):  # its how-to-fix lines are kept whole
+    if isinstance(err, _KEPT_WHOLE):  # what to do is kept whole
         return f"{type(err).__name__}: " + str(err).replace("\n", "\n        ")
     text = " ".join(str(err).split()) or type(err).__name__
     if len(text) > 300:
