@@ -13,50 +13,27 @@ TEXTS = [
     "Leaders met to discuss the peace treaty",
 ]
 LABELS = [2, 1, 3, 0]
-TINY_VOCAB = [
-    "[PAD]",
-    "[UNK]",
-    "[CLS]",
-    "[SEP]",
-    "[MASK]",
-    "the",
-    "team",
-    "won",
-    "stocks",
-    "on",
-    "friday",
-    "new",
-    "chip",
-    "##s",
-    "final",
-    "peace",
-    "a",
-    "of",
-]
 
-# Per-family overrides that make any entry tiny; applied with weights=None.
-TINY_OVERRIDES = {
-    "bert": dict(
-        num_layers=1,
-        hidden_dim=8,
-        num_heads=2,
-        intermediate_dim=16,
-        max_sequence_length=32,
-        vocabulary=TINY_VOCAB,
-    ),
-    "scratch": dict(
-        vocabulary_size=64, embedding_dim=8, num_heads=2, intermediate_dim=8, hidden_units=4
-    ),
-}
+
+def tiny_overrides(family: str) -> dict:
+    """The ``load`` overrides that make any entry of ``family`` tiny: read from the family."""
+    registered = textzoo.registry.get_family(family)
+    return {**registered.tiny_config, **registered.tiny_tokenizer}
+
+
+# Per-family overrides that make any entry tiny; applied with weights=None. Each family
+# provides its own (``tiny_config`` and ``tiny_tokenizer`` in its registration).
+TINY_OVERRIDES = {family: tiny_overrides(family) for family in textzoo.registry.list_families()}
+# The tiny WordPiece vocabulary of the bert family (for tests that write BERT files).
+TINY_VOCAB = list(TINY_OVERRIDES["bert"]["vocabulary"])
 
 
 def tiny_model(name: str, num_classes: int = 4, **kwargs):
     """A tiny, randomly initialised model of ``name``'s family, ready for strings."""
     family = textzoo.registry.get_spec(name).family
-    kwargs = {**TINY_OVERRIDES.get(family, {}), "sequence_length": 16, **kwargs}
+    kwargs = {**tiny_overrides(family), "sequence_length": 16, **kwargs}
     model = textzoo.load(name, num_classes=num_classes, weights=None, **kwargs)
-    if hasattr(model.preprocessor, "adapt"):
-        model.preprocessor.adapt(TEXTS)
+    model.prepare_tokenizer(TEXTS)  # the contract: a tokenizer that learns does it here
     return model
 
 
@@ -85,3 +62,62 @@ def check_model(model, tmp_path, num_classes: int = 4) -> None:
     np.testing.assert_allclose(restored.predict(TEXTS, verbose=0), expected, atol=1e-6)
     assert getattr(restored, "labels", None) == getattr(model, "labels", None)
     assert restored.model_name == model.model_name
+
+
+def check_family(model, tmp_path, decay: float = 0.5) -> None:
+    """The heavier checks, once per family: the contract end to end.
+
+    Finetune both phases (cached features in the frozen one) with layer-wise decay; every
+    trainable variable gets the multiplier of its layer group; save_pretrained -> load and
+    export -> plain ``tf.saved_model.load`` give identical probabilities.
+    """
+    import tensorflow as tf
+
+    from tfx_textzoo.families.base import ZooClassifier
+    from tfx_textzoo.training import layer_decay_multipliers
+
+    assert isinstance(model, ZooClassifier)
+    groups = model.layer_groups()
+    assert len(groups) >= 3, "embeddings, at least one transformer layer, top"
+    assert all(groups), "no empty layer group"
+    grouped = {id(v) for group in groups for v in group}
+    assert grouped == {id(v) for v in model.trainable_variables}, "every variable in a group"
+    multipliers = layer_decay_multipliers(model, decay)
+    assert set(multipliers) == {v.path for v in model.trainable_variables}
+    top = len(groups) - 1
+    for i, group in enumerate(groups):
+        for variable in group:
+            assert multipliers[variable.path] == decay ** (top - i), variable.path
+
+    texts = [t + " and more" * i for i in range(4) for t in TEXTS]
+    labels = LABELS * 4
+    history = textzoo.finetune(
+        model,
+        (texts, labels),
+        epochs=2,
+        freeze_epochs=1,
+        batch_size=4,
+        layer_decay=decay,
+        seed=0,
+        verbose=0,
+    )
+    phases = [r["phase"] for r in history.epochs]
+    if model.has_pretrained_backbone:
+        assert phases == ["frozen", "full"]
+        assert "feature_cache" in history.timings, "the frozen phase caches features"
+    else:
+        assert phases == ["full", "full"]
+    assert all(np.isfinite(r["loss"]) for r in history.epochs)
+
+    expected = textzoo.evaluation.predict_proba(model, TEXTS)
+    textzoo.save_pretrained(model, tmp_path / "saved")
+    restored = textzoo.load(str(tmp_path / "saved"))
+    assert isinstance(restored, ZooClassifier)
+    assert (restored.labels, restored.model_name) == (model.labels, model.model_name)
+    np.testing.assert_allclose(
+        textzoo.evaluation.predict_proba(restored, TEXTS), expected, atol=1e-6
+    )
+    path = textzoo.export(model, tmp_path / "exported")
+    serve = tf.saved_model.load(str(path)).signatures["serving_default"]
+    served = serve(text=tf.constant(TEXTS))["probabilities"].numpy()
+    np.testing.assert_allclose(served, expected, atol=1e-5)

@@ -1,16 +1,33 @@
 """Every registered model: builds tiny, predicts on strings, trains a step, saves/loads."""
 
 import pytest
-from helpers import check_model, tiny_model
+from helpers import check_family, check_model, tiny_model
 
 import tfx_textzoo as textzoo
+from tfx_textzoo.families.base import ZooClassifier
+
+
+def _first_name_of_each_family() -> list[str]:
+    names = {}
+    for name in textzoo.list_models():
+        spec = textzoo.registry.get_spec(name)
+        if spec.name == name:  # canonical names only
+            names.setdefault(spec.family, name)
+    return sorted(names.values())
 
 
 @pytest.mark.parametrize("name", textzoo.list_models())
 def test_every_model(name, tmp_path):
-    model = tiny_model(name)
+    model = tiny_model(name)  # built from its family's tiny_config and tiny_tokenizer
+    assert isinstance(model, ZooClassifier)
     assert model.model_name == textzoo.registry.get_spec(name).name
     check_model(model, tmp_path)
+
+
+@pytest.mark.parametrize("name", _first_name_of_each_family())
+def test_every_family_end_to_end(name, tmp_path):
+    """Finetune (both phases, cached features, layer decay), save/load, export: per family."""
+    check_family(tiny_model(name, labels=["W", "S", "B", "T"], num_classes=None), tmp_path)
 
 
 def test_labels_are_stored_and_kept(tmp_path):

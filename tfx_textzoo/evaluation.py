@@ -22,10 +22,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfx_textzoo import _checks, preprocessing
+from tfx_textzoo import _checks, inference, preprocessing
 from tfx_textzoo._files import atomic_path, atomic_write_text
 from tfx_textzoo.datasets import as_texts_and_labels
-from tfx_textzoo.training import forward_key, traced_forward
+from tfx_textzoo.families.base import check_zoo_classifier
 
 #: With ``jit_compile="auto"`` on a CPU, XLA is used from this many texts on (and for
 #: every later call once a model has been compiled). Measured on BERT L4-H128 and AG
@@ -101,6 +101,7 @@ def predict(
         >>> len(top), top[0].score >= top[1].score
         (2, True)
     """
+    check_zoo_classifier(model, "predict")
     single = isinstance(texts, str)
     names = label_names(model)
     return_proba = _checks.check_bool("return_proba", return_proba)
@@ -161,6 +162,7 @@ def predict_proba(
         >>> predict_proba(model, ["one text", "and another, longer text"]).shape
         (2, 3)
     """
+    check_zoo_classifier(model, "predict")
     batch_size = _checks.check_int("batch_size", batch_size, minimum=1)
     verbose = _checks.check_verbose(verbose)
     jit_compile = _checks.check_jit_compile(jit_compile)
@@ -169,8 +171,7 @@ def predict_proba(
     if verbose == "auto":
         verbose = int(math.ceil(len(texts) / batch_size) >= PROGRESS_MIN_BATCHES)
     xla = _use_xla(model, jit_compile, len(texts))
-    forward = traced_forward(model, "probabilities", xla=xla)
-    return preprocessing.run_sorted(forward, tok, batch_size, verbose=verbose)
+    return inference.probabilities(model, tok, batch_size, xla=xla, verbose=verbose)
 
 
 def check_texts(texts: Any, what: str = "predict", text_column: Any = None) -> list[str]:
@@ -196,7 +197,7 @@ def label_names(model: keras.Model) -> list[str]:
         >>> label_names(textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1))
         ['0', '1']
     """
-    labels = getattr(model, "labels", None)
+    labels = model.labels
     return list(labels) if labels else [str(i) for i in range(num_classes(model))]
 
 
@@ -210,9 +211,7 @@ def _use_xla(model, jit_compile, n_texts: int) -> bool:
         return bool(jit_compile)
     if tf.config.list_physical_devices("GPU"):
         return True
-    from tfx_textzoo.training import _COMPILED
-
-    if forward_key("probabilities", xla=True) in _COMPILED.get(model, {}):  # compiled: reuse
+    if inference.is_traced(model, "probabilities", xla=True):  # compiled: reuse
         return True
     return n_texts >= XLA_MIN_TEXTS_ON_CPU
 
@@ -260,13 +259,14 @@ def evaluate(
         >>> report.num_examples, sorted(report.per_class)
         (2, ['neg', 'pos'])
     """
+    check_zoo_classifier(model, "evaluate")
     names = label_names(model)
     batch_size = _checks.check_int("batch_size", batch_size, minimum=1)
     jit_compile = _checks.check_jit_compile(jit_compile)
     verbose = _checks.check_verbose(verbose)
     text_column = _checks.check_columns("text_column", text_column)
     label_column = _checks.check_columns("label_column", label_column, several=False)
-    data = _checks.align_labels(data, getattr(model, "labels", None), "evaluate")
+    data = _checks.align_labels(data, model.labels, "evaluate")
     texts, labels = as_texts_and_labels(
         data,
         label_names=names,
@@ -284,7 +284,7 @@ def evaluate(
         probs,
         label_names=names,
         texts=list(texts),
-        model_name=getattr(model, "model_name", None) or model.name,
+        model_name=model.model_name or model.name,
         dataset_name=getattr(data, "name", None) or None,
         seconds=time.perf_counter() - start,
     )

@@ -102,20 +102,37 @@ class ModelSpec:
 
 @dataclasses.dataclass(frozen=True)
 class Family:
-    """A registered model family.
+    """A registered model family: everything the core needs to know about it.
+
+    The classifier contract (what a built model holds) is
+    :class:`tfx_textzoo.families.base.ZooClassifier`; this record is the rest.
 
     Attributes:
         name: Family name used by catalog entries.
         builder: ``builder(spec, *, num_classes, labels, weights, sequence_length,
-            **overrides) -> keras.Model``.
+            **overrides) -> ZooClassifier`` (compiled, preprocessor included).
         count_params: ``count_params(architecture, num_classes) -> int`` (optional).
         architecture_keys: Architecture keys an entry of this family must define.
+        hf_files: The Hugging Face file patterns a checkpoint of the family needs beyond
+            ``config.json`` and the weights (``vocab.txt``; ``vocab.json`` +
+            ``merges.txt``; ``*.model``; ``tokenizer.json``).
+        converters: Foreign weight format (a :data:`SOURCE_FORMATS` key such as
+            ``bert_tf_checkpoint``) -> converter, for formats keras-hub cannot read;
+            added with :func:`register_converter`.
+        tiny_config: ``load(name, weights=None, **tiny_config)`` overrides that make any
+            entry of the family tiny (hidden sizes 2-16): the shared tests use them.
+        tiny_tokenizer: ``load`` arguments giving a tiny tokenizer (e.g.
+            ``{"vocabulary": [...]}``); empty when the tokenizer learns from the texts.
     """
 
     name: str
     builder: Callable[..., Any]
     count_params: Callable[[Mapping[str, Any], int], int] | None = None
     architecture_keys: tuple[str, ...] = ()
+    hf_files: tuple[str, ...] = ()
+    converters: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
+    tiny_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    tiny_tokenizer: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class _Registry:
@@ -131,8 +148,10 @@ class _Registry:
             return
         self._loading = True
         try:
-            # Importing the built-in families registers them.
-            from tfx_textzoo import families  # noqa: F401
+            # Importing the built-in families (every module of the package) registers them.
+            from tfx_textzoo import families
+
+            families.discover()
 
             for path in sorted(_builtin_catalog_files(), key=lambda p: p.name):
                 self.add_catalog(path)
@@ -208,14 +227,26 @@ def register_family(
     *,
     count_params: Callable[[Mapping[str, Any], int], int] | None = None,
     architecture_keys: tuple[str, ...] = (),
+    hf_files: tuple[str, ...] = (),
+    converters: Mapping[str, Callable[..., Any]] | None = None,
+    tiny_config: Mapping[str, Any] | None = None,
+    tiny_tokenizer: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a family builder under ``name`` (use as a decorator).
+
+    A built-in family is one module under ``tfx_textzoo/families/`` that calls this at
+    import time (the package is scanned, nothing lists it); a plugin calls it from its
+    entry point. See :class:`Family` for what each argument means.
 
     Args:
         name: Family name that catalog entries refer to.
         count_params: Optional function giving the parameter count of an
             architecture (used by :func:`get_model_info`).
         architecture_keys: Keys every catalog entry of the family must define.
+        hf_files: Hugging Face file patterns the family's checkpoints need.
+        converters: Foreign weight format -> converter (see :func:`register_converter`).
+        tiny_config: Overrides that build a tiny model (for the shared tests).
+        tiny_tokenizer: ``load`` arguments giving a tiny tokenizer (for the shared tests).
 
     Returns:
         A decorator that registers the builder and returns it unchanged.
@@ -236,10 +267,60 @@ def register_family(
     def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY.families:
             raise ValueError(f"Model family {name!r} is already registered.")
-        _REGISTRY.families[name] = Family(name, builder, count_params, tuple(architecture_keys))
+        _REGISTRY.families[name] = Family(
+            name,
+            builder,
+            count_params,
+            tuple(architecture_keys),
+            tuple(hf_files),
+            dict(converters or {}),
+            dict(tiny_config or {}),
+            dict(tiny_tokenizer or {}),
+        )
         return builder
 
     return decorator
+
+
+def register_converter(family: str, format: str, converter: Callable[..., Any]) -> None:  # noqa: A002
+    """Register ``converter`` for weights of ``family`` in a foreign ``format``.
+
+    The weights resolver looks converters up by family and format (it names no family
+    itself); a family module registers its own, next to its builder.
+
+    Args:
+        family: A registered family name.
+        format: The weight-source format the converter reads (a :data:`SOURCE_FORMATS`
+            key, e.g. ``"bert_tf_checkpoint"``).
+        converter: The callable that converts (its signature is the resolver's).
+
+    Raises:
+        ValueError: An unknown family or format, or a format the family has already.
+
+    Examples:
+        >>> from tfx_textzoo import registry
+        >>> registry.register_converter("scratch", "local", lambda *a: None)
+        >>> "local" in registry.get_family("scratch").converters
+        True
+        >>> del registry.get_family("scratch").converters["local"]
+    """
+    if format not in SOURCE_FORMATS:
+        raise ValueError(f"Unknown weight format {format!r}; known: {sorted(SOURCE_FORMATS)}")
+    converters = get_family(family).converters
+    if format in converters:
+        raise ValueError(f"Family {family!r} already has a converter for {format!r}.")
+    converters[format] = converter
+
+
+def get_converter(family: str, format: str) -> Callable[..., Any] | None:  # noqa: A002
+    """The converter ``family`` registered for ``format``, or None.
+
+    Examples:
+        >>> from tfx_textzoo import registry
+        >>> registry.get_converter("scratch", "tfhub") is None
+        True
+    """
+    return get_family(family).converters.get(format)
 
 
 def register_catalog(source: str | Path | Mapping[str, Any]) -> list[str]:

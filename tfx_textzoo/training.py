@@ -16,10 +16,8 @@ import dataclasses
 import json
 import math
 import os
-import re
 import time
 import types
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,11 +25,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfx_textzoo import _checks, preprocessing
+from tfx_textzoo import _checks, inference, preprocessing
 from tfx_textzoo._files import atomic_path, atomic_write_text, check_writable_dir
 from tfx_textzoo.datasets import as_texts_and_labels, check_two_classes
 from tfx_textzoo.errors import InvalidArgumentTypeError, TrainingDivergedError
+from tfx_textzoo.families.base import check_zoo_classifier
 from tfx_textzoo.families.common import loss_and_metrics
+from tfx_textzoo.inference import _COMPILED, core_model, forward_key, traced_forward  # noqa: F401
 
 #: Used when a model has no catalog entry (e.g. a plugin model saved and reloaded).
 DEFAULTS = {
@@ -145,10 +145,15 @@ class AdamWLayerDecay(keras.optimizers.AdamW):
 
 
 def layer_decay_multipliers(model: keras.Model, decay: float) -> dict[str, float]:
-    """Learning-rate multipliers that shrink by ``decay`` per layer from the top down.
+    """Learning-rate multipliers that shrink by ``decay`` per layer group from the top down.
 
-    The head (and pooler) gets 1.0, the last transformer layer ``decay``, the one below
-    ``decay**2`` and so on; the embeddings get ``decay**(num_layers + 1)``.
+    The groups are the model's :meth:`~tfx_textzoo.families.base.ZooClassifier.layer_groups`
+    (embeddings, each transformer layer, top): of ``n`` groups, group ``i`` gets
+    ``decay ** (n - 1 - i)``, so the top (head, pooler) gets 1.0, the last transformer
+    layer ``decay`` and the embeddings ``decay ** (n - 1)``. A variable in several
+    groups (a layer shared across depths, as in ALBERT) gets the multiplier of the
+    deepest (topmost) group it is in: the largest, so a shared layer learns at least as
+    fast as any single depth that uses it. A trainable variable in no group gets 1.0.
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -161,17 +166,14 @@ def layer_decay_multipliers(model: keras.Model, decay: float) -> dict[str, float
         (0.25, 0.125)
     """
     decay = _checks.check_number("layer_decay", decay, minimum=0, maximum=1, open_min=True)
-    pattern = re.compile(r"(?:^|/)transformer_(?:layer|block)_(\d+)/")
-    depths = {}
-    for variable in model.trainable_variables:
-        match = pattern.search(variable.path)
-        if match:
-            depths[variable.path] = int(match.group(1)) + 1
-        elif "embedding" in variable.path:
-            depths[variable.path] = 0
-    top = max(depths.values(), default=0) + 1
+    groups = model.layer_groups()
+    depth: dict[int, int] = {}
+    for i, group in enumerate(groups):
+        for variable in group:
+            depth[id(variable)] = i  # later (deeper) groups win
+    top = len(groups) - 1
     return {
-        v.path: float(decay ** (top - depths.get(v.path, top))) for v in model.trainable_variables
+        v.path: float(decay ** (top - depth.get(id(v), top))) for v in model.trainable_variables
     }
 
 
@@ -331,6 +333,7 @@ def finetune(
         [('frozen', 1), ('full', 2)]
     """
     started = time.perf_counter()
+    check_zoo_classifier(model, "finetune")
     settings = _settings(
         model,
         epochs=epochs,
@@ -364,7 +367,7 @@ def finetune(
     monitor = _checks.check_monitor(monitor, has_validation=validation_data is not None)
     checkpoint_dir = _checks.check_path("checkpoint_dir", checkpoint_dir)
     num_classes = int(model.outputs[0].shape[-1])
-    label_names = getattr(model, "labels", None)
+    label_names = model.labels
     if not (isinstance(class_weight, str) and class_weight == "balanced"):
         class_weight = _checks.check_class_weight(class_weight, num_classes, label_names)
     if checkpoint_dir is not None:  # before any long work: tokenizing, the first step
@@ -399,13 +402,11 @@ def finetune(
     _check_strategy(model, strategy)
     weights_by_class = _class_weight(class_weight, labels, num_classes, label_names)
 
-    pretrained = getattr(model, "has_pretrained_backbone", True)
+    pretrained = model.has_pretrained_backbone
     freeze = settings["freeze_epochs"] if pretrained else 0
     if not pretrained and settings["freeze_epochs"] and freeze_epochs:
         _log(verbose, "This model has no pretrained backbone: skipping the frozen phase.")
-    preprocessor = model.preprocessor
-    if getattr(preprocessor, "is_adapted", True) is False:
-        preprocessor.adapt(texts.tolist())
+    model.prepare_tokenizer(texts.tolist())
 
     history = FinetuneHistory(settings={**settings, "freeze_epochs": freeze})
     # Accuracy, not loss: as a fine-tuned model grows confident, val_loss often rises
@@ -455,8 +456,7 @@ def finetune(
                 )
         finally:
             model.backbone.trainable = True
-            if hasattr(model, "freeze_unused"):  # e.g. the BERT pooler under mean pooling
-                model.freeze_unused()
+            model.freeze_unused()  # e.g. the BERT pooler under mean pooling
         history.timings["frozen_phase"] = time.perf_counter() - tick
 
     full_epochs = epochs_total - min(freeze, epochs_total)
@@ -564,12 +564,6 @@ def _frozen_phase(
     return optimizer
 
 
-# Per zoo model: the trainers finetune compiled (kind -> (settings key, trainer, optimizer)),
-# so later calls with the same settings reuse their traced (and XLA-compiled) train steps,
-# and the uncompiled encoder/predict models (name -> model) whose predict steps are reused.
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 #: On CPU, XLA makes a BERT L4-H128 train step ~1.3x faster but compiling it for every
 #: bucket shape takes about a minute; below this many steps that does not pay off
 #: (measured by benchmarks/finetune_throughput.py, see the docs).
@@ -647,76 +641,13 @@ def _build_from_one_replica(self, iterator=None, data_batch=None):
         self._symbolic_build(data_batch=data_batch)
 
 
-def _head_model(model: keras.Model) -> keras.Model | None:
-    """The classification head as a model on the pooled features, or None if unknown.
-
-    Zoo classifiers record the tensor their head reads as ``features_output``
-    (``backbone -> pooling -> features -> head``); without it phase 1 runs uncached.
-    """
-    features = getattr(model, "features_output", None)
-    if features is None:
-        return None
-    return keras.Model(features, model.output, name=f"{model.name}_head")
-
-
-def core_model(model: keras.Model, cached_as: str | None = None) -> keras.Model:
-    """The classifier's graph without its preprocessor: token-id inputs -> probabilities.
-
-    It shares the classifier's layers (and weights). With ``cached_as``, one model per
-    zoo model and name is kept, so its traced predict step is reused across calls.
-    """
-    if cached_as is None:
-        return keras.Model(model.inputs, model.outputs, name=f"{model.name}_core")
-    cache = _COMPILED.setdefault(model, {})
-    if cached_as not in cache:
-        cache[cached_as] = core_model(model)
-    return cache[cached_as]
+def _head_model(model: keras.Model) -> keras.Model:
+    """The classification head as a model on the pooled features (``features_output``)."""
+    return keras.Model(model.features_output, model.output, name=f"{model.name}_head")
 
 
 def _pooled_features(model, tok, batch_size) -> np.ndarray:
-    forward = traced_forward(model, "features")
-    return preprocessing.run_sorted(forward, tok, max(batch_size, 64))
-
-
-def traced_forward(model: keras.Model, output: str = "probabilities", xla: bool = False):
-    """The classifier's forward pass on token ids, traced once (compiled per shape by XLA).
-
-    ``output`` is ``"probabilities"`` (the whole classifier) or ``"features"`` (what its
-    head reads: ``model.features_output``). The function runs in inference mode; its
-    signature has unknown batch and length, so its graph is traced once, not once per
-    length bucket. It is kept with the model for later calls. Run it over
-    length-sorted batches with :func:`tfx_textzoo.preprocessing.run_sorted`: no tf.data
-    pipeline or ``Model.predict`` machinery to start per call (about 0.3 s each).
-
-    Examples:
-        >>> import tfx_textzoo as textzoo
-        >>> from tfx_textzoo import preprocessing
-        >>> from tfx_textzoo.training import traced_forward
-        >>> model = textzoo.load("bert-tiny", num_classes=3, weights=None, num_layers=1)
-        >>> tok = preprocessing.tokenize(model, ["a text", "a longer text than that"])
-        >>> preprocessing.run_sorted(traced_forward(model), tok, 8).shape
-        (2, 3)
-    """
-    cache = _COMPILED.setdefault(model, {})
-    key = forward_key(output, xla)
-    if key not in cache:
-        if output == "probabilities":
-            graph = core_model(model, cached_as="predict")
-        elif output == "features":
-            graph = keras.Model(model.input, model.features_output)
-        else:
-            raise ValueError(f"output must be 'probabilities' or 'features', got {output!r}")
-        spec = {t.name: tf.TensorSpec([None, None], t.dtype, name=t.name) for t in model.inputs}
-        signature = [spec[model.inputs[0].name]] if len(spec) == 1 else [spec]
-        cache[key] = tf.function(
-            lambda x: graph(x, training=False), input_signature=signature, jit_compile=xla
-        )
-    return cache[key]
-
-
-def forward_key(output: str, xla: bool) -> str:
-    """The cache key of :func:`traced_forward`'s function for ``output`` (and XLA)."""
-    return f"forward-{output}{'-xla' if xla else ''}"
+    return inference.features(model, tok, max(batch_size, 64))
 
 
 def _eval_dataset(tok, batch_size, pad_to_bucket):
@@ -744,7 +675,7 @@ def _settings(model, **given) -> dict[str, Any]:
     from tfx_textzoo.registry import get_spec
 
     catalog: Mapping[str, Any] = {}
-    name = getattr(model, "model_name", None)
+    name = model.model_name
     if name:
         try:
             catalog = get_spec(name).finetune

@@ -35,6 +35,9 @@ assert {"boe-small", "boe-base"} <= set(textzoo.list_models()), textzoo.list_mod
 print(textzoo.get_model_info("boe-small"))
 
 model = textzoo.load("boe-small", num_classes=2)  # what the entry point made possible
+from tfx_textzoo.families.base import ZooClassifier
+assert isinstance(model, ZooClassifier)  # the family contract the core reads
+assert [len(group) for group in model.layer_groups()] == [1, 4]  # embeddings, top
 model.preprocessor.adapt(["a good film", "a bad film"])
 assert model.predict(["a good film"], verbose=0).shape == (1, 2)
 

@@ -18,9 +18,8 @@ import keras_hub
 
 from tfx_textzoo import _checks
 from tfx_textzoo.errors import ArchitectureMismatchError
+from tfx_textzoo.families.base import ZooClassifier, classification_head, pool
 from tfx_textzoo.families.common import (
-    CompileFromConfigMixin,
-    MaskedAveragePooling,
     check_architecture,
     check_string_tensor,
     compile_classifier,
@@ -38,6 +37,27 @@ _ARCH_OVERRIDES = {
     "max_sequence_length",
     "num_segments",
 }
+#: The Hugging Face files a BERT checkpoint needs besides config.json and the weights
+#: (sentence-transformers encoders add modules.json and the pooling config).
+HF_FILES = (
+    "vocab.txt",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "modules.json",
+    "1_Pooling/config.json",
+)
+#: Overrides (with ``weights=None``) that make any BERT entry tiny, for the shared tests.
+TINY_CONFIG = {
+    "num_layers": 1,
+    "hidden_dim": 8,
+    "num_heads": 2,
+    "intermediate_dim": 16,
+    "max_sequence_length": 32,
+}
+#: A WordPiece vocabulary of 18 tokens, for the shared tests.
+TINY_VOCABULARY = (
+    "[PAD] [UNK] [CLS] [SEP] [MASK] the team won stocks on friday new chip ##s final peace a of"
+).split()
 _PACKAGED_VOCABULARIES = {"bert-uncased": "bert-uncased-vocab.txt"}
 # What each number must be, checked before keras-hub sees them (its messages name its own
 # arguments: ``output_dim`` for hidden_dim, ``units`` for intermediate_dim).
@@ -50,6 +70,9 @@ _ARCHITECTURE_RULES = {
     "num_segments": ("int", 1),
     "dropout": ("rate",),
 }
+#: BERT's pooling names -> the generic head's (:data:`tfx_textzoo.families.base.POOLINGS`):
+#: BERT's ``"cls"`` has always meant the pretrained pooler on ``[CLS]``.
+_POOLING = {"cls": "pooler", "mean": "mean"}
 #: The load() argument that accepts weights whose architecture is not the name's.
 ALLOW_MISMATCH = "allow_architecture_mismatch"
 
@@ -65,7 +88,7 @@ class BertPreprocessor(keras_hub.models.BertTextClassifierPreprocessor):
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
-class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier):
+class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
     """keras-hub's ``BertTextClassifier`` with a choice of pooling, class names and zoo name.
 
     Args:
@@ -102,39 +125,29 @@ class BertClassifier(CompileFromConfigMixin, keras_hub.models.BertTextClassifier
         architecture_overrides=None,
         **kwargs,
     ):
-        if pooling not in ("cls", "mean"):
+        if pooling not in _POOLING:
             raise _checks.InvalidArgumentError("pooling", pooling, "'cls' or 'mean'")
         # The graph of BertTextClassifier (same layers and names), with the pooling choice.
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.output_dropout = keras.layers.Dropout(
-            dropout, dtype=backbone.dtype_policy, name="classifier_dropout"
-        )
-        self.output_dense = keras.layers.Dense(
-            num_classes,
-            kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-            activation=activation,
-            dtype=backbone.dtype_policy,
-            name="logits",
-        )
         inputs = backbone.input
         outputs = backbone(inputs)
-        if pooling == "cls":
-            features = outputs["pooled_output"]
-        else:
-            features = MaskedAveragePooling(dtype=backbone.dtype_policy, name="mean_pooling")(
-                outputs["sequence_output"], inputs["padding_mask"]
-            )
-        logits = self.output_dense(self.output_dropout(features))
+        features = pool(outputs, inputs["padding_mask"], _POOLING[pooling], backbone.dtype_policy)
+        logits, head = classification_head(
+            features,
+            num_classes,
+            dropout=dropout,
+            activation=activation,
+            dtype=backbone.dtype_policy,
+        )
+        self.output_dropout, self.output_dense = head
         keras_hub.models.TextClassifier.__init__(self, inputs=inputs, outputs=logits, **kwargs)
-        self.features_output = features  # what the head reads (finetune caches it)
         self.num_classes = num_classes
         self.activation = keras.activations.get(activation)
         self.dropout = dropout
         self.pooling = pooling
-        self.labels = list(labels) if labels else None
-        self.model_name = model_name
         self.architecture_overrides = dict(architecture_overrides or {}) or None
+        self.set_contract(labels=labels, model_name=model_name, features=features)
         self.freeze_unused()
 
     @property
@@ -204,7 +217,14 @@ def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
     return embeddings + layers * per_layer + pooler + h * num_classes + num_classes
 
 
-@register_family("bert", count_params=count_params, architecture_keys=ARCHITECTURE_KEYS)
+@register_family(
+    "bert",
+    count_params=count_params,
+    architecture_keys=ARCHITECTURE_KEYS,
+    hf_files=HF_FILES,
+    tiny_config=TINY_CONFIG,
+    tiny_tokenizer={"vocabulary": TINY_VOCABULARY},
+)
 def build(
     spec: ModelSpec,
     *,

@@ -17,8 +17,8 @@ import keras_hub
 import numpy as np
 import tensorflow as tf
 
+from tfx_textzoo.families.base import ZooClassifier, classification_head, pool
 from tfx_textzoo.families.common import (
-    CompileFromConfigMixin,
     MaskedAveragePooling,
     check_architecture,
     check_string_tensor,
@@ -27,6 +27,15 @@ from tfx_textzoo.families.common import (
 )
 from tfx_textzoo.registry import ModelSpec, register_family
 
+#: Overrides that make any scratch entry tiny, for the shared tests (the tokenizer is
+#: adapted on the test texts, so there is no tiny tokenizer).
+TINY_CONFIG = {
+    "vocabulary_size": 64,
+    "embedding_dim": 8,
+    "num_heads": 2,
+    "intermediate_dim": 8,
+    "hidden_units": 4,
+}
 ARCHITECTURE_KEYS = (
     "vocabulary_size",
     "sequence_length",
@@ -285,7 +294,7 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
-class ScratchClassifier(CompileFromConfigMixin, keras_hub.models.TextClassifier):
+class ScratchClassifier(ZooClassifier, keras_hub.models.TextClassifier):
     """Backbone -> dropout -> dense relu -> dropout -> softmax, with raw-string preprocessing.
 
     Args:
@@ -317,19 +326,30 @@ class ScratchClassifier(CompileFromConfigMixin, keras_hub.models.TextClassifier)
         self.backbone = backbone
         self.preprocessor = preprocessor
         inputs = backbone.input
-        x = features = backbone(inputs)["pooled_output"]
-        x = keras.layers.Dropout(dropout, name="head_dropout_1")(x)
-        x = keras.layers.Dense(hidden_units, activation="relu", name="head_hidden")(x)
-        x = keras.layers.Dropout(dropout, name="head_dropout_2")(x)
-        outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+        features = pool(backbone(inputs), None, "pooler")
+        outputs, _ = classification_head(
+            features,
+            num_classes,
+            dropout=dropout,
+            hidden_units=hidden_units,
+            names=("head_dropout_1", "head_hidden", "head_dropout_2", "probabilities"),
+            kernel_initializer="glorot_uniform",
+        )
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        self.features_output = features  # what the head reads (finetune caches it)
         self.num_classes = num_classes
         self.hidden_units = hidden_units
         self.dropout = dropout
         self.activation = keras.activations.softmax
-        self.labels = list(labels) if labels else None
-        self.model_name = model_name
+        self.set_contract(labels=labels, model_name=model_name, features=features)
+
+    def prepare_tokenizer(self, texts: list[str]) -> None:
+        """Learn the vocabulary from ``texts`` unless it has been learned already."""
+        if self.preprocessor is not None and not self.preprocessor.is_adapted:
+            self.preprocessor.adapt(texts)
+
+    def transformer_layers(self) -> list[keras.layers.Layer]:
+        """The backbone's :class:`TransformerBlock` layers, bottom first."""
+        return [layer for layer in self.backbone.layers if isinstance(layer, TransformerBlock)]
 
     # Checked before Keras traces the input pipeline, so the error reaches the caller as is.
     def fit(self, *args, **kwargs):  # noqa: D102
@@ -375,7 +395,12 @@ def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
     return embeddings + arch.get("num_layers", 1) * block + head
 
 
-@register_family("scratch", count_params=count_params, architecture_keys=ARCHITECTURE_KEYS)
+@register_family(
+    "scratch",
+    count_params=count_params,
+    architecture_keys=ARCHITECTURE_KEYS,
+    tiny_config=TINY_CONFIG,
+)
 def build(
     spec: ModelSpec,
     *,

@@ -5,7 +5,14 @@ average with a small dense head: tiny, fast, and a strong baseline on topic data
 
 ``register()`` is the entry point (group ``tfx_textzoo.models``, see pyproject.toml):
 tfx_textzoo calls it once, the first time its catalog is read. It registers the family
-builder, then the catalog entries that use it.
+(builder, parameter count, architecture keys, tiny test configuration), then the
+catalog entries that use it.
+
+The classifier follows the family contract, ``tfx_textzoo.families.base.ZooClassifier``
+(through the ``scratch`` classifier it extends): ``labels``, ``model_name``,
+``features_output``, ``has_pretrained_backbone``, ``prepare_tokenizer``,
+``freeze_unused`` and ``layer_groups``. That is all ``finetune``, ``predict``,
+``evaluate``, ``save_pretrained`` and ``export`` read.
 """
 
 from __future__ import annotations
@@ -27,9 +34,12 @@ ARCHITECTURE_KEYS = ("vocabulary_size", "sequence_length", "embedding_dim", "dro
 
 def register() -> None:
     """Register the family and its catalog (called by tfx_textzoo, once)."""
-    textzoo.register_family(FAMILY, count_params=count_params, architecture_keys=ARCHITECTURE_KEYS)(
-        build
-    )
+    textzoo.register_family(
+        FAMILY,
+        count_params=count_params,
+        architecture_keys=ARCHITECTURE_KEYS,
+        tiny_config={"vocabulary_size": 64, "embedding_dim": 8},  # for tests: a tiny model
+    )(build)
     catalog = resources.files(__name__) / "catalog.toml"
     textzoo.register_catalog(Path(str(catalog)))
 
@@ -76,9 +86,11 @@ class BagOfEmbeddingsBackbone(keras_hub.models.Backbone):
 class BagOfEmbeddingsClassifier(ScratchClassifier):
     """The zoo's from-scratch classifier head on a bag-of-embeddings backbone.
 
-    It reuses the ``scratch`` family's head (dropout, dense, softmax), raw-string
-    preprocessor (``TextVectorization``, adapted on the training texts by ``finetune``)
-    and its save/load behaviour; only the backbone differs.
+    It reuses the ``scratch`` family's head (the zoo's generic head: dropout, dense,
+    softmax, on the backbone's ``pooled_output``), raw-string preprocessor
+    (``TextVectorization``, adapted on the training texts by ``prepare_tokenizer``) and
+    its save/load behaviour; only the backbone differs. Having no transformer layers,
+    its ``layer_groups()`` are the embeddings and the top (the contract's default).
     """
 
     backbone_cls = BagOfEmbeddingsBackbone
