@@ -60,8 +60,13 @@ def test_register_converter_hook():
     assert registry.get_converter("converter-doc-family", "hf") is None
     with pytest.raises(ValueError, match="already has a converter"):
         registry.register_converter("converter-doc-family", "tfhub", convert)
-    with pytest.raises(ValueError, match="Unknown weight format"):
-        registry.register_converter("converter-doc-family", "onnx", convert)
+    # A family's converters define the formats its catalog entries may name: a new one
+    # becomes valid in catalogs, an ill-formed name is refused.
+    assert "onnx_export" not in registry.source_formats()
+    registry.register_converter("converter-doc-family", "onnx_export", convert)
+    assert "onnx_export" in registry.source_formats()
+    with pytest.raises(ValueError, match="lower-case name"):
+        registry.register_converter("converter-doc-family", "ONNX format", convert)
     with pytest.raises(ValueError, match="No model family"):
         registry.register_converter("no-such-family", "tfhub", convert)
 

@@ -63,7 +63,7 @@ def test_catalog_schema(path):
             assert key in spec.finetune, f"{spec.name}: finetune.{key}"
         assert 0 < spec.finetune["learning_rate"] < 1
         for source in spec.sources:
-            assert source.format in registry.SOURCE_FORMATS
+            assert source.format in registry.source_formats()
             assert source.uri
         if spec.family == "bert":
             assert spec.sources, f"{spec.name}: a pretrained family needs weight sources"

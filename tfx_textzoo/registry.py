@@ -25,16 +25,17 @@ from tfx_textzoo.errors import UnknownModelError
 
 ENTRY_POINT_GROUP = "tfx_textzoo.models"
 
-#: Weight-source formats a catalog entry may name, in the words the resolver uses.
+#: Weight-source formats the weights resolver reads itself, for every family. The other
+#: formats a catalog entry may name are those of registered converters (see
+#: :func:`source_formats`): a family registers its own (``tfx_textzoo.weights.register_converter``,
+#: or ``converters=`` in :func:`register_family`).
 SOURCE_FORMATS = {
     "keras_hub": "a keras-hub preset (built-in name, kaggle:// handle or preset directory)",
     "hf": "a Hugging Face repository in safetensors format (hf://org/name)",
-    "bert_tf_checkpoint": "the original Google BERT TensorFlow checkpoint "
-    "(hf://org/name or an https:// .zip)",
-    "tfhub": "a TF-Hub SavedModel handle",
-    "local": "a local directory in any of the formats above",
+    "local": "a local directory in any format the resolver or a converter reads",
 }
 
+_FORMAT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-zA-Z0-9]*(?:[-_.][a-zA-Z0-9]+)*$")
 _REQUIRED_FIELDS = ("family", "description", "license", "architecture", "tokenizer", "finetune")
 
@@ -290,8 +291,8 @@ def register_converter(family: str, format: str, converter: Callable[..., Any]) 
 
     Args:
         family: A registered family name.
-        format: The weight-source format the converter reads (a :data:`SOURCE_FORMATS`
-            key, e.g. ``"bert_tf_checkpoint"``).
+        format: The name of the weight-source format the converter reads, as catalog
+            entries name it (lower case, digits and ``_``).
         converter: The callable that converts (its signature is the resolver's).
 
     Raises:
@@ -304,12 +305,31 @@ def register_converter(family: str, format: str, converter: Callable[..., Any]) 
         True
         >>> del registry.get_family("scratch").converters["local"]
     """
-    if format not in SOURCE_FORMATS:
-        raise ValueError(f"Unknown weight format {format!r}; known: {sorted(SOURCE_FORMATS)}")
+    if not isinstance(format, str) or not _FORMAT_RE.fullmatch(format):
+        raise ValueError(f"A weight format is a lower-case name like 'my_format', got {format!r}")
     converters = get_family(family).converters
     if format in converters:
         raise ValueError(f"Family {family!r} already has a converter for {format!r}.")
     converters[format] = converter
+
+
+def source_formats() -> list[str]:
+    """Every weight-source format a catalog entry may name, sorted.
+
+    The resolver's own (:data:`SOURCE_FORMATS`), the formats of converters registered with
+    ``tfx_textzoo.weights.register_converter``, and those registered families carry.
+
+    Examples:
+        >>> from tfx_textzoo import registry
+        >>> {"hf", "keras_hub", "local"} <= set(registry.source_formats())
+        True
+    """
+    from tfx_textzoo import weights  # imports only the standard library and this module
+
+    formats = {*SOURCE_FORMATS, *weights.registered_formats()}
+    for family in _REGISTRY.families.values():
+        formats.update(family.converters)
+    return sorted(formats)
 
 
 def get_converter(family: str, format: str) -> Callable[..., Any] | None:  # noqa: A002
@@ -493,10 +513,11 @@ def _parse_entry(name: str, entry: Mapping[str, Any], origin: str) -> ModelSpec:
     for i, src in enumerate(entry.get("sources", [])):
         if not isinstance(src, Mapping) or "format" not in src or "uri" not in src:
             raise ValueError(f"{where}: sources[{i}] needs 'format' and 'uri'")
-        if src["format"] not in SOURCE_FORMATS:
+        allowed = source_formats()
+        if src["format"] not in allowed:
             raise ValueError(
                 f"{where}: sources[{i}] has unknown format {src['format']!r}; "
-                f"allowed: {sorted(SOURCE_FORMATS)}"
+                f"allowed: {allowed} (a family adds formats by registering converters)"
             )
         sources.append(WeightSource(src["format"], src["uri"], src.get("note", "")))
     aliases = tuple(entry.get("aliases", ()))
