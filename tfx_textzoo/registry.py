@@ -124,6 +124,16 @@ class Family:
             entry of the family tiny (hidden sizes 2-16): the shared tests use them.
         tiny_tokenizer: ``load`` arguments giving a tiny tokenizer (e.g.
             ``{"vocabulary": [...]}``); empty when the tokenizer learns from the texts.
+        hf_model_types: The ``model_type`` values of Hugging Face ``config.json`` files
+            this family reads (``"distilbert"``); ``load(dir)`` and ``load("hf://...")``
+            of a transformers ``*ForSequenceClassification`` checkpoint pick the family
+            by it.
+        hf_classifier: ``hf_classifier(directory, config, *, labels) -> ZooClassifier``:
+            build the compiled classifier of a transformers ``*ForSequenceClassification``
+            checkpoint in ``directory`` (``config`` its parsed ``config.json``, ``labels``
+            the names from ``id2label`` in id order), trained head included, its
+            preprocessor matching the checkpoint's tokenizer. None: the family loads no
+            fine-tuned Hugging Face classifiers.
     """
 
     name: str
@@ -134,6 +144,8 @@ class Family:
     converters: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
     tiny_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     tiny_tokenizer: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    hf_model_types: tuple[str, ...] = ()
+    hf_classifier: Callable[..., Any] | None = None
 
 
 class _Registry:
@@ -232,6 +244,8 @@ def register_family(
     converters: Mapping[str, Callable[..., Any]] | None = None,
     tiny_config: Mapping[str, Any] | None = None,
     tiny_tokenizer: Mapping[str, Any] | None = None,
+    hf_model_types: tuple[str, ...] = (),
+    hf_classifier: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a family builder under ``name`` (use as a decorator).
 
@@ -248,6 +262,8 @@ def register_family(
         converters: Foreign weight format -> converter (see :func:`register_converter`).
         tiny_config: Overrides that build a tiny model (for the shared tests).
         tiny_tokenizer: ``load`` arguments giving a tiny tokenizer (for the shared tests).
+        hf_model_types: Hugging Face ``model_type`` values the family reads.
+        hf_classifier: Loader of fine-tuned transformers classifiers (see :class:`Family`).
 
     Returns:
         A decorator that registers the builder and returns it unchanged.
@@ -277,6 +293,8 @@ def register_family(
             dict(converters or {}),
             dict(tiny_config or {}),
             dict(tiny_tokenizer or {}),
+            tuple(hf_model_types),
+            hf_classifier,
         )
         return builder
 

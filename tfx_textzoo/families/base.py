@@ -148,22 +148,33 @@ def classification_head(
     dropout: float,
     activation: Any = "softmax",
     hidden_units: int | None = None,
+    hidden_activation: Any = "relu",
+    input_dropout: bool = True,
     dtype: Any = None,
     names: tuple[str, ...] = ("classifier_dropout", "logits"),
     kernel_initializer: Any = None,
 ) -> tuple[Any, list[keras.layers.Layer]]:
-    """The zoo's one head: dropout -> [dense relu -> dropout] -> dense ``num_classes``.
+    """The zoo's one head: [dropout] -> [dense -> dropout] -> dense ``num_classes``.
+
+    It covers the heads of transformers' ``*ForSequenceClassification`` models: BERT
+    and ALBERT (pooler, then dropout -> output), DistilBERT (``hidden_units`` with relu,
+    ``input_dropout=False``), RoBERTa/XLM-R (tanh), ELECTRA and DeBERTa (gelu).
 
     Args:
         features: The pooled features (see :func:`pool`).
         num_classes: Width of the output layer.
         dropout: Dropout rate before each dense layer.
         activation: Activation of the output layer.
-        hidden_units: Width of an optional hidden relu layer (None: no hidden layer).
+        hidden_units: Width of an optional hidden dense layer (None: no hidden layer).
+        hidden_activation: Activation of the hidden layer (``"relu"``, ``"tanh"``,
+            ``"gelu"``: Keras' ``"gelu"`` is the exact erf form transformers uses).
+        input_dropout: Whether a dropout comes first (DistilBERT's head has none: its
+            first layer is the hidden dense).
         dtype: The backbone's dtype policy.
         names: Layer names: ``(dropout, output)``, or with ``hidden_units``
-            ``(dropout, hidden, dropout, output)``. Families keep their historical
-            names, so weights saved before stay loadable.
+            ``(dropout, hidden, dropout, output)`` (without the first dropout when
+            ``input_dropout=False``). Families keep their historical names, so weights
+            saved before stay loadable.
         kernel_initializer: Of the output layer (default: truncated normal, stddev 0.02,
             as BERT's heads).
 
@@ -177,11 +188,16 @@ def classification_head(
         >>> tuple(out.shape), [layer.name for layer in layers]
         ((None, 3), ['classifier_dropout', 'logits'])
     """
-    layers: list[keras.layers.Layer] = [keras.layers.Dropout(dropout, dtype=dtype, name=names[0])]
+    names = list(names)
+    layers: list[keras.layers.Layer] = []
+    if input_dropout:
+        layers.append(keras.layers.Dropout(dropout, dtype=dtype, name=names.pop(0)))
     if hidden_units is not None:
         layers += [
-            keras.layers.Dense(hidden_units, activation="relu", dtype=dtype, name=names[1]),
-            keras.layers.Dropout(dropout, dtype=dtype, name=names[2]),
+            keras.layers.Dense(
+                hidden_units, activation=hidden_activation, dtype=dtype, name=names.pop(0)
+            ),
+            keras.layers.Dropout(dropout, dtype=dtype, name=names.pop(0)),
         ]
     layers.append(
         keras.layers.Dense(
