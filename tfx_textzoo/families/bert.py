@@ -73,8 +73,9 @@ _ARCHITECTURE_RULES = {
     "dropout": ("rate",),
 }
 #: BERT's pooling names -> the generic head's (:data:`tfx_textzoo.families.base.POOLINGS`):
-#: BERT's ``"cls"`` has always meant the pretrained pooler on ``[CLS]``.
-_POOLING = {"cls": "pooler", "mean": "mean"}
+#: BERT's ``"cls"`` has always meant the pretrained pooler on ``[CLS]``; ``"first"`` is the
+#: ``[CLS]`` vector itself, without the pooler (how BGE and mxbai embeddings are read).
+_POOLING = {"cls": "pooler", "mean": "mean", "first": "cls"}
 #: The load() argument that accepts weights whose architecture is not the name's.
 ALLOW_MISMATCH = "allow_architecture_mismatch"
 
@@ -100,8 +101,10 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
         activation: Activation of the output layer (zoo models use ``"softmax"``).
         dropout: Dropout rate before the output layer.
         pooling: ``"cls"``: the backbone's ``pooled_output`` (tanh dense on ``[CLS]``, as
-            BERT was pretrained); ``"mean"``: the mean of the token vectors over the
-            non-padding positions (as sentence-transformers encoders were trained).
+            BERT was pretrained); ``"first"``: the ``[CLS]`` vector itself (as BGE and
+            mxbai embeddings are read; the pooler stays frozen); ``"mean"``: the mean of
+            the token vectors over the non-padding positions (as sentence-transformers
+            encoders were trained).
         labels: Optional class names, ``labels[i]`` is the name of class ``i``.
         model_name: The zoo name the model was built from.
         architecture_overrides: The architecture numbers in which this model differs from
@@ -128,7 +131,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
         **kwargs,
     ):
         if pooling not in _POOLING:
-            raise _checks.InvalidArgumentError("pooling", pooling, "'cls' or 'mean'")
+            raise _checks.InvalidArgumentError("pooling", pooling, "'cls', 'first' or 'mean'")
         # The graph of BertTextClassifier (same layers and names), with the pooling choice.
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -166,7 +169,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
 
     def freeze_unused(self) -> None:
         """Keep the backbone's pooler out of training when the head does not read it."""
-        if self.pooling == "mean":
+        if self.pooling != "cls":
             self.backbone.get_layer("pooled_dense").trainable = False
 
     def get_config(self):  # noqa: D102
@@ -256,7 +259,7 @@ def build(
         **overrides: With ``weights=None``: architecture numbers (``num_layers``,
             ``hidden_dim``, ``num_heads``, ``intermediate_dim``, ``max_sequence_length``);
             always allowed: ``dropout`` (of the classification head) and ``pooling``
-            (``"cls"`` or ``"mean"``, default from the entry).
+            (``"cls"``, ``"first"`` or ``"mean"``, default from the entry).
 
     Returns:
         A compiled :class:`BertClassifier` whose preprocessor takes raw strings.
