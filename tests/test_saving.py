@@ -460,7 +460,7 @@ def test_plain_keras_hub_loads_what_is_its_own_graph(tmp_path):
     np.testing.assert_allclose(plain["probabilities"], expected, atol=1e-6)
     card = ModelCard.load(paths["pooler"] / "README.md")
     assert card.data.library_name == "keras-hub"
-    assert "keras_hub.models.TextClassifier.from_preset(" in card.text
+    assert "keras_hub.models.BertTextClassifier.from_preset(" in card.text
     assert json.loads((paths["pooler"] / "textzoo.json").read_text())["keras_hub_loadable"]
 
     for key in ("mean", "scratch"):  # layers keras-hub lacks: the card must not promise it

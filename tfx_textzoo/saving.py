@@ -1,16 +1,18 @@
 """Saving a classifier as a self-describing directory, loading it back, exporting it.
 
-:func:`save_pretrained` writes a keras-hub preset (``config.json``, ``task.json``,
+[`save_pretrained`][tfx_textzoo.saving.save_pretrained] writes a keras-hub preset (``config.json``,
+``task.json``,
 ``preprocessor.json``, ``tokenizer.json``, ``model.weights.h5``, ``task.weights.h5``,
 tokenizer assets) plus ``textzoo.json`` (labels, the zoo entry, training settings,
 evaluation report, the size and SHA-256 of every file) and a Hugging Face model card
 ``README.md``. Only JSON, text and ``.weights.h5`` files: nothing is pickled.
-:func:`tfx_textzoo.load` reads such a directory, or an ``hf://owner/name`` repository
+[`tfx_textzoo.load`][tfx_textzoo.load] reads such a directory, or an ``hf://owner/name`` repository
 holding one (through the same cache and offline rules as pretrained weights).
-:func:`export` writes a TensorFlow SavedModel that takes raw strings, with the tokenizer
+[`export`][tfx_textzoo.saving.export] writes a TensorFlow SavedModel that takes raw strings, with
+the tokenizer
 inside the graph.
 
-Writes go through :func:`tfx_textzoo._files.atomic_directory`: everything goes to a
+Writes go through `tfx_textzoo._files.atomic_directory`: everything goes to a
 temporary directory beside the target, published at the end with a rename that never
 replaces another writer's directory (an overwrite is an atomic exchange), so a failure or
 a kill leaves the previous model or the new one, never a part.
@@ -41,7 +43,7 @@ from tfx_textzoo.weights import _hf_snapshot, cache_dir
 TEXTZOO_FILE = "textzoo.json"
 #: Version of the ``textzoo.json`` layout written by this module.
 FORMAT_VERSION = 1
-#: Formats :func:`export` writes.
+#: Formats [`export`][tfx_textzoo.saving.export] writes.
 EXPORT_FORMATS = ("saved_model",)
 
 _FORMAT_NAME = "tfx_textzoo.saved_model"
@@ -69,15 +71,16 @@ def save_pretrained(
     preprocessor, classification head) plus ``textzoo.json`` (format version,
     tfx_textzoo version, label names, the zoo entry and family, training settings and
     per-epoch records, the evaluation report, the size and SHA-256 of every file) and a
-    model card ``README.md``. :func:`tfx_textzoo.load` restores it from the path, or from
+    model card ``README.md``. [`tfx_textzoo.load`][tfx_textzoo.load] restores it from the path, or
+    from
     ``hf://owner/name`` once pushed to the Hugging Face Hub.
 
     Args:
         model: A zoo classifier (a keras-hub ``TextClassifier`` with its preprocessor).
         path: The directory to write. Its parent is created when missing.
-        report: Optional :class:`~tfx_textzoo.evaluation.Report` (or its ``to_dict()``):
+        report: Optional [`Report`][tfx_textzoo.evaluation.Report] (or its ``to_dict()``):
             stored in ``textzoo.json`` and shown in the model card.
-        history: Optional :class:`~tfx_textzoo.training.FinetuneHistory` (or its
+        history: Optional [`FinetuneHistory`][tfx_textzoo.training.FinetuneHistory] (or its
             ``to_dict()``): the training settings and per-epoch records.
         dataset: Name of the training data set (e.g. ``"ag_news"``), for the card;
             default: the report's ``dataset_name``.
@@ -86,7 +89,8 @@ def save_pretrained(
             ``"auto"``: the catalog entry's Hub repo when the model has the entry's
             pretrained architecture; None: leave it out.
         overwrite: Replace ``path`` when it exists (only a directory written by
-            :func:`save_pretrained` or :func:`export`, or an empty one). The swap is
+            [`save_pretrained`][tfx_textzoo.saving.save_pretrained] or
+            [`export`][tfx_textzoo.saving.export], or an empty one). The swap is
             atomic: a reader sees the old model or the new one.
 
     Returns:
@@ -168,8 +172,9 @@ def export(
 
     Args:
         model: A zoo classifier.
-        path: The directory to write (atomically, like :func:`save_pretrained`).
-        format: ``"saved_model"`` (the only format so far; see :data:`EXPORT_FORMATS`).
+        path: The directory to write (atomically, like
+            [`save_pretrained`][tfx_textzoo.saving.save_pretrained]).
+        format: ``"saved_model"`` (the only format so far; see `EXPORT_FORMATS`).
         overwrite: Replace ``path`` when it exists (a previous export, or an empty
             directory; never a saved model).
 
@@ -262,13 +267,13 @@ def model_card(
 
     Args:
         model: A zoo classifier.
-        report: Optional evaluation :class:`~tfx_textzoo.evaluation.Report` (or dict).
-        history: Optional :class:`~tfx_textzoo.training.FinetuneHistory` (or dict).
+        report: Optional evaluation [`Report`][tfx_textzoo.evaluation.Report] (or dict).
+        history: Optional [`FinetuneHistory`][tfx_textzoo.training.FinetuneHistory] (or dict).
         repo_id: The Hub repository (``owner/name``) the card is for; the loading
             snippet then reads ``textzoo.load("hf://owner/name")``.
         dataset: Training data set name (default: the report's ``dataset_name``).
         license: Licence (default: the catalog entry's).
-        base_model: As for :func:`save_pretrained`.
+        base_model: As for [`save_pretrained`][tfx_textzoo.saving.save_pretrained].
         path: The local directory the card describes (for the loading snippet when
             there is no ``repo_id``).
 
@@ -344,7 +349,7 @@ def model_card(
 
 
 def is_saved_location(name: Any) -> bool:
-    """Whether :func:`tfx_textzoo.load` should read ``name`` as a saved model.
+    """Whether [`tfx_textzoo.load`][tfx_textzoo.load] should read ``name`` as a saved model.
 
     True for an ``hf://`` URI, a path object, a string that looks like a path (has a
     ``/``, starts with ``.`` or ``~``), or one that names an existing directory and
@@ -386,9 +391,9 @@ def load_saved(
     sequence_length: int | None = None,
     **overrides: Any,
 ) -> keras.Model:
-    """Load a model written by :func:`save_pretrained`, from a directory or ``hf://``.
+    """Load a model written by `save_pretrained`, from a directory or ``hf://``.
 
-    This is what :func:`tfx_textzoo.load` does for such a location. The model comes
+    This is what [`tfx_textzoo.load`][tfx_textzoo.load] does for such a location. The model comes
     back compiled (catalog optimizer settings), with its labels, zoo name, head and
     preprocessor, predicting as it did when saved.
 
@@ -744,17 +749,22 @@ def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
         ]
         return lines
     preset = f"hf://{repo_id}" if repo_id else where
+    task_cls = keras_hub_equivalent(model)[0]
+    # The class itself, not TextClassifier: where tfx_textzoo is imported too, keras-hub
+    # could otherwise pick a zoo subclass for the backbone.
+    public = task_cls.__name__ if getattr(keras_hub.models, task_cls.__name__, None) else None
+    entry = f"keras_hub.models.{public or 'TextClassifier'}"
     lines += [
         f"Or with keras-hub alone (`pip install keras-hub=={keras_hub.__version__} "
         "tensorflow-text`, no tfx_textzoo): the model is keras-hub's own "
-        f"`{keras_hub_equivalent(model)[0].__name__}` graph, saved under its class names. "
+        f"`{task_cls.__name__}` graph, saved under its class names. "
         "It returns probabilities; the class names are in `task.json` "
         '(`["tfx_textzoo"]["task_config"]["labels"]`):',
         "",
         "```python",
         "import keras_hub",
         "",
-        f'model = keras_hub.models.TextClassifier.from_preset("{preset}")',
+        f'model = {entry}.from_preset("{preset}")',
         'probabilities = model.predict(["Some text to classify"])',
         f"labels = {label_names(model)!r}",
         "print([labels[i] for i in probabilities.argmax(axis=-1)])",
@@ -979,7 +989,6 @@ def _check_files(directory: Path, metadata: dict[str, Any], origin: str) -> None
 
 
 def _restore(directory: Path, metadata: dict[str, Any], origin: str) -> keras.Model:
-    import keras_hub
 
     from tfx_textzoo.families.common import compile_classifier
 
@@ -987,8 +996,7 @@ def _restore(directory: Path, metadata: dict[str, Any], origin: str) -> keras.Mo
         with warnings.catch_warnings():
             # The default optimizer keras-hub compiles with; replaced below.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model = keras_hub.models.TextClassifier.from_preset(str(directory))
-        model = _as_zoo_class(model, directory, origin)
+            model = _load_preset(directory, origin)
     except CorruptModelError:
         raise
     except Exception as err:
@@ -1201,7 +1209,8 @@ def _write_keras_hub_configs(model: keras.Model, directory: Path) -> bool:
 
     The zoo's class names and its own constructor arguments (labels, zoo name, pooling)
     move under the ``"tfx_textzoo"`` key of ``task.json``, which keras-hub ignores and
-    :func:`load_saved` reads back. Returns whether the directory loads in plain keras-hub.
+    [`load_saved`][tfx_textzoo.saving.load_saved] reads back. Returns whether the directory loads in
+    plain keras-hub.
     """
     found = keras_hub_equivalent(model)
     if found is None:
@@ -1235,12 +1244,28 @@ def _rename(config: dict[str, Any], cls: type, zoo: dict[str, Any], key: str | N
     config["registered_name"] = keras.saving.get_registered_name(cls)
 
 
-def _as_zoo_class(model: keras.Model, directory: Path, origin: str) -> keras.Model:
-    """Rebuild the zoo class of a model saved under keras-hub's class names."""
+def _load_preset(directory: Path, origin: str) -> keras.Model:
+    """keras-hub's ``from_preset``, then the zoo class where keras-hub's names were saved."""
+    import keras_hub
+
     task = _read_json(directory / "task.json", origin)
     zoo = task.get(_ZOO_KEY) if isinstance(task, dict) else None
     if not isinstance(zoo, dict):
-        return model
+        return keras_hub.models.TextClassifier.from_preset(str(directory))
+    # The saved keras-hub class itself: TextClassifier.from_preset could pick a zoo
+    # subclass of it for the backbone, which task.json's config does not fit.
+    keras_hub_cls = keras.saving.get_registered_object(task.get("registered_name"))
+    if not (
+        isinstance(keras_hub_cls, type)
+        and issubclass(keras_hub_cls, keras_hub.models.TextClassifier)
+    ):
+        raise ValueError(f"task.json in {origin} names no keras-hub text classifier.")
+    model = keras_hub_cls.from_preset(str(directory))
+    return _as_zoo_class(model, zoo, origin)
+
+
+def _as_zoo_class(model: keras.Model, zoo: dict[str, Any], origin: str) -> keras.Model:
+    """Rebuild the zoo class of a model saved under keras-hub's class names."""
     task_cls = keras.saving.get_registered_object(zoo.get("task_class"))
     pre_cls = keras.saving.get_registered_object(zoo.get("preprocessor_class"))
     if task_cls is None or pre_cls is None:
