@@ -70,7 +70,7 @@ _ARCHITECTURE_RULES = {
     "num_segments": ("int", 1),
     "dropout": ("rate",),
 }
-#: BERT's pooling names -> the generic head's (:data:`tfx_textzoo.families.base.POOLINGS`):
+#: BERT's pooling names -> the generic head's (`tfx_textzoo.families.base.POOLINGS`):
 #: BERT's ``"cls"`` has always meant the pretrained pooler on ``[CLS]``.
 _POOLING = {"cls": "pooler", "mean": "mean"}
 #: The load() argument that accepts weights whose architecture is not the name's.
@@ -177,7 +177,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
 
 
 def backbone_architecture(backbone: Any) -> dict[str, int]:
-    """The architecture numbers (:data:`ARCHITECTURE_KEYS`) of a keras-hub BERT backbone."""
+    """The architecture numbers (`ARCHITECTURE_KEYS`) of a keras-hub BERT backbone."""
     return {k: int(getattr(backbone, k)) for k in ARCHITECTURE_KEYS if hasattr(backbone, k)}
 
 
@@ -236,7 +236,7 @@ def build(
     lowercase: bool | None = None,
     **overrides: Any,
 ) -> BertClassifier:
-    """Build a compiled BERT classifier for ``spec`` (see :func:`tfx_textzoo.load`).
+    """Build a compiled BERT classifier for ``spec`` (see [`tfx_textzoo.load`][tfx_textzoo.load]).
 
     Args:
         spec: The catalog entry.
@@ -253,7 +253,7 @@ def build(
             (``"cls"`` or ``"mean"``, default from the entry).
 
     Returns:
-        A compiled :class:`BertClassifier` whose preprocessor takes raw strings.
+        A compiled `BertClassifier` whose preprocessor takes raw strings.
 
     Examples:
         >>> import tfx_textzoo as textzoo
