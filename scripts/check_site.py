@@ -61,7 +61,8 @@ window.addEventListener("load", () => setTimeout(() => {
   }
   for (const table of article.querySelectorAll("table")) {
     const box = table.getBoundingClientRect();
-    if (box.right > column.right + 1 || table.scrollWidth > table.clientWidth + 1) {
+    // Material's table wrapper reaches 0.8rem into the padding of the column.
+    if (box.right > column.right + 17 || table.scrollWidth > table.clientWidth + 1) {
       r.wide_tables.push({width: box.width, text: table.innerText.slice(0, 80)});
     }
   }

@@ -82,7 +82,7 @@ DBPEDIA_LABELS = [
     "WrittenWork",
 ]
 
-_EXTRA = 'pip install "tfx_textzoo[datasets]"'
+_EXTRA = 'pip install "tensorflow-datasets>=4.9" "pyarrow>=15", the [datasets] extra'
 _SOURCES = ("auto", "local", "tfds", "hf")
 
 
