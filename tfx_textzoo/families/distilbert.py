@@ -37,6 +37,8 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    hf_tensors,
+    set_dense,
     zoo_config,
 )
 from tfx_textzoo.registry import ModelSpec, get_spec, register_family
@@ -84,8 +86,9 @@ POOLINGS = ("cls", "mean")
 HF_HEAD_DROPOUT = 0.2
 #: The catalog entry whose fine-tuning settings compile a loaded Hugging Face classifier.
 HF_CLASSIFIER_SETTINGS = "distilbert-base-uncased"
-#: Tokens per text of a loaded Hugging Face classifier (capped by its position table).
-HF_CLASSIFIER_SEQUENCE_LENGTH = 128
+#: Tokens per text of a loaded Hugging Face classifier, capped by its position table (as
+#: the bert family: the zoo pads each batch to its longest text, so a high cap is cheap).
+HF_CLASSIFIER_SEQUENCE_LENGTH = 512
 #: The load() argument that accepts weights whose architecture is not the name's.
 ALLOW_MISMATCH = "allow_architecture_mismatch"
 # What transformers' BertNormalizer (tokenizers' Rust one, which AutoTokenizer gives) maps
@@ -314,8 +317,8 @@ def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> Distil
         The compiled [`DistilBertClassifier`][tfx_textzoo.families.distilbert.DistilBertClassifier].
 
     Raises:
-        ValueError: Not a DistilBERT checkpoint, head keys missing, or a head of another
-            width than ``labels``.
+        ValueError: Not a DistilBERT checkpoint, or a head of another width than ``labels``.
+        KeyError: No ``pre_classifier`` / ``classifier`` tensors (not a classifier).
 
     Examples:
         >>> import json
@@ -343,19 +346,12 @@ def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> Distil
         labels=labels,
         model_name=None,
     )
-    with _Safetensors(directory) as tensors:
-        for layer, key in (
-            (model.pooled_dense, "pre_classifier"),
-            (model.output_dense, "classifier"),
-        ):
-            kernel, bias = tensors.get(f"{key}.weight"), tensors.get(f"{key}.bias")
-            if kernel.T.shape != tuple(layer.kernel.shape):
-                raise ValueError(
-                    f"{directory}: {key}.weight has shape {kernel.shape}, expected "
-                    f"{tuple(layer.kernel.shape)[::-1]} (labels={labels})"
-                )
-            layer.kernel.assign(kernel.T)
-            layer.bias.assign(bias)
+    names = [
+        f"{key}.{part}" for key in ("pre_classifier", "classifier") for part in ("weight", "bias")
+    ]
+    head = hf_tensors(directory, names)
+    set_dense(model.pooled_dense, head["pre_classifier.weight"], head["pre_classifier.bias"])
+    set_dense(model.output_dense, head["classifier.weight"], head["classifier.bias"])
     compile_classifier(model, _hf_finetune_settings(), pretrained=True)
     return model
 
