@@ -164,7 +164,7 @@ def test_argument_checks():
         tiny(num_layers=0)
     with pytest.raises(InvalidArgumentError, match="sequence_length"):
         tiny(sequence_length=33)  # max_sequence_length 32
-    with pytest.raises(InvalidArgumentError, match="dropout"):
+    with pytest.raises(InvalidArgumentError, match="^dropout must"):
         tiny(dropout=1.5)
     with pytest.raises(InvalidArgumentError, match="pooling"):
         tiny(pooling="pooler")

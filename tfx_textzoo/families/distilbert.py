@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfx_textzoo import _checks
-from tfx_textzoo.errors import ArchitectureMismatchError
+from tfx_textzoo.errors import ArchitectureMismatchError, UnknownModelError
 from tfx_textzoo.families.base import ZooClassifier, classification_head, pool
 from tfx_textzoo.families.common import (
     check_architecture,
@@ -165,8 +165,9 @@ class DistilBertClassifier(ZooClassifier, keras_hub.models.DistilBertTextClassif
         labels: Optional class names, ``labels[i]`` is the name of class ``i``.
         model_name: The zoo name the model was built from (None: no catalog entry).
         architecture_overrides: The architecture numbers in which this model differs
-            from ``model_name``'s catalog entry, or None (see
-            [`BertClassifier`][tfx_textzoo.families.bert.BertClassifier]).
+            from ``model_name``'s catalog entry, or None (as for the bert family): set when
+            built with other numbers (``weights=None``) or loaded from weights of another
+            architecture with ``allow_architecture_mismatch=True``; kept by save/load.
         **kwargs: Passed to ``keras_hub.models.TextClassifier``.
 
     Examples:
@@ -407,17 +408,16 @@ def build(
         (1, 3)
     """
     allow_mismatch = _checks.check_bool(ALLOW_MISMATCH, overrides.pop(ALLOW_MISMATCH, False))
-    head_given = {"seq_classif_dropout"} if "dropout" in overrides else set()
-    head = check_architecture(
-        {
-            "seq_classif_dropout": overrides.pop(
-                "dropout", spec.architecture.get("seq_classif_dropout", HF_HEAD_DROPOUT)
-            )
-        },
-        head_given,
-        spec.name,
-        _ARCHITECTURE_RULES,
-    )
+    if "dropout" in overrides:  # the zoo's name for the head's dropout, as in every family
+        given = {"dropout": overrides.pop("dropout")}
+        head_dropout = check_architecture(given, given, spec.name, _ARCHITECTURE_RULES)["dropout"]
+    else:
+        catalog = {
+            "seq_classif_dropout": spec.architecture.get("seq_classif_dropout", HF_HEAD_DROPOUT)
+        }
+        head_dropout = check_architecture(catalog, (), spec.name, _ARCHITECTURE_RULES)[
+            "seq_classif_dropout"
+        ]
     pooling = overrides.pop("pooling", spec.architecture.get("pooling", "cls"))
     unknown = set(overrides) - _ARCH_OVERRIDES
     if unknown:
@@ -448,7 +448,9 @@ def build(
                 "only apply to a randomly initialised model: pass weights=None, or drop them "
                 "to use the pretrained architecture."
             )
-        load_fn = functools.partial(_load_backbone, spec=spec, check_arch=weights == "auto")
+        load_fn = functools.partial(
+            _load_backbone, spec=spec, lowercase=lowercase, check_arch=weights == "auto"
+        )
         backbone, tokenizer = resolve_and_load(spec, weights, load_fn)
         differences = architecture_differences(spec, backbone)
         if differences and not allow_mismatch:
@@ -459,7 +461,7 @@ def build(
         num_classes,
         preprocessor=DistilBertPreprocessor(tokenizer, sequence_length=sequence_length),
         activation="softmax",
-        dropout=head["seq_classif_dropout"],
+        dropout=head_dropout,
         pooling=pooling,
         labels=labels,
         model_name=spec.name,
@@ -471,7 +473,9 @@ def build(
     return model
 
 
-def load_hf_backbone(directory: Path, config: Mapping[str, Any] | None = None):
+def load_hf_backbone(
+    directory: Path, config: Mapping[str, Any] | None = None, *, lowercase: bool | None = None
+):
     """A keras-hub DistilBERT backbone and tokenizer from a Hugging Face directory.
 
     Reads ``config.json`` (``model_type`` ``"distilbert"``), the safetensors weights of a
@@ -482,6 +486,8 @@ def load_hf_backbone(directory: Path, config: Mapping[str, Any] | None = None):
     Args:
         directory: The Hugging Face checkpoint directory.
         config: Its parsed ``config.json`` (read from ``directory`` when None).
+        lowercase: Lower-casing where the tokenizer files do not say (see
+            :func:`hf_tokenizer`).
 
     Returns:
         ``(backbone, tokenizer)``: a ``keras_hub.models.DistilBertBackbone`` and a
@@ -535,7 +541,7 @@ def load_hf_backbone(directory: Path, config: Mapping[str, Any] | None = None):
                     "the weights)"
                 )
             variable.assign(np.reshape(value, variable.shape))
-    tokenizer = hf_tokenizer(directory)
+    tokenizer = hf_tokenizer(directory, lowercase)
     if tokenizer.vocabulary_size() != backbone.vocabulary_size:
         raise ValueError(
             f"{directory}: vocab.txt has {tokenizer.vocabulary_size()} tokens but the "
@@ -673,7 +679,7 @@ class _Safetensors:
 def _hf_finetune_settings() -> Mapping[str, Any]:
     try:
         return get_spec(HF_CLASSIFIER_SETTINGS).finetune
-    except Exception:  # noqa: BLE001 - the catalog entry removed: compile's defaults
+    except UnknownModelError:  # the entry is gone from the catalog: compile's defaults
         return {}
 
 
@@ -762,12 +768,12 @@ def _mismatch_message(spec: ModelSpec, weights: Any, differences: Mapping[str, t
     )
 
 
-def _load_backbone(local: LocalWeights, *, spec: ModelSpec, check_arch: bool):
+def _load_backbone(local: LocalWeights, *, spec: ModelSpec, lowercase: bool, check_arch: bool):
     if local.format == "keras_hub":
         backbone = keras_hub.models.DistilBertBackbone.from_preset(local.location)
         tokenizer = keras_hub.models.DistilBertTokenizer.from_preset(local.location)
     elif local.format == "hf":
-        backbone, tokenizer = load_hf_backbone(Path(local.location))
+        backbone, tokenizer = load_hf_backbone(Path(local.location), lowercase=lowercase)
     else:
         raise ValueError(f"the distilbert family reads no {local.format!r} weights")
     if check_arch:  # a catalog source of another architecture: the next one is tried
