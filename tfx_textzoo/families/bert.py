@@ -23,9 +23,11 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    hf_tensors,
+    set_dense,
     zoo_config,
 )
-from tfx_textzoo.registry import ModelSpec, register_family
+from tfx_textzoo.registry import ModelSpec, WeightSource, register_family
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
 ARCHITECTURE_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "vocabulary_size")
@@ -224,6 +226,10 @@ def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
     hf_files=HF_FILES,
     tiny_config=TINY_CONFIG,
     tiny_tokenizer={"vocabulary": TINY_VOCABULARY},
+    hf_model_types=("bert",),
+    hf_classifier=lambda directory, config, *, labels: load_hf_classifier(
+        directory, config, labels=labels
+    ),
 )
 def build(
     spec: ModelSpec,
@@ -432,3 +438,59 @@ def _load_backbone(local: LocalWeights, *, spec: ModelSpec, lowercase: bool, che
             f"{backbone.vocabulary_size} rows"
         )
     return backbone, tokenizer
+
+
+#: The longest sequence a fine-tuned classifier reads by default (transformers' pipelines
+#: truncate at the model's maximum; the zoo pads each batch to its longest text, so a
+#: high cap costs only for long texts).
+HF_CLASSIFIER_SEQUENCE_LENGTH = 512
+
+
+def load_hf_classifier(directory: Any, config: Mapping[str, Any], *, labels: list[str]):
+    """A transformers ``BertForSequenceClassification`` checkpoint as a :class:`BertClassifier`.
+
+    The backbone (pooler included) and the WordPiece tokenizer come from the directory
+    as for ``weights=DIR``; the head is transformers' (pooler -> dropout -> classifier),
+    which is this family's ``pooling="cls"`` head, with the trained ``classifier`` weights.
+
+    Args:
+        directory: The checkpoint's directory (config.json, model.safetensors, vocab.txt).
+        config: Its parsed config.json.
+        labels: The class names, in id order.
+
+    Returns:
+        The compiled classifier, ``model_name`` None.
+
+    Examples:
+        ``textzoo.load("hf://textattack/bert-base-uncased-SST-2")`` ends here; so does
+        ``textzoo.load(dir)`` of such a checkpoint.
+
+        >>> import tfx_textzoo as textzoo
+        >>> family = textzoo.registry.get_family("bert")
+        >>> family.hf_model_types, family.hf_classifier is not None
+        (('bert',), True)
+    """
+    directory = Path(directory)
+    local = LocalWeights("hf", str(directory), WeightSource("local", str(directory)))
+    backbone, tokenizer = _load_backbone(local, spec=None, lowercase=True, check_arch=False)
+    dropout = config.get("classifier_dropout")
+    if dropout is None:
+        dropout = config.get("hidden_dropout_prob", 0.1)
+    preprocessor = BertPreprocessor(
+        tokenizer,
+        sequence_length=min(HF_CLASSIFIER_SEQUENCE_LENGTH, backbone.max_sequence_length),
+    )
+    model = BertClassifier(
+        backbone,
+        len(labels),
+        preprocessor=preprocessor,
+        labels=labels,
+        model_name=None,
+        activation="softmax",
+        dropout=float(dropout),
+        pooling="cls",
+    )
+    head = hf_tensors(directory, ["classifier.weight", "classifier.bias"])
+    set_dense(model.output_dense, head["classifier.weight"], head["classifier.bias"])
+    compile_classifier(model, {}, pretrained=True)
+    return model
