@@ -22,6 +22,7 @@ from typing import Any
 import keras
 import keras_hub
 import numpy as np
+import tensorflow as tf
 
 from tfx_textzoo import _checks
 from tfx_textzoo.errors import ArchitectureMismatchError
@@ -105,6 +106,53 @@ def tiny_proto() -> bytes:
         ('▁team', 0)
     """
     return convert.tiny_proto([*TINY_WORDS, *_TINY_CHARACTERS])
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class DebertaV3Tokenizer(keras_hub.models.DebertaV3Tokenizer):
+    """keras-hub's DeBERTa-v3 tokenizer whose SentencePiece model survives a seed reset.
+
+    tensorflow_text keeps the SentencePiece model in a resource owned by a cached eager
+    kernel; ``keras.utils.set_random_seed`` (``tf.random.set_seed``, which
+    [`finetune`][tfx_textzoo.finetune] calls with ``seed=``) clears that cache and so
+    deletes the model, and a function traced afterwards captures a dead handle
+    ("Resource ... SentencepieceOp ... does not exist"). This tokenizer builds the
+    resource again, outside the graph, each time it is traced, so every traced function
+    captures a live one. (A function traced *before* a seed reset still fails: see the
+    family's report.)
+
+    Examples:
+        >>> import keras, tensorflow as tf
+        >>> from tfx_textzoo.families.deberta_v3 import DebertaV3Tokenizer, tiny_proto
+        >>> tokenizer = DebertaV3Tokenizer(proto=tiny_proto())
+        >>> keras.utils.set_random_seed(0)
+        >>> traced = tf.function(lambda x: tokenizer(x).flat_values)
+        >>> traced(tf.constant(["the team"])).numpy().tolist() == [
+        ...     tokenizer.token_to_id("▁the"), tokenizer.token_to_id("▁team")]
+        True
+    """
+
+    def _tokenize_tf(self, inputs):
+        if not tf.executing_eagerly() and self.proto is not None:
+            with tf.init_scope():  # eager, outside the graph being traced
+                if not _sentence_piece_alive(getattr(self, "_sentence_piece", None)):
+                    self._set_proto_tf(self.proto)
+        return super()._tokenize_tf(inputs)
+
+
+def _sentence_piece_alive(sentence_piece: Any) -> bool:
+    """Whether a tensorflow_text SentencePiece tokenizer's resource still exists.
+
+    A traced probe: an eager call can still succeed on a deleted resource. A live one is
+    kept (an export has already tracked it); only a dead one is replaced.
+    """
+    if sentence_piece is None:
+        return False
+    try:
+        tf.function(lambda: sentence_piece.tokenize(tf.constant(["a"])).flat_values)()
+    except tf.errors.NotFoundError:
+        return False
+    return True
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -298,7 +346,7 @@ def hf_classifier(directory: Path, config: Mapping[str, Any], *, labels: list[st
     directory = Path(directory)
     num_classes, labels = check_classes(None, labels)
     backbone, tensors, _ = convert.load_backbone(directory, config)
-    tokenizer = convert.load_tokenizer(directory, backbone.vocabulary_size)
+    tokenizer = convert.load_tokenizer(directory, backbone.vocabulary_size, DebertaV3Tokenizer)
     if str(config.get("pooler_hidden_act", "gelu")) != "gelu":
         raise convert.UnsupportedCheckpointError(
             f"pooler_hidden_act={config['pooler_hidden_act']!r}: the head's hidden activation "
@@ -406,7 +454,7 @@ def build(
             f"Architecture overrides allowed with weights=None: {sorted(_ARCH_OVERRIDES)}."
         )
     if weights is None:
-        tokenizer = keras_hub.models.DebertaV3Tokenizer(proto=_proto(spec, proto))
+        tokenizer = DebertaV3Tokenizer(proto=_proto(spec, proto))
         arch = {k: v for k, v in spec.architecture.items() if k in _ARCH_OVERRIDES}
         arch.update(overrides)
         arch = check_architecture(arch, set(overrides), spec.name, _ARCHITECTURE_RULES)
@@ -534,10 +582,12 @@ def _hf_sequence_length(directory: Path, backbone: Any) -> int:
 def _load_backbone(local: LocalWeights, *, spec: ModelSpec, check_arch: bool):
     if local.format == "keras_hub":
         backbone = keras_hub.models.DebertaV3Backbone.from_preset(local.location)
-        tokenizer = keras_hub.models.DebertaV3Tokenizer.from_preset(local.location)
+        tokenizer = DebertaV3Tokenizer.from_preset(local.location)
     elif local.format == "hf":
         backbone, _, _ = convert.load_backbone(local.location)
-        tokenizer = convert.load_tokenizer(local.location, backbone.vocabulary_size)
+        tokenizer = convert.load_tokenizer(
+            local.location, backbone.vocabulary_size, DebertaV3Tokenizer
+        )
     else:
         raise ValueError(f"the deberta-v3 family reads no {local.format!r} weights")
     if check_arch:  # a catalog source of another architecture: the next one is tried

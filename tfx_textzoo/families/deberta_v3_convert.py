@@ -301,13 +301,16 @@ def load_backbone(directory: str | Path, config: Mapping[str, Any] | None = None
     return backbone, tensors, prefix
 
 
-def load_tokenizer(directory: str | Path, vocabulary_size: int | None = None):
+def load_tokenizer(
+    directory: str | Path, vocabulary_size: int | None = None, tokenizer_cls: Any = None
+):
     """keras-hub's ``DebertaV3Tokenizer`` from ``spm.model`` (checked against the HF files).
 
     ``[MASK]`` is not a SentencePiece piece in DeBERTa-v3: transformers adds it after the
     pieces (``added_tokens.json``), as keras-hub's tokenizer does; the two ids are
     checked equal. The embedding table may have more rows than the tokenizer has ids
-    (128100 for 128001 tokens in deberta-v3-base), never fewer.
+    (128100 for 128001 tokens in deberta-v3-base), never fewer. ``tokenizer_cls``: a
+    subclass of keras-hub's ``DebertaV3Tokenizer`` to build instead.
     """
     import keras_hub
 
@@ -325,7 +328,7 @@ def load_tokenizer(directory: str | Path, vocabulary_size: int | None = None):
             f"tokenizer_config.json sets {', '.join(f'{k}=true' for k in unsupported)}, which "
             "keras-hub's DebertaV3Tokenizer does not do (DeBERTa-v3 tokenizers set neither)"
         )
-    tokenizer = keras_hub.models.DebertaV3Tokenizer(proto=str(spm))
+    tokenizer = (tokenizer_cls or keras_hub.models.DebertaV3Tokenizer)(proto=str(spm))
     added_path = directory / "added_tokens.json"
     if added_path.is_file():
         added = json.loads(added_path.read_text(encoding="utf-8"))
