@@ -269,6 +269,38 @@ def test_classifier_checkpoint_as_weights_reads_the_deberta_prefix():
     )
 
 
+def test_a_keras_hub_preset_directory_loads(tmp_path, base_model):
+    """The keras_hub source format: a preset directory (as Kaggle's presets download)."""
+    preset = tmp_path / "preset"
+    base_model.backbone.save_to_preset(str(preset))
+    base_model.preprocessor.tokenizer.save_to_preset(str(preset))
+    model = textzoo.load(
+        "deberta-v3-base", num_classes=3, weights=str(preset), allow_architecture_mismatch=True
+    )
+    assert isinstance(model.preprocessor.tokenizer, deberta_v3.DebertaV3Tokenizer)
+    row = rows("text")[0]
+    inputs = {
+        "token_ids": np.array([row["input_ids"]]),
+        "padding_mask": np.array([row["attention_mask"]]),
+    }
+    np.testing.assert_allclose(
+        np.asarray(model.backbone(inputs)), np.asarray(base_model.backbone(inputs)), atol=1e-6
+    )
+    assert preprocess(model, row)["token_ids"].tolist()[:15] == row["input_ids"][:15]
+
+
+def test_finetune_with_a_seed_keeps_the_tokenizer_working(classifier):
+    """tf.random.set_seed deletes tensorflow_text's SentencePiece resources (see the class)."""
+    import keras
+
+    texts = [r["text"] for r in rows("text")]
+    before = textzoo.evaluation.predict_proba(classifier, texts)  # traced and cached
+    keras.utils.set_random_seed(0)
+    np.testing.assert_allclose(textzoo.evaluation.predict_proba(classifier, texts), before)
+    pair = preprocess(classifier, rows("pair")[1])  # a tf.data-free eager call still works
+    assert pair["token_ids"].tolist() == rows("pair")[1]["input_ids"]
+
+
 # ------------------------------------------------------------------ refusals
 
 

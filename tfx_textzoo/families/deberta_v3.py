@@ -23,6 +23,7 @@ import keras
 import keras_hub
 import numpy as np
 import tensorflow as tf
+import tensorflow_text as tf_text
 
 from tfx_textzoo import _checks
 from tfx_textzoo.errors import ArchitectureMismatchError
@@ -116,43 +117,38 @@ class DebertaV3Tokenizer(keras_hub.models.DebertaV3Tokenizer):
     kernel; ``keras.utils.set_random_seed`` (``tf.random.set_seed``, which
     [`finetune`][tfx_textzoo.finetune] calls with ``seed=``) clears that cache and so
     deletes the model, and a function traced afterwards captures a dead handle
-    ("Resource ... SentencepieceOp ... does not exist"). This tokenizer builds the
-    resource again, outside the graph, each time it is traced, so every traced function
-    captures a live one. (A function traced *before* a seed reset still fails: see the
-    family's report.)
+    ("Resource ... SentencepieceOp ... does not exist"), as does every function traced
+    before it. In a traced function this tokenizer creates the resource inside the graph
+    (owned by that function, and exported with it); eager calls use keras-hub's.
 
     Examples:
         >>> import keras, tensorflow as tf
         >>> from tfx_textzoo.families.deberta_v3 import DebertaV3Tokenizer, tiny_proto
         >>> tokenizer = DebertaV3Tokenizer(proto=tiny_proto())
-        >>> keras.utils.set_random_seed(0)
         >>> traced = tf.function(lambda x: tokenizer(x).flat_values)
-        >>> traced(tf.constant(["the team"])).numpy().tolist() == [
+        >>> ids = traced(tf.constant(["the team"])).numpy().tolist()
+        >>> keras.utils.set_random_seed(0)  # deletes keras-hub's eager resource
+        >>> traced(tf.constant(["the team"])).numpy().tolist() == ids == [
         ...     tokenizer.token_to_id("▁the"), tokenizer.token_to_id("▁team")]
         True
     """
 
     def _tokenize_tf(self, inputs):
-        if not tf.executing_eagerly() and self.proto is not None:
-            with tf.init_scope():  # eager, outside the graph being traced
-                if not _sentence_piece_alive(getattr(self, "_sentence_piece", None)):
-                    self._set_proto_tf(self.proto)
-        return super()._tokenize_tf(inputs)
-
-
-def _sentence_piece_alive(sentence_piece: Any) -> bool:
-    """Whether a tensorflow_text SentencePiece tokenizer's resource still exists.
-
-    A traced probe: an eager call can still succeed on a deleted resource. A live one is
-    kept (an export has already tracked it); only a dead one is replaced.
-    """
-    if sentence_piece is None:
-        return False
-    try:
-        tf.function(lambda: sentence_piece.tokenize(tf.constant(["a"])).flat_values)()
-    except tf.errors.NotFoundError:
-        return False
-    return True
+        if tf.executing_eagerly() or self.proto is None:
+            return super()._tokenize_tf(inputs)
+        # Traced: a SentencePiece resource created inside the graph, owned by the traced
+        # function itself, instead of the eager one (which a seed reset deletes).
+        eager = self._sentence_piece
+        self._sentence_piece = tf_text.SentencepieceTokenizer(
+            model=self.proto,
+            out_type=self.compute_dtype,
+            add_bos=self.add_bos,
+            add_eos=self.add_eos,
+        )
+        try:
+            return super()._tokenize_tf(inputs)
+        finally:
+            self._sentence_piece = eager
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -582,7 +578,9 @@ def _hf_sequence_length(directory: Path, backbone: Any) -> int:
 def _load_backbone(local: LocalWeights, *, spec: ModelSpec, check_arch: bool):
     if local.format == "keras_hub":
         backbone = keras_hub.models.DebertaV3Backbone.from_preset(local.location)
-        tokenizer = DebertaV3Tokenizer.from_preset(local.location)
+        # keras-hub rebuilds the class its preset names: take the model into this one.
+        preset_tokenizer = keras_hub.models.DebertaV3Tokenizer.from_preset(local.location)
+        tokenizer = DebertaV3Tokenizer(proto=preset_tokenizer.proto)
     elif local.format == "hf":
         backbone, _, _ = convert.load_backbone(local.location)
         tokenizer = convert.load_tokenizer(
