@@ -383,6 +383,11 @@ def test_tiny_model_and_argument_checks():
         model.preprocessor.tokenizer.token_to_id("▁the"),
         model.preprocessor.tokenizer.token_to_id("▁team"),
     ]
+    mean = textzoo.load("deberta-v3-small", num_classes=2, weights=None, pooling="mean", **tiny)
+    assert mean.get_layer("mean_pooling") is not None
+    assert mean.predict(["the team won"], verbose=0).shape == (1, 2)
+    with pytest.raises(ValueError, match="pooling"):
+        textzoo.load("deberta-v3-small", num_classes=2, weights=None, pooling="pooler", **tiny)
     with pytest.raises(TypeError, match="Unknown argument"):
         textzoo.load("deberta-v3-small", num_classes=2, weights=None, embedding_dim=4, **tiny)
     with pytest.raises(ValueError, match="num_heads"):

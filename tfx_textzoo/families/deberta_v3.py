@@ -3,8 +3,8 @@
 Covers DeBERTa-v3 xsmall/small/base/large and the multilingual mDeBERTa-v3-base
 (He, Gao & Chen, 2021). Weights come from the keras-hub presets or from Hugging Face
 checkpoints, which this family converts itself (keras-hub reads no Hugging Face DeBERTa
-directory; see [`deberta_v3_convert`][tfx_textzoo.families.deberta_v3_convert] for the
-weight map and where keras-hub's maths differs from transformers').
+directory; see ``tfx_textzoo.families.deberta_v3_convert`` for the weight map and where
+keras-hub's maths differs from transformers').
 
 The head is transformers' ``DebertaV2ForSequenceClassification`` head: the first token's
 vector (``ContextPooler``: its dropout is ``pooler_dropout`` = 0 in every v3 config, so
