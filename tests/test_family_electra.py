@@ -38,12 +38,13 @@ def model_input(row: dict):
     return (row["text"], row["text_pair"]) if row["kind"] == "pair" else row["text"]
 
 
-def preprocess(model, row) -> dict:
+def preprocess(model, row, traced: bool = False) -> dict:
+    """The preprocessor's features for one row: eagerly (keras-hub's Python path) or traced
+    in a ``tf.function`` (its TensorFlow path, which ``fit``/``predict``/export use)."""
     x = model_input(row)
-    if isinstance(x, tuple):  # by keyword: a positional tuple is keras-hub's (x, y)
-        features = model.preprocessor(x=(tf.constant([x[0]]), tf.constant([x[1]])))
-    else:
-        features = model.preprocessor(tf.constant([x]))
+    x = (tf.constant([x[0]]), tf.constant([x[1]])) if isinstance(x, tuple) else tf.constant([x])
+    call = tf.function(model.preprocessor) if traced else model.preprocessor
+    features = call(x=x)  # by keyword: a positional tuple is keras-hub's (x, y)
     return {k: np.asarray(v)[0] for k, v in features.items()}
 
 
@@ -79,6 +80,10 @@ def hf_model():
 def test_token_ids_match_transformers(base_model, index):
     row = DATA["inputs"][index]
     features = preprocess(base_model, row)
+    traced = preprocess(base_model, row, traced=True)
+    assert {k: v.tolist() for k, v in traced.items()} == {
+        k: v.tolist() for k, v in features.items()
+    }
     mask = np.asarray(row["attention_mask"], bool)
     assert features["padding_mask"].tolist() == mask.tolist()
     if not same_inputs(row):

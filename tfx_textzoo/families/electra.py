@@ -140,8 +140,8 @@ class ElectraWordPieceTokenizer(keras_hub.models.ElectraTokenizer):
         >>> from tfx_textzoo.families.electra import ElectraWordPieceTokenizer
         >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "full", "cafe"]
         >>> tok = ElectraWordPieceTokenizer(vocab, do_lower_case=True, strip_accents=True)
-        >>> tok(["Café FULL ＦＵＬＬ"]).to_list()
-        [[6, 5, 1]]
+        >>> [int(i) for i in tok("Café FULL ＦＵＬＬ")]
+        [6, 5, 1]
     """
 
     def __init__(self, vocabulary=None, do_lower_case=False, **kwargs):
@@ -209,7 +209,7 @@ class ElectraPreprocessor(keras_hub.models.TextClassifierPreprocessor):
         >>> pre = ElectraPreprocessor(tok, sequence_length=8)
         >>> out = pre(x=(["The team won"], ["a final"]))
         >>> out["token_ids"].numpy().tolist(), out["segment_ids"].numpy().tolist()
-        ([[2, 5, 6, 7, 3, 16, 13, 3]], [[0, 0, 0, 0, 0, 1, 1, 1]])
+        ([[2, 5, 6, 7, 3, 16, 14, 3]], [[0, 0, 0, 0, 0, 1, 1, 1]])
     """
 
     backbone_cls = keras_hub.models.ElectraBackbone
@@ -362,7 +362,7 @@ def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
         >>> from tfx_textzoo.families.electra import count_params
         >>> count_params({"num_layers": 12, "hidden_dim": 256, "embedding_dim": 128,
         ...               "intermediate_dim": 1024, "vocabulary_size": 30522}, 2)
-        13614594
+        13615106
     """
     h, i, layers = arch["hidden_dim"], arch["intermediate_dim"], arch["num_layers"]
     e = arch.get("embedding_dim", h)
