@@ -301,3 +301,67 @@ def test_mean_pooling_and_save_load(tmp_path):
 
 def _tiny() -> dict:
     return {**electra.TINY_CONFIG, "vocabulary": electra.TINY_VOCABULARY}
+
+
+# ------------------------------------------------------------------------ other sources
+
+
+def test_weights_auto_offline_lists_both_catalog_sources():
+    with pytest.raises(textzoo.WeightsNotFoundError) as err:
+        textzoo.load("electra-small", num_classes=2)
+    assert "electra_small_discriminator_uncased_en" in str(err.value)
+    assert "hf://google/electra-small-discriminator" in str(err.value)
+
+
+def test_a_keras_hub_preset_directory_loads_with_transformers_normalization(tmp_path):
+    """The keras_hub source: backbone as saved; tokenizer rebuilt to lower-case as HF."""
+    import keras_hub
+
+    backbone = electra.convert_hf_checkpoint(FIXTURES / "base")
+    vocab = (FIXTURES / "base" / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    backbone.save_to_preset(str(tmp_path / "preset"))
+    keras_hub.models.ElectraTokenizer(vocab, lowercase=True).save_to_preset(
+        str(tmp_path / "preset")
+    )
+    model = textzoo.load(
+        "electra-small",
+        num_classes=3,
+        weights=str(tmp_path / "preset"),
+        sequence_length=DATA["max_length"],
+        allow_architecture_mismatch=True,
+    )
+    tokenizer = model.preprocessor.tokenizer
+    assert isinstance(tokenizer, electra.ElectraWordPieceTokenizer)
+    assert (tokenizer.do_lower_case, tokenizer.strip_accents, tokenizer.lowercase) == (
+        True,
+        True,
+        False,
+    )
+    for row in DATA["inputs"]:
+        if same_inputs(row):
+            assert preprocess(model, row)["token_ids"].tolist() == row["input_ids"]
+    for a, b in zip(model.backbone.weights, backbone.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=a.path)
+
+
+def test_a_sharded_checkpoint_converts_like_a_single_file(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    directory = tmp_path / "sharded"
+    shutil.copytree(FIXTURES / "base", directory)
+    tensors = load_file(str(directory / "model.safetensors"))
+    (directory / "model.safetensors").unlink()
+    names = sorted(tensors)
+    shards = {
+        "model-00001-of-00002.safetensors": names[::2],
+        "model-00002-of-00002.safetensors": names[1::2],
+    }
+    for file, keys in shards.items():
+        save_file({k: tensors[k] for k in keys}, str(directory / file))
+    index = {"weight_map": {k: file for file, keys in shards.items() for k in keys}}
+    (directory / "model.safetensors.index.json").write_text(json.dumps(index))
+    sharded = electra.convert_hf_checkpoint(directory)
+    single = electra.convert_hf_checkpoint(FIXTURES / "base")
+    for a, b in zip(sharded.weights, single.weights, strict=True):
+        if "pooled_dense" not in a.path:
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=a.path)
