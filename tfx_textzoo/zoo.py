@@ -7,7 +7,7 @@ from typing import Any
 
 import keras
 
-from tfx_textzoo import _checks, saving
+from tfx_textzoo import _checks, hf_classifiers, saving
 from tfx_textzoo.registry import get_family, get_spec
 
 
@@ -30,6 +30,10 @@ def load(
     Given a directory written by :func:`tfx_textzoo.save_pretrained` (or an
     ``hf://owner/name`` repository holding one), it returns that model as saved:
     labels, head and preprocessor included (see :func:`tfx_textzoo.saving.load_saved`).
+    Given a classifier fine-tuned with Hugging Face transformers (a directory or
+    ``hf://`` repository with a ``*ForSequenceClassification`` ``config.json`` and
+    safetensors weights), it returns it with its trained head and ``id2label`` names
+    (see [`hf_classifiers.load`][tfx_textzoo.hf_classifiers.load]).
 
     Args:
         name: A model name or alias (see :func:`tfx_textzoo.list_models`), a directory
@@ -78,6 +82,15 @@ def load(
         "sequence_length", sequence_length, minimum=1, optional=True
     )
     if saving.is_saved_location(name):
+        if hf_classifiers.find(name) is not None:  # fine-tuned with transformers
+            return hf_classifiers.load(
+                name,
+                num_classes,
+                labels=labels,
+                weights=weights,
+                sequence_length=sequence_length,
+                **overrides,
+            )
         return saving.load_saved(
             name,
             num_classes,
