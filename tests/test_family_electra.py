@@ -175,13 +175,20 @@ def test_hf_classifier_matches_transformers(hf_model):
     assert list(textzoo.predict(hf_model, texts, verbose=0)) == want
 
 
-def test_hf_classifier_through_load(tmp_path):
-    """``textzoo.load(dir)`` of a fine-tuned checkpoint, once the core reads them."""
-    try:
-        model = textzoo.load(str(FIXTURES / "classifier"))
-    except Exception as err:  # noqa: BLE001
-        pytest.skip(f"this checkout's load() does not read transformers classifiers: {err}")
-    assert model.labels == LABELS
+def test_hf_classifier_through_load():
+    """``textzoo.load(dir)`` of the fine-tuned checkpoint picks this family by model_type."""
+    model = textzoo.load(str(FIXTURES / "classifier"))
+    assert isinstance(model, electra.ElectraClassifier)
+    assert model.labels == LABELS and model.model_name is None
+    assert model.preprocessor.sequence_length == 64  # the fixture's max_position_embeddings
+    worst = 0.0
+    for row in DATA["inputs"]:
+        if not row["truncated"]:  # from the raw strings (here up to 64 tokens, not 16)
+            features = preprocess(model, row, traced=True)
+            probs = np.asarray(model({k: v[None] for k, v in features.items()}, training=False))
+            worst = max(worst, float(np.max(np.abs(probs[0] - row["probabilities"]))))
+    print(f"\nload(dir): largest |probability difference| from raw strings: {worst:.2e}")
+    assert worst < EXACT_ATOL, worst
     texts = [r["text"] for r in DATA["inputs"] if r["kind"] == "text"]
     want = [
         LABELS[int(np.argmax(r["probabilities"]))] for r in DATA["inputs"] if r["kind"] == "text"

@@ -46,6 +46,8 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    hf_tensors,
+    set_dense,
     zoo_config,
 )
 from tfx_textzoo.registry import ModelSpec, get_spec, register_family
@@ -123,6 +125,9 @@ _GELUS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_python")
 HEAD_NAMES = ("classifier_dropout", "classifier_dense", "classifier_dense_dropout", "logits")
 #: The catalog entry whose fine-tuning settings a loaded Hugging Face classifier gets.
 _HF_CLASSIFIER_SETTINGS_FROM = "electra-base"
+#: The longest sequence a fine-tuned classifier reads by default, capped by the model's
+#: max_position_embeddings (as the bert family: batches are padded to their longest text).
+HF_CLASSIFIER_SEQUENCE_LENGTH = 512
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -405,7 +410,7 @@ def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> Electr
     dropout = config.get("classifier_dropout")
     if dropout is None:
         dropout = config.get("hidden_dropout_prob", _HF_DEFAULTS["hidden_dropout_prob"])
-    sequence_length = min(128, backbone.max_sequence_length)
+    sequence_length = min(HF_CLASSIFIER_SEQUENCE_LENGTH, backbone.max_sequence_length)
     model = ElectraClassifier(
         backbone,
         len(labels),
@@ -415,11 +420,13 @@ def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> Electr
         labels=labels,
         model_name=None,
     )
-    with _SafetensorReader(directory) as reader:
-        dense, output = model.get_layer(HEAD_NAMES[1]), model.get_layer(HEAD_NAMES[3])
-        for layer, key in ((dense, "classifier.dense"), (output, "classifier.out_proj")):
-            _assign(layer.kernel, reader.get(f"{key}.weight").T, f"{key}.weight")
-            _assign(layer.bias, reader.get(f"{key}.bias"), f"{key}.bias")
+    keys = [
+        f"classifier.{part}.{kind}" for part in ("dense", "out_proj") for kind in ("weight", "bias")
+    ]
+    head = hf_tensors(directory, keys)
+    for layer, part in ((HEAD_NAMES[1], "dense"), (HEAD_NAMES[3], "out_proj")):
+        weight, bias = (head[f"classifier.{part}.{kind}"] for kind in ("weight", "bias"))
+        set_dense(model.get_layer(layer), weight.astype("float32"), bias.astype("float32"))
     compile_classifier(model, get_spec(_HF_CLASSIFIER_SETTINGS_FROM).finetune, pretrained=True)
     return model
 
