@@ -4,20 +4,24 @@ Covers the ELECTRA discriminators of Clark et al. (2020), small, base and large.
 keras-hub has the backbone, the tokenizer and presets, but no text classifier, no
 classifier preprocessor and no Hugging Face converter: they are here.
 
-- :class:`ElectraClassifier`: first token -> dropout -> dense (hidden size) -> exact GELU
-  -> dropout -> output, the shape of transformers' ``ElectraClassificationHead``, so a
-  fine-tuned ``ElectraForSequenceClassification`` loads into it (:func:`hf_classifier`).
-  The backbone's ``pooled_output`` (a tanh dense keras-hub adds; transformers' ELECTRA
-  has no pooler) is not read, and its layer is kept frozen.
-- :class:`ElectraPreprocessor`: ``[CLS] a [SEP] (b [SEP])`` with segment ids, keras-hub's
-  ``MultiSegmentPacker``; rejects non-string input.
-- :class:`ElectraWordPieceTokenizer`: keras-hub's ``ElectraTokenizer`` that lower-cases
-  like transformers' (and the original ELECTRA code's) ``str.lower`` instead of
-  keras-hub's NFKC case folding, which would turn full-width ``"ＦＵＬＬ"`` into
-  ``"full"`` and ``"ß"`` into ``"ss"``.
-- :func:`convert_hf_checkpoint`: a transformers ELECTRA checkpoint (``config.json`` +
-  ``model.safetensors``, keys with or without the ``electra.`` prefix) into a keras-hub
-  ``ElectraBackbone``.
+- [`ElectraClassifier`][tfx_textzoo.families.electra.ElectraClassifier]: first token ->
+  dropout -> dense (hidden size) -> exact GELU -> dropout -> output, the shape of
+  transformers' ``ElectraClassificationHead``, so a fine-tuned
+  ``ElectraForSequenceClassification`` loads into it
+  ([`hf_classifier`][tfx_textzoo.families.electra.hf_classifier]). The backbone's
+  ``pooled_output`` (a tanh dense keras-hub adds; transformers' ELECTRA has no pooler) is
+  not read, and its layer is kept frozen.
+- [`ElectraPreprocessor`][tfx_textzoo.families.electra.ElectraPreprocessor]:
+  ``[CLS] a [SEP] (b [SEP])`` with segment ids, keras-hub's ``MultiSegmentPacker``;
+  rejects non-string input.
+- [`ElectraWordPieceTokenizer`][tfx_textzoo.families.electra.ElectraWordPieceTokenizer]:
+  keras-hub's ``ElectraTokenizer`` that normalises as transformers' ``BertNormalizer``
+  (Unicode spaces, control characters, ``str.lower``) instead of keras-hub's NFKC case
+  folding, which would turn full-width ``"ＦＵＬＬ"`` into ``"full"`` and ``"ß"`` into
+  ``"ss"``.
+- [`convert_hf_checkpoint`][tfx_textzoo.families.electra.convert_hf_checkpoint]: a
+  transformers ELECTRA checkpoint (``config.json`` + ``model.safetensors``, keys with or
+  without the ``electra.`` prefix) into a keras-hub ``ElectraBackbone``.
 
 keras-hub's ``ElectraBackbone`` computes its feed-forward GELU with the tanh
 approximation (as the original TF ELECTRA code did); transformers uses the exact erf form
@@ -99,7 +103,7 @@ _ARCHITECTURE_RULES = {
     "num_segments": ("int", 1),
     "dropout": ("rate",),
 }
-#: The head's pooling choices (:data:`tfx_textzoo.families.base.POOLINGS` without the
+#: The head's pooling choices ([`POOLINGS`][tfx_textzoo.families.base.POOLINGS] without the
 #: backbone's pooler, which ELECTRA was not trained with).
 POOLINGS = ("cls", "mean")
 #: The load() argument that accepts weights whose architecture is not the name's.
@@ -132,7 +136,12 @@ HF_CLASSIFIER_SEQUENCE_LENGTH = 512
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
 class ElectraWordPieceTokenizer(keras_hub.models.ElectraTokenizer):
-    """keras-hub's ELECTRA WordPiece tokenizer, lower-casing as transformers does.
+    """keras-hub's ELECTRA WordPiece tokenizer, normalising text as transformers does.
+
+    Before keras-hub's WordPiece, texts go through
+    [`normalize`][tfx_textzoo.families.electra.normalize] (transformers'
+    ``BertNormalizer``): Unicode spaces become spaces, control characters are dropped
+    and, with ``do_lower_case``, texts are lower-cased.
 
     Args:
         vocabulary: A list of tokens or a ``vocab.txt`` path.
@@ -233,7 +242,8 @@ class ElectraClassifier(ZooClassifier, keras_hub.models.TextClassifier):
     Args:
         backbone: A ``keras_hub.models.ElectraBackbone``.
         num_classes: Number of classes.
-        preprocessor: The :class:`ElectraPreprocessor` that turns raw strings into inputs.
+        preprocessor: The preprocessor that turns raw strings into inputs (an
+            [`ElectraPreprocessor`][tfx_textzoo.families.electra.ElectraPreprocessor]).
         activation: Activation of the output layer (zoo models use ``"softmax"``).
         dropout: Dropout rate before the hidden dense and before the output layer
             (transformers: ``classifier_dropout``, else ``hidden_dropout_prob``).
@@ -330,7 +340,9 @@ class ElectraClassifier(ZooClassifier, keras_hub.models.TextClassifier):
 
 
 def backbone_architecture(backbone: Any) -> dict[str, int]:
-    """The architecture numbers (:data:`ARCHITECTURE_KEYS`) of a keras-hub ELECTRA backbone.
+    """The architecture numbers of a keras-hub ELECTRA backbone.
+
+    The keys are [`ARCHITECTURE_KEYS`][tfx_textzoo.families.electra.ARCHITECTURE_KEYS].
 
     Examples:
         >>> import keras_hub
@@ -392,8 +404,9 @@ def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> Electr
         labels: The class names, in id order.
 
     Returns:
-        An :class:`ElectraClassifier` (``model_name=None``) with the checkpoint's backbone,
-        head and tokenizer, compiled with ``electra-base``'s fine-tuning settings.
+        An [`ElectraClassifier`][tfx_textzoo.families.electra.ElectraClassifier]
+        (``model_name=None``) with the checkpoint's backbone, head and tokenizer,
+        compiled with ``electra-base``'s fine-tuning settings.
 
     Examples:
         >>> import json, pathlib
@@ -473,7 +486,8 @@ def build(
             ``allow_architecture_mismatch``.
 
     Returns:
-        A compiled :class:`ElectraClassifier` whose preprocessor takes raw strings.
+        A compiled [`ElectraClassifier`][tfx_textzoo.families.electra.ElectraClassifier] whose
+        preprocessor takes raw strings.
 
     Examples:
         >>> import tfx_textzoo as textzoo
