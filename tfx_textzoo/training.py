@@ -44,6 +44,7 @@ DEFAULTS = {
     "batch_size": 32,
     "warmup_ratio": 0.1,
     "weight_decay": 0.01,
+    "layer_decay": None,
 }
 _NO_DECAY = ("bias", "gamma", "beta")
 
@@ -283,8 +284,8 @@ def finetune(
         warmup_ratio: Fraction of phase-2 steps spent warming up.
         weight_decay: AdamW weight decay (not applied to biases and LayerNorm).
         clipnorm: Global gradient-norm clipping, > 0 (None to disable).
-        layer_decay: Layer-wise learning-rate decay factor in (0, 1], e.g. 0.8 (None:
-            off).
+        layer_decay: Layer-wise learning-rate decay factor in (0, 1], e.g. 0.8 (default:
+            the catalog entry's, as ELECTRA's 0.8; off where it names none).
         restore_best: Put back the weights of the best epoch (by ``monitor``) at the end.
         monitor: Metric for restore-best/early stopping (default ``"val_accuracy"``, or
             ``"loss"`` without validation data): ``"loss"``, ``"accuracy"``, or with
@@ -345,6 +346,7 @@ def finetune(
         head_learning_rate=head_learning_rate,
         warmup_ratio=warmup_ratio,
         weight_decay=weight_decay,
+        layer_decay=layer_decay,
     )
     clipnorm = _checks.check_number(
         "clipnorm",
@@ -354,9 +356,7 @@ def finetune(
         optional=True,
         detail="use None to turn clipping off",
     )
-    layer_decay = _checks.check_number(
-        "layer_decay", layer_decay, minimum=0, maximum=1, open_min=True, optional=True
-    )
+    layer_decay = settings["layer_decay"]
     restore_best = _checks.check_bool("restore_best", restore_best)
     cache_features = _checks.check_bool("cache_features", cache_features)
     patience = _checks.check_int("patience", patience, minimum=0, optional=True)
@@ -720,6 +720,15 @@ def _settings(model, **given) -> dict[str, Any]:
         settings[key] = _checks.check_number(
             key, settings[key], minimum=0, open_min=True, source=sources[key]
         )
+    settings["layer_decay"] = _checks.check_number(
+        "layer_decay",
+        settings["layer_decay"],
+        minimum=0,
+        maximum=1,
+        open_min=True,
+        optional=True,
+        source=sources["layer_decay"],
+    )
     return settings
 
 
