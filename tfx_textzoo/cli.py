@@ -40,10 +40,12 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Files 'textzoo train' writes into the output directory beside the saved model.
 REPORT_MARKDOWN = "report.md"
@@ -962,7 +964,7 @@ def _start_tensorflow() -> None:
     before any Python or environment setting can stop them, so without --verbose the
     descriptor points at a temporary file while TensorFlow starts (import and device
     discovery, where the ``cuInit`` line comes from); then every captured line that is
-    not start-up noise (:data:`_STARTUP_NOISE`) is written to stderr.
+    not start-up noise (``_STARTUP_NOISE``) is written to stderr.
     """
     if _STATE["tensorflow"]:
         return
@@ -1051,6 +1053,8 @@ def _print_json(data: Any) -> None:
 
 
 def _json_default(value: Any) -> Any:
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -1209,6 +1213,8 @@ def _holdout(data, fraction: float, seed: int):
             f"{data.name} has {len(data)} texts: too few to hold out {fraction:.0%} for evaluation",
             "use a larger dataset, another --eval-fraction, or a separate --eval-split",
         )
+    import numpy as np
+
     held_out = _stratified_indices(data.labels, n_eval, seed)
     mask = np.ones(len(data), dtype=bool)
     mask[held_out] = False
@@ -1250,6 +1256,8 @@ def _validation_data(train, dataset: str, *, split, fraction, data_dir, seed, on
             "validation",
             "pass --validation-fraction 0 to train without a validation set, or use more data",
         )
+    import numpy as np
+
     held_out = _stratified_indices(train.labels, n_val, seed + 1)  # not the eval draw
     mask = np.ones(len(train), dtype=bool)
     mask[held_out] = False
@@ -1293,6 +1301,8 @@ def _subset(data, n: int, seed: int):
 
 def _stratified_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Sorted indices of ``n`` rows drawn per class in proportion to its size."""
+    import numpy as np
+
     labels = np.asarray(labels)
     if n >= len(labels):
         return np.arange(len(labels))

@@ -469,7 +469,11 @@ def list_models(pattern: str | None = None) -> list[str]:
             Matching is case-insensitive.
 
     Returns:
-        The sorted list of names that match.
+        The names that match, in ``sorted()`` order (by code point, so
+        ``small-bert-L10-H128`` comes before ``small-bert-L2-H128``: a stable order
+        that scripts may rely on). ``textzoo list`` shows them in natural order
+        (``sorted(names, key=tfx_textzoo.cli.natural_key)``). Reading the catalog
+        imports no family and no TensorFlow.
 
     Examples:
         >>> import tfx_textzoo as textzoo
