@@ -78,7 +78,7 @@ TINY_CONFIG = {
 #: ALBERT's special pieces, at the ids the real models give them.
 SPECIAL_PIECES = ("<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]")
 #: A SentencePiece vocabulary of 48 pieces (specials, ``▁``, the letters, a few words),
-#: built into a model in code (see :func:`sentencepiece_model`), for the shared tests.
+#: made into a model in code by ``sentencepiece_model``, for the shared tests.
 TINY_PIECES = (
     *SPECIAL_PIECES,
     "▁",
@@ -131,7 +131,7 @@ class NormalizingAlbertTokenizer(keras_hub.models.AlbertTokenizer):
         >>> from tfx_textzoo.families.albert import (
         ...     NormalizingAlbertTokenizer, TINY_PIECES, sentencepiece_model)
         >>> tokenizer = NormalizingAlbertTokenizer(sentencepiece_model(TINY_PIECES))
-        >>> [tokenizer.id_to_token(i) for i in tokenizer("The Café").numpy()]
+        >>> [tokenizer.id_to_token(int(i)) for i in tokenizer("The Café")]
         ['▁the', '▁', 'c', 'a', 'f', 'e']
     """
 
@@ -263,9 +263,7 @@ class AlbertClassifier(ZooClassifier, keras_hub.models.AlbertTextClassifier):
         **kwargs,
     ):
         if pooling not in POOLINGS:
-            raise _checks.InvalidArgumentError(
-                "pooling", pooling, " or ".join(map(repr, POOLINGS))
-            )
+            raise _checks.InvalidArgumentError("pooling", pooling, " or ".join(map(repr, POOLINGS)))
         self.backbone = backbone
         self.preprocessor = preprocessor
         inputs = backbone.input
@@ -346,7 +344,7 @@ class AlbertClassifier(ZooClassifier, keras_hub.models.AlbertTextClassifier):
 
 
 def backbone_architecture(backbone: Any) -> dict[str, int]:
-    """The architecture numbers (:data:`ARCHITECTURE_KEYS`) of a keras-hub ALBERT backbone."""
+    """The architecture numbers (``ARCHITECTURE_KEYS``) of a keras-hub ALBERT backbone."""
     return {k: int(getattr(backbone, k)) for k in ARCHITECTURE_KEYS if hasattr(backbone, k)}
 
 
@@ -400,17 +398,18 @@ def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
 def sentencepiece_model(pieces: Sequence[str]) -> bytes:
     """A serialized SentencePiece unigram model whose vocabulary is ``pieces``, in order.
 
-    For tests and random-init models: no training, the scores fall with the position
-    (earlier pieces are preferred). ALBERT's special pieces (:data:`SPECIAL_PIECES`)
-    come first, at their usual ids, added where ``pieces`` lacks them; ``<unk>`` is the
-    unknown piece. Words carry SentencePiece's ``▁`` prefix (``"▁the"``).
+    For tests and random-init models: no training; every piece has the same score, so
+    a text is split into as few pieces as the vocabulary allows. ALBERT's special
+    pieces (``SPECIAL_PIECES``) come first, at their usual ids, added where ``pieces``
+    lacks them; ``<unk>`` is the unknown piece. Words carry SentencePiece's ``▁``
+    prefix (``"▁the"``).
 
     Examples:
         >>> from tfx_textzoo.families.albert import sentencepiece_model
         >>> import keras_hub
         >>> tokenizer = keras_hub.models.AlbertTokenizer(
         ...     sentencepiece_model(["▁the", "▁", "t", "e", "a", "m"]))
-        >>> tokenizer.vocabulary_size(), tokenizer("the team").numpy().tolist()
+        >>> tokenizer.vocabulary_size(), [int(i) for i in tokenizer("the team")]
         (11, [5, 6, 7, 8, 9, 10])
     """
     from sentencepiece import sentencepiece_model_pb2 as model_pb2
@@ -422,14 +421,14 @@ def sentencepiece_model(pieces: Sequence[str]) -> bytes:
     kind = model_pb2.ModelProto.SentencePiece
     types = {"<unk>": kind.UNKNOWN, "[MASK]": kind.USER_DEFINED}
     model = model_pb2.ModelProto()
-    for index, piece in enumerate(ordered):
+    for piece in ordered:
         entry = model.pieces.add()
         entry.piece = piece
         if piece in SPECIAL_PIECES:
             entry.score = 0.0
             entry.type = types.get(piece, kind.CONTROL)
-        else:
-            entry.score = -float(index)
+        else:  # every piece scores the same: the segmentation with the fewest pieces wins
+            entry.score = -1.0
             entry.type = kind.NORMAL
     spec = model.trainer_spec
     spec.model_type = model_pb2.TrainerSpec.UNIGRAM
@@ -478,8 +477,8 @@ def build(
         sequence_length: Tokens per text (default: the entry's ``tokenizer.sequence_length``).
         vocabulary: With ``weights=None``: a SentencePiece model (``spiece.model`` path
             or its bytes) or a list of pieces (made into a model with
-            :func:`sentencepiece_model`) instead of the entry's; the embedding table is
-            sized to it.
+            [`sentencepiece_model`][tfx_textzoo.families.albert.sentencepiece_model])
+            instead of the entry's; the embedding table is sized to it.
         lowercase: Override the entry's lower-casing.
         **overrides: With ``weights=None``: architecture numbers (``num_layers``,
             ``hidden_dim``, ``num_heads``, ``intermediate_dim``, ``embedding_dim``,
@@ -489,14 +488,25 @@ def build(
             ``allow_architecture_mismatch``.
 
     Returns:
-        A compiled :class:`AlbertClassifier` whose preprocessor takes raw strings.
+        A compiled [`AlbertClassifier`][tfx_textzoo.families.albert.AlbertClassifier]
+        whose preprocessor takes raw strings.
 
     Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.families.albert import TINY_CONFIG, TINY_PIECES
         >>> model = textzoo.load("albert-base-v2", num_classes=3, weights=None,
         ...                      vocabulary=TINY_PIECES, **TINY_CONFIG)
-        >>> model.predict([("the team won", "a final")], verbose=0).shape
+        >>> model.predict(["the team won"], verbose=0).shape
+        (1, 3)
+
+        A pair goes through the preprocessor as two segments:
+
+        >>> import tensorflow as tf
+        >>> pair = (tf.constant(["the team won"]), tf.constant(["a final"]))
+        >>> features = model.preprocessor(x=pair)
+        >>> features["segment_ids"].numpy()[0, :9].tolist()  # [CLS] the team won [SEP] a final
+        [0, 0, 0, 0, 0, 1, 1, 1, 0]
+        >>> tuple(model(features).shape)
         (1, 3)
     """
     allow_mismatch = _checks.check_bool(ALLOW_MISMATCH, overrides.pop(ALLOW_MISMATCH, False))
@@ -577,7 +587,7 @@ def build(
 
 
 def load_hf_classifier(directory: Any, config: Mapping[str, Any], *, labels: list[str]):
-    """A transformers ``AlbertForSequenceClassification`` checkpoint as an :class:`AlbertClassifier`.
+    """A transformers ``AlbertForSequenceClassification`` checkpoint as an ``AlbertClassifier``.
 
     The backbone (pooler included) and the SentencePiece tokenizer come from the
     directory as for ``weights=DIR``; the head is transformers' (pooler -> dropout
@@ -675,7 +685,8 @@ def backbone_from_hf(
     Args:
         directory: Holds config.json and the safetensors weights (of an ``AlbertModel``
             or of a task model such as ``AlbertForSequenceClassification``).
-        tensors: The checkpoint's tensors if already read (:func:`hf_state`).
+        tensors: The checkpoint's tensors if already read
+            ([`hf_state`][tfx_textzoo.families.albert.hf_state]).
 
     Raises:
         ValueError: A config keras-hub's backbone cannot compute (an activation other
@@ -769,6 +780,7 @@ def tokenizer_from_hf(directory: str | Path, lowercase: bool = True) -> Normaliz
 
 def _weight_map(backbone: Any) -> list[tuple[keras.Variable, str, str]]:
     """``(variable, Hugging Face tensor name, layout)`` for every backbone weight."""
+    projection = "encoder.embedding_hidden_mapping_in"
     out = [
         (backbone.token_embedding.embeddings, "embeddings.word_embeddings.weight", "same"),
         (
@@ -779,8 +791,8 @@ def _weight_map(backbone: Any) -> list[tuple[keras.Variable, str, str]]:
         (backbone.segment_embedding.embeddings, "embeddings.token_type_embeddings.weight", "same"),
         (backbone.embeddings_layer_norm.gamma, "embeddings.LayerNorm.weight", "same"),
         (backbone.embeddings_layer_norm.beta, "embeddings.LayerNorm.bias", "same"),
-        (backbone.embeddings_projection.kernel, "encoder.embedding_hidden_mapping_in.weight", "dense"),
-        (backbone.embeddings_projection.bias, "encoder.embedding_hidden_mapping_in.bias", "same"),
+        (backbone.embeddings_projection.kernel, f"{projection}.weight", "dense"),
+        (backbone.embeddings_projection.bias, f"{projection}.bias", "same"),
         (backbone.pooled_dense.kernel, "pooler.weight", "dense"),
         (backbone.pooled_dense.bias, "pooler.bias", "same"),
     ]
