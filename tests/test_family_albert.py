@@ -392,3 +392,33 @@ def test_tokenizer_survives_set_random_seed():
         again.features["token_ids"].flat_values, first.features["token_ids"].flat_values
     )
     assert model.predict(["the team won"], verbose=0).shape == (1, 2)
+
+
+def test_keras_hub_preset_directory_loads(tmp_path):
+    """The keras_hub source path, offline: a preset saved by keras-hub's own classes."""
+    import keras_hub
+
+    backbone = albert.backbone_from_hf(FIXTURES / "base")
+    backbone.save_to_preset(str(tmp_path))
+    keras_hub.models.AlbertTokenizer(str(FIXTURES / "base" / "spiece.model")).save_to_preset(
+        str(tmp_path)
+    )
+    model = textzoo.load(
+        "albert-base-v2",
+        num_classes=3,
+        weights=str(tmp_path),
+        sequence_length=16,
+        allow_architecture_mismatch=True,
+    )
+    tokenizer = model.preprocessor.tokenizer
+    assert isinstance(tokenizer, albert.NormalizingAlbertTokenizer) and tokenizer.lowercase
+    row = expected()["inputs"][1]  # "Café Déjà-vu": normalised as transformers does
+    assert preprocess(model, row)["token_ids"].tolist() == row["input_ids"]
+    for a, b in zip(model.backbone.weights, backbone.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_tiny_config_is_made_of_architecture_keys():
+    record = textzoo.registry.get_family("albert")
+    assert set(record.tiny_config) <= set(record.architecture_keys) | {"max_sequence_length"}
+    assert "spiece.model" in record.hf_files and record.hf_model_types == ("albert",)
