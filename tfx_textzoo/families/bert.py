@@ -182,7 +182,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
 
 
 def backbone_architecture(backbone: Any) -> dict[str, int]:
-    """The architecture numbers (:data:`ARCHITECTURE_KEYS`) of a keras-hub BERT backbone."""
+    """The architecture numbers (`ARCHITECTURE_KEYS`) of a keras-hub BERT backbone."""
     return {k: int(getattr(backbone, k)) for k in ARCHITECTURE_KEYS if hasattr(backbone, k)}
 
 
@@ -245,7 +245,7 @@ def build(
     lowercase: bool | None = None,
     **overrides: Any,
 ) -> BertClassifier:
-    """Build a compiled BERT classifier for ``spec`` (see :func:`tfx_textzoo.load`).
+    """Build a compiled BERT classifier for ``spec`` (see [`tfx_textzoo.load`][tfx_textzoo.load]).
 
     Args:
         spec: The catalog entry.
@@ -262,7 +262,7 @@ def build(
             (``"cls"``, ``"first"`` or ``"mean"``, default from the entry).
 
     Returns:
-        A compiled :class:`BertClassifier` whose preprocessor takes raw strings.
+        A compiled `BertClassifier` whose preprocessor takes raw strings.
 
     Examples:
         >>> import tfx_textzoo as textzoo

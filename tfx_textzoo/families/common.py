@@ -14,7 +14,7 @@ from tfx_textzoo import _checks
 def check_classes(num_classes: Any, labels: Any) -> tuple[int, list[str] | None]:
     """Validate ``num_classes`` / ``labels`` and return ``(num_classes, labels)``.
 
-    The one check lives in :func:`tfx_textzoo._checks.check_classes`; this name stays for
+    The one check lives in `tfx_textzoo._checks.check_classes`; this name stays for
     the modules that import it from here.
 
     Args:
