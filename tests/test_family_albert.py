@@ -422,3 +422,17 @@ def test_tiny_config_is_made_of_architecture_keys():
     record = textzoo.registry.get_family("albert")
     assert set(record.tiny_config) <= set(record.architecture_keys) | {"max_sequence_length"}
     assert "spiece.model" in record.hf_files and record.hf_model_types == ("albert",)
+
+
+def test_saved_model_is_not_passed_off_as_plain_keras_hub(tmp_path):
+    """Plain keras-hub's ALBERT tokenizer does not normalise text as transformers does, so
+    a saved albert model must not claim to load (and predict the same) in keras-hub alone."""
+    from tfx_textzoo.saving import keras_hub_equivalent
+
+    model = textzoo.load("albert-base-v2", num_classes=2, weights=None, **TINY)
+    assert keras_hub_equivalent(model) is None
+    textzoo.save_pretrained(model, tmp_path / "saved")
+    card = (tmp_path / "saved" / "README.md").read_text(encoding="utf-8")
+    assert "library_name: tfx_textzoo" in card
+    restored = textzoo.load(str(tmp_path / "saved"))
+    assert restored.preprocessor.get_config()["lowercase"] is True

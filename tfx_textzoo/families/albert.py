@@ -194,7 +194,35 @@ class AlbertPreprocessor(keras_hub.models.AlbertTextClassifierPreprocessor):
 
     A pair ``(a, b)`` is packed as two segments: ``[CLS] a [SEP] b [SEP]``, segment ids
     0 then 1, as transformers does.
+
+    Args:
+        tokenizer: The (normalising) ALBERT tokenizer.
+        sequence_length: The padded length of the model's inputs.
+        lowercase: The tokenizer's lower-casing (None: keep the tokenizer's).
+        strip_accents: The tokenizer's accent stripping (None: keep the tokenizer's).
+        **kwargs: Passed to ``keras_hub.models.AlbertTextClassifierPreprocessor``.
+
+    The text normalisation is part of this preprocessor's config (not only of its
+    tokenizer's) because plain keras-hub's ALBERT preprocessor has none: the zoo's save
+    then does not pass it off as keras-hub's own (``tfx_textzoo.saving`` compares the
+    preprocessor's config with keras-hub's, not the tokenizer's class).
     """
+
+    def __init__(
+        self, tokenizer, sequence_length=512, lowercase=None, strip_accents=None, **kwargs
+    ):
+        super().__init__(tokenizer, sequence_length=sequence_length, **kwargs)
+        if lowercase is not None:
+            tokenizer.lowercase = bool(lowercase)
+        if strip_accents is not None:
+            tokenizer.strip_accents = bool(strip_accents)
+
+    def get_config(self):  # noqa: D102
+        return {
+            **super().get_config(),
+            "lowercase": getattr(self.tokenizer, "lowercase", False),
+            "strip_accents": getattr(self.tokenizer, "strip_accents", False),
+        }
 
     def call(self, x, y=None, sample_weight=None):  # noqa: D102
         for segment in x if isinstance(x, tuple) else (x,):
