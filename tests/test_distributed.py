@@ -31,11 +31,15 @@ WORKER = TESTS / "distributed_worker.py"
 RUN_TIMEOUT = 420
 #: Seconds the surviving worker may take to fail once the other was killed.
 FAILURE_BOUND = 120
-#: Measured on a 2-core machine (float all-reduce order; the texts are chosen so that
-#: every batch splits evenly over the two workers): losses differed by < 1e-6 and
-#: probabilities by < 1e-5. The bounds leave room for other CPUs' float rounding.
-LOSS_TOLERANCE = 1e-4
-PROBABILITY_TOLERANCE = 1e-3
+#: Two workers vs one process, same global batch of 8 and seed, 98 texts chosen so that
+#: every batch splits evenly (measured on a 2-core machine): the first epoch's loss
+#: agrees to float32 precision; then Adam, which divides each gradient by its own
+#: magnitude, turns the float noise of the all-reduce's summation order in near-zero
+#: gradients into visible differences: per-epoch losses differed by 0, 1.3e-4 and
+#: 9.0e-5, final probabilities by up to 5.1e-4.
+FIRST_EPOCH_LOSS_TOLERANCE = 1e-5
+LOSS_TOLERANCE = 1e-3
+PROBABILITY_TOLERANCE = 5e-3
 
 
 def free_ports(n: int) -> list[int]:
@@ -183,7 +187,9 @@ def test_two_workers_match_one_process_and_read_every_text_once(tmp_path):
 
     loss_diff = np.abs(np.subtract(workers[0]["loss"], plain["loss"])).max()
     prob_diff = np.abs(np.subtract(workers[0]["probabilities"], plain["probabilities"])).max()
+    print(f"loss diffs {np.subtract(workers[0]['loss'], plain['loss']).tolist()}")
     print(f"max |loss diff| {loss_diff:.2e}, max |probability diff| {prob_diff:.2e}")
+    assert abs(workers[0]["loss"][0] - plain["loss"][0]) < FIRST_EPOCH_LOSS_TOLERANCE
     assert loss_diff < LOSS_TOLERANCE, (workers[0]["loss"], plain["loss"])
     assert prob_diff < PROBABILITY_TOLERANCE
     assert workers[0]["loss"] == workers[1]["loss"]
@@ -198,7 +204,7 @@ def test_two_workers_match_one_process_and_read_every_text_once(tmp_path):
     ]
     history = json.loads((tmp_path / "ck" / "history.json").read_text())
     assert [r["loss"] for r in history["epochs"]] == workers[0]["loss"]
-    assert list(scratch.iterdir()) == []
+    assert list(scratch.glob("textzoo-worker-*")) == []
 
 
 def test_a_worker_killed_mid_epoch_makes_the_other_fail_clearly(tmp_path):
@@ -237,3 +243,39 @@ def test_a_worker_killed_mid_epoch_makes_the_other_fail_clearly(tmp_path):
     assert "WorkerLostError" in log and "a worker of the cluster was lost" in log, tail(chief_log)
     # The last finished epoch is on disk for a restart.
     assert (tmp_path / "ck" / "last.weights.h5").is_file()
+
+
+def test_textzoo_train_runs_as_a_worker_when_tf_config_is_set(tmp_path):
+    out = tmp_path / "run"
+    cli = "from tfx_textzoo.cli import main; raise SystemExit(main())"
+    argv = [
+        sys.executable,
+        "-c",
+        cli,
+        "train",
+        "scratch-tiny",
+        "--dataset",
+        "ag_news-sample",
+        "--max-train",
+        "256",
+        "--max-eval",
+        "64",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--seed",
+        "0",
+        "--output",
+        str(out),
+        "--quiet",
+    ]
+    with processes() as (start, running):
+        start_pair(start, tmp_path, lambda i: argv)
+        took = wait_all(running, RUN_TIMEOUT)
+    print("seconds", {k: round(v, 1) for k, v in took.items()})
+    logs = [(tmp_path / f"worker{i}.log").read_text(errors="replace") for i in range(2)]
+    assert f"saved to {out}" in logs[0]
+    assert "accuracy" in logs[0] and "accuracy" in logs[1]  # both evaluated the same model
+    assert (out / "textzoo.json").is_file() and (out / "report.json").is_file()
+    assert list((tmp_path / "tmpdir").glob("textzoo-worker-*")) == [], "files left behind"
