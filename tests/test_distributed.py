@@ -279,3 +279,47 @@ def test_textzoo_train_runs_as_a_worker_when_tf_config_is_set(tmp_path):
     assert "accuracy" in logs[0] and "accuracy" in logs[1]  # both evaluated the same model
     assert (out / "textzoo.json").is_file() and (out / "report.json").is_file()
     assert list((tmp_path / "tmpdir").glob("textzoo-worker-*")) == [], "files left behind"
+
+
+MIRRORED_SCRIPT = """
+import sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from distributed_worker import VOCABULARY, texts_and_labels
+import tfx_textzoo as textzoo
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+texts, labels = texts_and_labels(45)
+with strategy.scope():
+    model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1, hidden_dim=8,
+                         num_heads=2, intermediate_dim=16, max_sequence_length=32,
+                         sequence_length=32, vocabulary=VOCABULARY)
+before = [v.numpy().copy() for v in model.trainable_variables]
+# Class weights 0: the sharded datasets carry them as sample weights, so nothing learns,
+# in the cached frozen-head phase and in the full phase; validation runs sharded too.
+history = textzoo.finetune(model, (texts, labels), validation_data=(texts, labels), epochs=2,
+                           freeze_epochs=1, batch_size=8, weight_decay=0.0, seed=0,
+                           class_weight={0: 0.0, 1: 0.0}, strategy=strategy, verbose=0)
+assert [r["phase"] for r in history.epochs] == ["frozen", "full"], history.epochs
+assert all(r["loss"] == 0.0 for r in history.epochs), history.epochs
+assert all(np.isfinite(r["val_loss"]) and r["val_loss"] > 0 for r in history.epochs)
+assert all(np.array_equal(a, v.numpy()) for a, v in zip(before, model.trainable_variables))
+print("OK", strategy.num_replicas_in_sync)
+"""
+
+
+def test_two_replicas_in_one_process_shard_class_weights_and_validation(tmp_path):
+    script = tmp_path / "mirrored.py"
+    script.write_text(MIRRORED_SCRIPT)
+    out = subprocess.run(
+        [sys.executable, str(script), str(TESTS)],
+        env=environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    assert "OK 2" in out.stdout
