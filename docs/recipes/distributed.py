@@ -6,12 +6,15 @@ batch, split evenly across the replicas. Everything else is unchanged.
 
 - One machine, all its GPUs: ``tf.distribute.MirroredStrategy()``.
 - Several machines: ``tf.distribute.MultiWorkerMirroredStrategy()``; start the same
-  script on every machine, each with its own ``TF_CONFIG`` (``--multi-worker``).
+  script on every machine, each with its own ``TF_CONFIG`` (``--multi-worker``, which
+  creates it with ``tfx_textzoo.training.cluster_strategy``); every worker reads its
+  share of each global batch, and only the chief's saved model is kept.
 
 Usage::
 
     python docs/recipes/distributed.py                    # every GPU of this machine
-    python docs/recipes/distributed.py --multi-worker     # one process per machine
+    python docs/recipes/distributed.py --multi-worker     # one process per worker (TF_CONFIG)
+    python docs/recipes/distributed.py --multi-worker --output runs/mwms  # the chief saves
     python docs/recipes/distributed.py --smoke            # 2 logical CPUs, seconds
 
 ``--smoke`` (or ``TEXTZOO_SMOKE=1``) splits the CPU into two logical devices, so that a
