@@ -50,6 +50,7 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--texts", type=int, default=90)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=5e-3)
+    parser.add_argument("--seed", default="0", help="an int, or 'none' (the chief draws one)")
     args = parser.parse_args(argv)
 
     from tfx_textzoo import training
@@ -118,7 +119,7 @@ def main(argv: list[str]) -> dict:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         warmup_ratio=0.0,
-        seed=0,
+        seed=None if args.seed == "none" else int(args.seed),
         checkpoint_dir=args.checkpoint_dir,
         strategy=strategy,
         callbacks=[Steps()],

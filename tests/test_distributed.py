@@ -210,7 +210,8 @@ def test_two_workers_match_one_process_and_read_every_text_once(tmp_path):
 def test_a_worker_killed_mid_epoch_makes_the_other_fail_clearly(tmp_path):
     # 100 epochs: long enough to be killed in, short enough that jit_compile="auto" stays
     # off (below XLA_MIN_STEPS_ON_CPU steps).
-    args = ["--texts", "90", "--epochs", "100", "--batch-size", "8"]
+    # No seed: the chief draws the shuffle seed and all-reduces it to the other worker.
+    args = ["--texts", "90", "--epochs", "100", "--batch-size", "8", "--seed", "none"]
     with processes() as (start, running):
         (chief, chief_log), (other, other_log) = start_pair(
             start,
