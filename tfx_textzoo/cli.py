@@ -538,6 +538,10 @@ def _train_command(
     The evaluation table is printed at the end.
     """
     textzoo = _textzoo()
+    from tfx_textzoo import training  # TF_CONFIG set: a cluster's worker, from the start
+
+    strategy = training.cluster_strategy()
+    output = training.worker_output(output, strategy)  # other workers: a temporary dir
     log = _logger(quiet)
     info = textzoo.get_model_info(name)  # an unknown name fails before any data is read
     out = _check_output(output, overwrite)  # before any data is read or any step is taken
@@ -589,7 +593,8 @@ def _train_command(
 
     with _progress_to_stderr():
         keras.utils.set_random_seed(seed)  # the head's initialisation too
-        model = textzoo.load(name, labels=train.label_names, weights=_weights_arg(weights))
+        with strategy.scope():
+            model = textzoo.load(name, labels=train.label_names, weights=_weights_arg(weights))
         started = time.perf_counter()
         history = textzoo.finetune(
             model,
@@ -602,6 +607,7 @@ def _train_command(
             learning_rate=lr,
             head_learning_rate=head_lr,
             seed=seed,
+            strategy=strategy,
             verbose=0 if quiet else _keras_verbosity(),
         )
         train_seconds = time.perf_counter() - started
