@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test test-slow test-all docs clean
+.PHONY: demo test test-slow test-all docs check-site clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ test: $(VENV)/.installed  ## lint + doctests + the test suite (slow tests exclud
 	TEXTZOO_OFFLINE=1 $(PY) -m pytest -q -p no:cacheprovider --doctest-modules tfx_textzoo
 	$(PY) -m pytest -q -m "not slow"
 
-test-slow: $(VENV)/.installed  ## the slow tests: strict docs build, every recipe in its smoke form
+test-slow: $(VENV)/.installed  ## the slow tests: strict docs build, the site in headless Chromium, every recipe in its smoke form
 	$(PY) -m pytest -q -m slow
 
 test-all: $(VENV)/.installed
@@ -27,6 +27,9 @@ test-all: $(VENV)/.installed
 
 docs: $(VENV)/.installed  ## build the documentation site into site/
 	$(PY) -m mkdocs build --strict
+
+check-site: $(VENV)/.installed  ## build the site and check it in HTML and headless Chromium; screenshots in site-shots/
+	$(PY) scripts/check_site.py --screenshots site-shots
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -6,8 +6,9 @@ written into ``docs/``):
 - ``catalog.md``: the model catalog, from the registry (``registry/*.toml`` plus any
   installed plugin), one summary table and one section per model;
 - the model table of the Home page (the ``<!-- textzoo:model-table -->`` placeholder);
-- ``benchmarks/*.png``: plots of ``benchmarks/results/*.json`` (matplotlib, Agg) and a
-  copy of the AG News confusion matrix.
+- ``benchmarks/*.png``: plots of ``benchmarks/results/*.json`` (matplotlib, Agg),
+  the AG News confusion matrix included (redrawn from ``ag_news_report.json``), at a
+  resolution and font size that stay legible in the page's text column.
 
 Importing ``tfx_textzoo`` imports TensorFlow; no model is built.
 """
@@ -200,10 +201,26 @@ def _natural_key(name: str) -> list[Any]:
 
 # --- benchmark plots -------------------------------------------------------------------
 
+#: Width of the page's text column (Material's default layout at 1280 px and wider) and the
+#: figure width in inches: at ``PLOT_DPI`` the image is twice the column, shown halved, so
+#: a ``pt``-point font is ``pt * PLOT_DPI / 72 / 2`` page pixels. ``MIN_FONT_PT`` keeps the
+#: smallest text at ``MIN_FONT_PX`` or more on the page (scripts/check_site.py measures it).
+COLUMN_PX = 690
+PLOT_DPI = 200
+FIGURE_WIDTH_IN = 2 * COLUMN_PX / PLOT_DPI
+MIN_FONT_PX = 11
+MIN_FONT_PT = 8.5
+#: Bar colours: textzoo's two phases, and the peers.
+COLORS = {
+    "textzoo: full fine-tuning / prediction": "#1f5fa8",
+    "textzoo: frozen phase (head only)": "#8fc1e8",
+    "peer (keras-hub, Hugging Face)": "#9a9a9a",
+}
+
 
 def benchmark_images() -> dict[str, bytes]:
-    """PNG files for the Benchmarks page, by file name."""
-    images = {
+    """PNG files for the Benchmarks page, by file name (all drawn from the JSON results)."""
+    return {
         "finetune_throughput.png": throughput_plot(
             _read_results("finetune_throughput.json"),
             "Fine-tuning throughput, BERT L4-H128 on AG News (CPU, 2 cores)",
@@ -215,60 +232,116 @@ def benchmark_images() -> dict[str, bytes]:
             "predictions / s (median)",
         ),
         "accuracy_vs_time.png": accuracy_plot(_read_results("accuracy.json")),
+        "ag_news_confusion_matrix.png": confusion_matrix_plot(_read_results("ag_news_report.json")),
     }
-    images["ag_news_confusion_matrix.png"] = (RESULTS / "ag_news_confusion_matrix.png").read_bytes()
-    return images
+
+
+def bar_kind(description: str) -> str:
+    """Which of :data:`COLORS` a benchmark row is drawn in."""
+    if not description.startswith("textzoo"):
+        return "peer (keras-hub, Hugging Face)"
+    if "frozen phase" in description:
+        return "textzoo: frozen phase (head only)"
+    return "textzoo: full fine-tuning / prediction"
 
 
 def throughput_plot(results: dict[str, Any], title: str, xlabel: str) -> bytes:
-    """Horizontal bars, one per configuration; textzoo's in one colour, peers' in another."""
+    """Horizontal bars, one per configuration, coloured by kind, with a legend.
+
+    The frozen-phase rows (head only, cached features) are hatched in a light colour:
+    they measure another thing than full fine-tuning and must not read as its speed.
+    """
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     rows = results["results"]
-    labels = ["\n".join(textwrap.wrap(r["description"], 48)) for r in rows]
+    labels = ["\n".join(textwrap.wrap(r["description"], 34)) for r in rows]
     values = [r["median_examples_per_s"] for r in rows]
-    colors = ["tab:blue" if r["description"].startswith("textzoo") else "tab:gray" for r in rows]
-    fig = Figure(figsize=(9, 0.75 * len(rows) + 1.2), layout="constrained")
+    kinds = [bar_kind(r["description"]) for r in rows]
+    lines = sum(len(label.splitlines()) for label in labels)
+    fig = Figure(
+        figsize=(FIGURE_WIDTH_IN, 0.19 * lines + 0.22 * len(rows) + 1.9), layout="constrained"
+    )
     ax = fig.subplots()
-    bars = ax.barh(range(len(rows)), values, color=colors)
-    ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values], padding=3, fontsize=8)
-    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    bars = ax.barh(
+        range(len(rows)),
+        values,
+        color=[COLORS[k] for k in kinds],
+        hatch=["//" if "frozen" in k else "" for k in kinds],
+        edgecolor="#333333",
+        linewidth=0.4,
+    )
+    ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values], padding=3, fontsize=MIN_FONT_PT)
+    ax.set_yticks(range(len(rows)), labels, fontsize=MIN_FONT_PT)
     ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, fontsize=10)
-    ax.margins(x=0.12)
+    ax.tick_params(axis="x", labelsize=MIN_FONT_PT)
+    ax.set_xlabel(xlabel, fontsize=MIN_FONT_PT + 0.5)
+    ax.set_title(title, fontsize=MIN_FONT_PT + 1)
+    ax.margins(x=0.16)
+    ax.grid(axis="x", alpha=0.3)
+    shown = [k for k in COLORS if k in kinds]
+    handles = [
+        Patch(facecolor=COLORS[k], edgecolor="#333333", hatch="//" if "frozen" in k else "")
+        for k in shown
+    ]
+    fig.legend(
+        handles,
+        shown,
+        loc="outside lower center",
+        ncols=1 if len(shown) > 2 else len(shown),
+        fontsize=MIN_FONT_PT,
+        frameon=False,
+    )
     return _png(fig)
 
 
 def accuracy_plot(results: dict[str, Any]) -> bytes:
-    """Accuracy against training time, one point per (task, model)."""
+    """Accuracy against training time, one point per (task, model), with a legend."""
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
-    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    fig = Figure(figsize=(FIGURE_WIDTH_IN, 4.4), layout="constrained")
     ax = fig.subplots()
-    markers = {}
+    markers: dict[str, str] = {}
+    colors = {"scratch": "tab:orange", "pretrained": "tab:blue"}
     for r in results["results"]:
         split, acc = next(iter(sorted(r["accuracy"].items(), key=lambda kv: kv[0] != "test")))
         marker = markers.setdefault(r["task"], "osD^v<>"[len(markers) % 7])
-        color = "tab:orange" if r["model"].startswith("scratch") else "tab:blue"
-        ax.scatter(r["train_seconds"], 100 * acc, marker=marker, color=color, s=60)
+        kind = "scratch" if r["model"].startswith("scratch") else "pretrained"
+        ax.scatter(r["train_seconds"], 100 * acc, marker=marker, color=colors[kind], s=50)
         ax.annotate(
-            f"{r['model']} ({r['task']} {split})",
+            f"{r['model']}\n{r['task']} {split} {100 * acc:.1f}%",
             (r["train_seconds"], 100 * acc),
             textcoords="offset points",
-            xytext=(6, 4),
-            fontsize=8,
+            xytext=(6, -4),
+            fontsize=MIN_FONT_PT,
         )
-    for task, marker in markers.items():
-        ax.scatter([], [], marker=marker, color="black", label=task)
-    ax.legend(title="task", fontsize=8)
+    handles = [
+        Line2D([], [], marker=m, color="black", linestyle="", label=t) for t, m in markers.items()
+    ] + [
+        Line2D([], [], marker="s", color=c, linestyle="", label=f"{k} model")
+        for k, c in colors.items()
+    ]
+    ax.legend(handles=handles, fontsize=MIN_FONT_PT, loc="lower right")
     ax.set_xscale("log")
-    ax.set_xlabel("training time (s, log scale)")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title(f"Accuracy vs training time ({results.get('machine', '')})", fontsize=10)
-    ax.margins(x=0.25, y=0.1)
+    ax.tick_params(labelsize=MIN_FONT_PT)
+    ax.set_xlabel("training time (s, log scale)", fontsize=MIN_FONT_PT + 0.5)
+    ax.set_ylabel("accuracy (%)", fontsize=MIN_FONT_PT + 0.5)
+    ax.set_title(
+        textwrap.fill(f"Accuracy vs training time ({results.get('machine', '')})", 60),
+        fontsize=MIN_FONT_PT + 1,
+    )
+    ax.margins(x=0.45, y=0.15)
     ax.grid(alpha=0.3)
     return _png(fig)
+
+
+def confusion_matrix_plot(results: dict[str, Any]) -> bytes:
+    """The AG News report's confusion matrix, redrawn from its JSON with ``Report``."""
+    from tfx_textzoo.evaluation import Report
+
+    figure = Report.from_dict(results["report"]).plot_confusion_matrix(dpi=PLOT_DPI)
+    return _png(figure)
 
 
 def _read_results(name: str) -> dict[str, Any]:
@@ -276,6 +349,22 @@ def _read_results(name: str) -> dict[str, Any]:
 
 
 def _png(fig) -> bytes:
+    """The figure as PNG, with its smallest font size and resolution in text chunks.
+
+    scripts/check_site.py reads them to tell the size of the text on the page.
+    """
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip()]
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=PLOT_DPI,
+        metadata={
+            "Software": None,
+            "textzoo-min-font-pt": f"{min(sizes, default=MIN_FONT_PT):g}",
+            "textzoo-dpi": str(PLOT_DPI),
+        },
+    )
     return buffer.getvalue()

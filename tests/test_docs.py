@@ -11,6 +11,10 @@ import pytest
 
 import tfx_textzoo as textzoo
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import check_site  # noqa: E402
+import convert_sphinx_roles  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "docs" / "recipes"
 SCRIPTS = [
@@ -28,9 +32,11 @@ SCRIPTS = [
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
+    elsewhere = tmp_path_factory.mktemp("cwd")  # the build must not depend on the directory
+    config = str(ROOT / "mkdocs.yml")
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", "mkdocs.yml", "-d", str(out)],
-        cwd=ROOT,
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", config, "-d", str(out)],
+        cwd=elsewhere,
         capture_output=True,
         text=True,
         timeout=600,
@@ -95,3 +101,36 @@ def test_recipe_runs_in_smoke_mode(script, tmp_path):
     )
     assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-4000:])
     assert not any(tmp_path.iterdir()), list(tmp_path.iterdir())
+
+
+def test_no_sphinx_roles_in_the_package():
+    """mkdocstrings renders ``:func:`x``` as raw text: use ``[`x`][tfx_textzoo.mod.x]``."""
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in sorted((ROOT / "tfx_textzoo").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if convert_sphinx_roles.ROLE.search(line)
+    ]
+    assert not found, "Sphinx roles (scripts/convert_sphinx_roles.py rewrites them):\n" + (
+        "\n".join(found)
+    )
+
+
+@pytest.mark.slow
+def test_site_html_has_no_raw_roles_dead_links_or_remote_resources(site):
+    findings = check_site.check_site(site, browser=False)
+    assert findings["pages"] >= 20
+    assert not findings["problems"], "\n".join(findings["problems"])
+
+
+@pytest.mark.slow
+def test_site_in_a_headless_browser(site, tmp_path):
+    """Images load, tables fit the column, plot text is legible, nothing remote is loaded."""
+    if check_site.find_browser() is None:
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    findings = check_site.check_site(site, screenshots=tmp_path, browser=True)
+    assert not findings["problems"], "\n".join(findings["problems"])
+    assert len(list(tmp_path.glob("*.png"))) == findings["pages"]
+    plots = {p["image"] for p in findings["plots"]}
+    assert {"finetune_throughput.png", "ag_news_confusion_matrix.png"} <= plots
+    assert all(p["min_font_px"] >= check_site.MIN_FONT_PX for p in findings["plots"])

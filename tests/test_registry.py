@@ -45,7 +45,11 @@ def test_aliases_resolve():
 def test_list_models_filters_with_fnmatch():
     small = textzoo.list_models("small-bert*")
     assert len(small) == 25  # 24 sizes + the lesson's alias
-    assert textzoo.list_models("*minilm*") == ["all-minilm-l12-v2", "all-minilm-l6-v2"]
+    assert textzoo.list_models("all-minilm*") == [
+        "all-minilm-l12-v2",
+        "all-minilm-l6-v1",
+        "all-minilm-l6-v2",
+    ]
     assert textzoo.list_models("nothing-like-this*") == []
 
 
@@ -234,3 +238,26 @@ def test_catalog_ships_inside_the_package_build(tmp_path):
         assert f"tfx_textzoo/catalog/{toml.name}" in names
     assert "tfx_textzoo/assets/bert-uncased-vocab.txt" in names
     assert "tfx_textzoo/data/ag_news_sample_train.csv" in names
+
+
+def _bert_entries_with_presets():
+    import keras_hub
+
+    presets = keras_hub.models.BertBackbone.presets
+    out = []
+    for name in textzoo.list_models():
+        spec = textzoo.registry.get_spec(name)
+        if spec.name != name or spec.family != "bert":
+            continue
+        uris = [s.uri for s in spec.sources if s.format == "keras_hub" and s.uri in presets]
+        if uris:
+            out.append((name, presets[uris[0]]["metadata"]["params"]))
+    return out
+
+
+@pytest.mark.parametrize("name, preset_params", _bert_entries_with_presets())
+def test_bert_parameter_counts_agree_with_keras_hub_presets(name, preset_params):
+    """The catalog's architecture numbers are the preset's: keras-hub's own count agrees."""
+    info = textzoo.get_model_info(name)
+    hidden = info["architecture"]["hidden_dim"]
+    assert info["params"] - (hidden * 2 + 2) == preset_params  # less the 2-class head

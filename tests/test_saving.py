@@ -405,6 +405,79 @@ def test_export_serves_raw_strings_without_tfx_textzoo(tmp_path):
         assert served["label"] == [NAMES[i] for i in expected.argmax(axis=1)]
 
 
+_PLAIN_KERAS_HUB = textwrap.dedent(
+    """
+    import json, sys
+    import keras_hub
+    texts = json.loads(sys.argv[1])
+    result = {}
+    for path in sys.argv[2:]:
+        try:
+            model = keras_hub.models.TextClassifier.from_preset(path)
+        except Exception as err:
+            result[path] = {"error": f"{type(err).__name__}: {err}"}
+            continue
+        task = json.load(open(path + "/task.json"))
+        result[path] = {
+            "class": type(model).__name__,
+            "probabilities": model.predict(texts, verbose=0).tolist(),
+            "labels": task["tfx_textzoo"]["task_config"]["labels"],
+        }
+    result["imported"] = sorted(m for m in sys.modules if m.split(".")[0] == "tfx_textzoo")
+    print(json.dumps(result))
+    """
+)
+
+
+def test_plain_keras_hub_loads_what_is_its_own_graph(tmp_path):
+    """A BERT on the pooler loads in keras-hub alone, predicting the same; mean pooling not."""
+    from huggingface_hub import ModelCard
+
+    models = {
+        "pooler": tiny_model("bert-tiny", labels=NAMES),
+        "mean": tiny_model("bert-tiny", labels=NAMES, pooling="mean"),
+        "scratch": tiny_model("scratch-tiny", labels=NAMES),
+    }
+    for model in models.values():
+        model.fit(np.array(TEXTS), np.array(LABELS), batch_size=4, epochs=1, verbose=0)
+    paths = {k: textzoo.save_pretrained(m, tmp_path / k) for k, m in models.items()}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _PLAIN_KERAS_HUB, json.dumps(TEXTS), *map(str, paths.values())],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["imported"] == []
+
+    plain = result[str(paths["pooler"])]
+    assert plain["class"] == "BertTextClassifier" and plain["labels"] == NAMES
+    expected = predict_proba(models["pooler"], TEXTS)
+    np.testing.assert_allclose(plain["probabilities"], expected, atol=1e-6)
+    card = ModelCard.load(paths["pooler"] / "README.md")
+    assert card.data.library_name == "keras-hub"
+    assert "keras_hub.models.BertTextClassifier.from_preset(" in card.text
+    assert json.loads((paths["pooler"] / "textzoo.json").read_text())["keras_hub_loadable"]
+
+    for key in ("mean", "scratch"):  # layers keras-hub lacks: the card must not promise it
+        assert "tfx_textzoo>" in result[str(paths[key])]["error"]
+        card = ModelCard.load(paths[key] / "README.md")
+        assert card.data.library_name == "tfx_textzoo"
+        assert "keras_hub.models" not in card.text and "cannot load it" in card.text
+        assert "textzoo.load(" in card.text and "not on PyPI" in card.text
+
+    for key, model in models.items():  # and tfx_textzoo restores its own class from each
+        loaded = textzoo.load(paths[key])
+        assert type(loaded) is type(model) and loaded.labels == NAMES
+        assert loaded.model_name == model.model_name
+        assert getattr(loaded, "pooling", None) == getattr(model, "pooling", None)
+        np.testing.assert_array_equal(predict_proba(loaded, TEXTS), predict_proba(model, TEXTS))
+
+
 def test_export_format_and_overwrite_rules(tmp_path):
     model = tiny_model("scratch-tiny")
     with pytest.raises(ValueError, match="Supported: saved_model"):

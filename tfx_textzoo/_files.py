@@ -2,8 +2,8 @@
 
 Guarantees, tested once in ``tests/test_files.py``:
 
-* **Atomic.** A file (:func:`atomic_path`, :func:`atomic_write_text`) or a directory
-  (:func:`atomic_directory`) is written under a temporary name beside its target and
+* **Atomic.** A file (`atomic_path`, `atomic_write_text`) or a directory
+  (`atomic_directory`) is written under a temporary name beside its target and
   renamed into place only when complete: readers see the old content or the new one,
   never a part.
 * **Normal permissions.** What is written gets the permissions ``open`` / ``mkdir``
@@ -16,15 +16,15 @@ Guarantees, tested once in ``tests/test_files.py``:
   one step (``renameat2(RENAME_EXCHANGE)``), so there is never a moment without a
   complete directory at the path. Where the exchange is unavailable the old one is
   first renamed to ``.old-<owner>-<name>``; a writer killed between the two renames
-  leaves that hidden copy, which :func:`recover` (run by every directory write and by
+  leaves that hidden copy, which `recover` (run by every directory write and by
   ``tfx_textzoo.load``) puts back.
 * **No stale leftovers.** Temporary names carry their writer's process id and host
   (``.tmp-<pid>-<host>-<random>-<name>``); leftovers of writers that are no longer
   running are removed by the next write in the same directory. A temporary name of a
   live writer is never touched.
 
-It also holds :func:`resolve_inside`, the one check that a path read from a saved
-directory's metadata stays inside that directory, and :func:`sha256_file`.
+It also holds `resolve_inside`, the one check that a path read from a saved
+directory's metadata stays inside that directory, and `sha256_file`.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def atomic_directory(
     The block fills the temporary directory; when it succeeds the directory is renamed
     to ``path`` (see the module's guarantees). When the block fails, or the publish is
     refused, the temporary directory is removed and ``path`` is left as it was. Before
-    anything is written, :func:`recover` puts back a directory an interrupted
+    anything is written, `recover` puts back a directory an interrupted
     overwrite left hidden and removes what killed writers left.
 
     Args:
@@ -453,7 +453,7 @@ def _swap_by_renames(tmp: Path, target: Path) -> bool:
     """Replace ``target`` with two renames under the directory lock (no exchange here).
 
     Killed between the renames, the previous version stays as ``.old-*`` for
-    :func:`recover`. Returns False when ``target`` is gone (publish it as new instead).
+    `recover`. Returns False when ``target`` is gone (publish it as new instead).
     """
     old = target.parent / _temp_name("old", target.name)
     with _dir_lock(target.parent):

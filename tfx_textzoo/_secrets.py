@@ -2,9 +2,9 @@
 
 A server may repeat what it was sent (an ``Authorization`` header) in an error body or a
 response header, and ``huggingface_hub`` and ``httpcore`` copy those into exception
-messages and log records. Masking must happen where such text is kept: :func:`mask` for a
-message, :func:`masked_copy` for an exception chain to keep as a cause, and
-:func:`masked_logs` for the log records created while a secret is in use.
+messages and log records. Masking must happen where such text is kept: `mask` for a
+message, `masked_copy` for an exception chain to keep as a cause, and
+`masked_logs` for the log records created while a secret is in use.
 
 This module imports only the standard library.
 
@@ -40,7 +40,7 @@ class MaskedTraceback(Exception):  # noqa: N818 - it is not an error, only its p
 
 
 def mask(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every occurrence of each non-empty secret replaced by :data:`MASK`.
+    """``text`` with every occurrence of each non-empty secret replaced by `MASK`.
 
     Args:
         text: Any message.
@@ -55,7 +55,7 @@ def mask(text: str, secrets: Iterable[str | None]) -> str:
 
 
 def masked_copy(err: BaseException, secrets: Iterable[str | None]) -> MaskedTraceback:
-    """A :class:`MaskedTraceback` holding ``err``'s printed chain, its secrets masked.
+    """A `MaskedTraceback` holding ``err``'s printed chain, its secrets masked.
 
     Args:
         err: The exception whose traceback, message and causes (as Python prints them) to

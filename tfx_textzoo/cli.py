@@ -152,7 +152,7 @@ _ENCODING_HELP = "The encoding of a .csv/.tsv --dataset file, e.g. latin-1."
     help="Show the full traceback of an error (or set TEXTZOO_DEBUG=1).",
 )
 def cli(debug: bool) -> None:
-    """The ``textzoo`` command group; :func:`main` runs it and turns errors into exit codes.
+    """The ``textzoo`` command group; `main` runs it and turns errors into exit codes.
 
     Examples:
         >>> from click.testing import CliRunner
@@ -1148,7 +1148,7 @@ def _write_report_files(report, out: Path, train, evaluation, split, seed) -> No
 
 
 def _as_user_error(err: Exception, args: list[str]) -> UserError | None:
-    """A :class:`UserError` for an error the user can fix (see :func:`_hints`), or None.
+    """A `UserError` for an error the user can fix (see `_hints`), or None.
 
     The hint is chosen by the exception's type, never by its message; the command in
     hand may refine it (which option to pass). The message is the error's own, less any

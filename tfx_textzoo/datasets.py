@@ -1,7 +1,9 @@
 r"""Datasets: named text-classification datasets, csv/parquet readers and ``TextDataset``.
 
-:func:`load` returns a :class:`TextDataset` (texts, integer labels, label names) for a
-named dataset (see :data:`DATASETS` and :func:`list_datasets`). Each split is taken from
+[`load`][tfx_textzoo.datasets.load] returns a [`TextDataset`][tfx_textzoo.datasets.TextDataset]
+(texts, integer labels, label names) for a
+named dataset (see `DATASETS` and [`list_datasets`][tfx_textzoo.datasets.list_datasets]). Each split
+is taken from
 the first source that has it:
 
 1. local files: ``data_dir=`` (then nothing else is tried), or ``$TEXTZOO_DATA/<name>/``;
@@ -9,23 +11,27 @@ the first source that has it:
    or ``~/tensorflow_datasets``), downloaded and prepared there when online;
 3. the dataset's Hugging Face Hub repo: its parquet files, cached in ``$TEXTZOO_HOME/hf``.
 
-When none has it, :class:`DatasetNotFoundError` lists each source, why it failed, and
+When none has it, [`DatasetNotFoundError`][tfx_textzoo.datasets.DatasetNotFoundError] lists each
+source, why it failed, and
 which files to put where. In offline mode (``TEXTZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``)
 nothing is downloaded and the network is never tried. ``"ag_news-sample"`` is a
 4,000 / 1,000-text AG News sample shipped with the package: always available.
 
-:func:`from_csv` and :func:`from_parquet` read your own files. Every reader checks every
+[`from_csv`][tfx_textzoo.datasets.from_csv] and [`from_parquet`][tfx_textzoo.datasets.from_parquet]
+read your own files. Every reader checks every
 row: bad rows (missing or out-of-range labels, empty texts, wrong column counts, copies
 of the header row, a quote that is never closed or that swallows the lines after it,
-fields over :data:`MAX_FIELD_CHARS`, bytes that are not UTF-8) raise
-:class:`DataFormatError` naming the file and the lines, or with ``on_bad_rows="skip"``
+fields over `MAX_FIELD_CHARS`, bytes that are not UTF-8) raise
+[`DataFormatError`][tfx_textzoo.datasets.DataFormatError] naming the file and the lines, or with
+``on_bad_rows="skip"``
 are skipped, listed in ``TextDataset.skipped`` and reported with a
-:class:`BadRowsWarning`. Nothing is dropped silently.
+[`BadRowsWarning`][tfx_textzoo.datasets.BadRowsWarning]. Nothing is dropped silently.
 
 Texts of the named datasets are cleaned the same way whatever the source: the parts
 (e.g. AG News' title and description) are joined with a space, the Zhang et al. csv
 escapes are undone (a backslash in AG News / DBpedia, ``\n`` in Yelp), and runs of
-whitespace become one space. :func:`from_csv` and :func:`from_parquet` only strip each
+whitespace become one space. [`from_csv`][tfx_textzoo.datasets.from_csv] and
+[`from_parquet`][tfx_textzoo.datasets.from_parquet] only strip each
 part and join the parts with a space.
 
 Environment variables:
@@ -76,7 +82,7 @@ DBPEDIA_LABELS = [
     "WrittenWork",
 ]
 
-_EXTRA = 'pip install "tfx_textzoo[datasets]"'
+_EXTRA = 'pip install "tensorflow-datasets>=4.9" "pyarrow>=15", the [datasets] extra'
 _SOURCES = ("auto", "local", "tfds", "hf")
 
 
@@ -283,7 +289,7 @@ class DatasetSpec:
     r"""One named dataset: its classes, splits, and where each source keeps it.
 
     Attributes:
-        name: The name :func:`load` takes.
+        name: The name [`load`][tfx_textzoo.datasets.load] takes.
         label_names: Class names, in label-id order.
         splits: Split names (``"train"``, ``"validation"``, ``"test"``).
         description: One line.
@@ -435,7 +441,7 @@ DATASETS: dict[str, DatasetSpec] = {
 
 
 def list_datasets() -> list[str]:
-    """The names :func:`load` knows, sorted.
+    """The names [`load`][tfx_textzoo.datasets.load] knows, sorted.
 
     Examples:
         >>> from tfx_textzoo.datasets import list_datasets
@@ -454,7 +460,7 @@ def load(
     tfds_data_dir: str | os.PathLike | None = None,
     on_bad_rows: str = "raise",
 ) -> TextDataset | list[TextDataset]:
-    """Load a named dataset's split(s) as :class:`TextDataset` objects.
+    """Load a named dataset's split(s) as [`TextDataset`][tfx_textzoo.datasets.TextDataset] objects.
 
     Each split comes from the first source that has it (see the module docstring):
     ``data_dir`` (only that is tried), else ``$TEXTZOO_DATA/<name>/``, tensorflow-datasets,
@@ -462,19 +468,21 @@ def load(
     dataset's ``source`` says where it came from.
 
     Args:
-        name: A name from :func:`list_datasets`.
+        name: A name from [`list_datasets`][tfx_textzoo.datasets.list_datasets].
         split: One split name (default ``"train"``), or a list of them.
         data_dir: A directory with the dataset's own files (``train.csv``, ``dev.tsv``,
             ``TREC_10.label``, ``train/pos/*.txt``, ``train.parquet``..., see
-            :class:`DatasetSpec`); when given, no other source is tried.
+            [`DatasetSpec`][tfx_textzoo.datasets.DatasetSpec]); when given, no other source is
+            tried.
         source: ``"auto"`` (all, in order), or only ``"local"``, ``"tfds"`` or ``"hf"``.
         tfds_data_dir: tensorflow-datasets' data directory (default ``$TFDS_DATA_DIR``,
             else ``~/tensorflow_datasets``).
         on_bad_rows: ``"raise"`` (default) or ``"skip"`` bad rows (listed in ``.skipped``,
-            with a :class:`BadRowsWarning`).
+            with a [`BadRowsWarning`][tfx_textzoo.datasets.BadRowsWarning]).
 
     Returns:
-        One :class:`TextDataset` for a ``str`` split, a list for a list of splits.
+        One [`TextDataset`][tfx_textzoo.datasets.TextDataset] for a ``str`` split, a list for a list
+        of splits.
 
     Raises:
         ValueError: An unknown dataset (close names are suggested), split or source.
@@ -536,11 +544,11 @@ def from_csv(
         encoding: The file's encoding (a UTF-8 byte-order mark is skipped).
         quoting: A ``csv.QUOTE_*`` constant (``csv.QUOTE_NONE`` for GLUE-style tsv).
         one_based: Integer labels start at 1 (as in the Zhang et al. csv files).
-        on_bad_rows: ``"raise"`` or ``"skip"`` (see :func:`load`).
+        on_bad_rows: ``"raise"`` or ``"skip"`` (see [`load`][tfx_textzoo.datasets.load]).
         name: The dataset's name (default: the path).
 
     Returns:
-        A :class:`TextDataset` with 0-based labels.
+        A [`TextDataset`][tfx_textzoo.datasets.TextDataset] with 0-based labels.
 
     Raises:
         DataFormatError: Missing columns (the file's are listed), wrong column counts,
@@ -589,17 +597,18 @@ def from_parquet(
         text_columns: The text column(s), joined with a space.
         label_column: The label column.
         label_names: The class names. Without it, the class names a Hugging Face file
-            records (``ClassLabel``) are used; else as :func:`from_csv`. With it, labels of
+            records (``ClassLabel``) are used; else as [`from_csv`][tfx_textzoo.datasets.from_csv].
+            With it, labels of
             a file that records other-ordered class names are mapped by name.
         one_based: Integer labels start at 1.
-        on_bad_rows: ``"raise"`` or ``"skip"`` (see :func:`load`).
+        on_bad_rows: ``"raise"`` or ``"skip"`` (see [`load`][tfx_textzoo.datasets.load]).
         name: The dataset's name (default: the path).
 
     Returns:
-        A :class:`TextDataset` with 0-based labels.
+        A [`TextDataset`][tfx_textzoo.datasets.TextDataset] with 0-based labels.
 
     Raises:
-        DataFormatError: As :func:`from_csv`.
+        DataFormatError: As [`from_csv`][tfx_textzoo.datasets.from_csv].
         ImportError: pyarrow is not installed.
 
     Examples:
@@ -643,7 +652,7 @@ def read_ag_news_csv(path: str | Path, label_names: list[str] | None = None) -> 
         label_names: Names of classes 1..N (default: AG News' four).
 
     Returns:
-        A :class:`TextDataset` with 0-based labels.
+        A [`TextDataset`][tfx_textzoo.datasets.TextDataset] with 0-based labels.
 
     Raises:
         DataFormatError: (a ``ValueError``) Rows with the wrong number of columns, a bad
@@ -699,10 +708,10 @@ def read_sst2_tsv(path: str | Path, *, on_bad_rows: str = "raise") -> TextDatase
 
     Args:
         path: The ``train.tsv``, ``dev.tsv`` or SentEval-labelled ``test.tsv``.
-        on_bad_rows: ``"raise"`` or ``"skip"`` (see :func:`load`).
+        on_bad_rows: ``"raise"`` or ``"skip"`` (see [`load`][tfx_textzoo.datasets.load]).
 
     Returns:
-        A :class:`TextDataset`.
+        A [`TextDataset`][tfx_textzoo.datasets.TextDataset].
 
     Raises:
         DataFormatError: A wrong header, or bad rows (file and lines named).
@@ -723,14 +732,14 @@ def read_sst2_tsv(path: str | Path, *, on_bad_rows: str = "raise") -> TextDatase
 def read_trec(path: str | Path, *, on_bad_rows: str = "raise") -> TextDataset:
     r"""Read a TREC question-classification file (``COARSE:fine question`` lines, latin-1).
 
-    Labels are the six coarse classes (:data:`TREC_LABELS`).
+    Labels are the six coarse classes (`TREC_LABELS`).
 
     Args:
         path: ``train_5500.label`` or ``TREC_10.label``.
-        on_bad_rows: ``"raise"`` or ``"skip"`` (see :func:`load`).
+        on_bad_rows: ``"raise"`` or ``"skip"`` (see [`load`][tfx_textzoo.datasets.load]).
 
     Returns:
-        A :class:`TextDataset`.
+        A [`TextDataset`][tfx_textzoo.datasets.TextDataset].
 
     Raises:
         DataFormatError: Lines that are not ``COARSE:fine question`` (file and lines named).
@@ -760,7 +769,8 @@ def as_texts_and_labels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Turn any supported input into ``(texts, labels)`` arrays, checking both.
 
-    Accepted inputs: a :class:`TextDataset`; a ``(texts, labels)`` tuple of lists or
+    Accepted inputs: a [`TextDataset`][tfx_textzoo.datasets.TextDataset]; a ``(texts, labels)``
+    tuple of lists or
     arrays; a ``tf.data.Dataset`` of ``(text, label)`` (batched or not); a pandas
     ``DataFrame`` or a Hugging Face ``datasets.Dataset`` with ``text_column`` (several
     columns are joined with a space) and ``label_column``. Labels may be integers or
@@ -1686,7 +1696,7 @@ def _csv_records(path: Path, rows: _Rows, *, delimiter, encoding, quoting):
     Records that cannot be used are rejected into ``rows`` with the line they start on,
     never the whole file: a quote that is never closed, or one closed lines later and
     followed by more text (either swallows the lines after it: they are read again, from
-    the line after the quote), a field longer than :data:`MAX_FIELD_CHARS`, bytes that
+    the line after the quote), a field longer than `MAX_FIELD_CHARS`, bytes that
     are not valid in ``encoding`` (when skipping). As before, a one-line record with
     text after a closing quote (``"Yes" she said``) is read as the csv module reads it.
     """

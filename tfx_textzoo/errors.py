@@ -1,6 +1,7 @@
 """The errors tfx_textzoo raises for problems the user can fix.
 
-Every such error derives from :class:`TextzooError` and from the built-in type a caller
+Every such error derives from [`TextzooError`][tfx_textzoo.errors.TextzooError] and from the
+built-in type a caller
 would catch without knowing this package (``ValueError``, ``OSError``, ...), so
 ``except ValueError`` keeps working. The command line maps these types, never message
 text, to its ``error:`` / ``hint:`` lines.
@@ -47,7 +48,8 @@ class InvalidArgumentError(TextzooError, ValueError):
 class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
     """A public argument of the wrong type (both a ``ValueError`` and a ``TypeError``).
 
-    ``except TypeError`` code written before :class:`InvalidArgumentError` existed keeps
+    ``except TypeError`` code written before
+    [`InvalidArgumentError`][tfx_textzoo.errors.InvalidArgumentError] existed keeps
     working, and so does ``except InvalidArgumentError``.
     """
 
@@ -101,4 +103,4 @@ class UnknownModelError(UnknownNameError):
 
 
 class UnknownDatasetError(UnknownNameError):
-    """A dataset name that :func:`tfx_textzoo.datasets.list_datasets` does not list."""
+    """A dataset name that `tfx_textzoo.datasets.list_datasets` does not list."""

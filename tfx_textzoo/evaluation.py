@@ -64,31 +64,32 @@ def predict(
     Args:
         model: A zoo classifier (it takes raw strings).
         texts: One text, or a 1-D collection of texts (a list, a 1-D array, a pandas
-            Series, a :class:`~tfx_textzoo.datasets.TextDataset`), or a DataFrame / Hugging
+            Series, a [`TextDataset`][tfx_textzoo.datasets.TextDataset]), or a DataFrame / Hugging
             Face dataset with ``text_column``. A 2-D array, or a table without
             ``text_column``, is refused (every cell would be predicted as a text).
-        return_proba: Return :class:`Prediction` ``(label, score)`` pairs, most likely
+        return_proba: Return [`Prediction`][tfx_textzoo.evaluation.Prediction] ``(label, score)``
+            pairs, most likely
             first, instead of bare label names.
         top_k: Return the ``k`` most likely classes per text (all of them when
             ``return_proba`` is set and ``top_k`` is not).
         batch_size: Texts per batch.
         jit_compile: ``"auto"`` compiles the forward pass with XLA on a GPU, and on a
-            CPU for at least :data:`XLA_MIN_TEXTS_ON_CPU` texts; or True / False.
+            CPU for at least `XLA_MIN_TEXTS_ON_CPU` texts; or True / False.
         verbose: ``"auto"`` shows a progress bar for inputs of at least
-            :data:`PROGRESS_MIN_BATCHES` batches; 0 never, 1 always.
+            `PROGRESS_MIN_BATCHES` batches; 0 never, 1 always.
         text_column: The text column(s) of a DataFrame / Hugging Face dataset (several
             are joined with a space).
 
     Returns:
         For a list of texts, a list with one item per text, in input order: a label
         name; or, with ``top_k`` or ``return_proba``, a list of names or of
-        :class:`Prediction`. For a single ``str``, that one item.
+        [`Prediction`][tfx_textzoo.evaluation.Prediction]. For a single ``str``, that one item.
 
     Raises:
         TypeError: A text that is not a string; a table without ``text_column``.
         ValueError: No texts, empty texts (their positions are listed), a 2-D array, a
             bad setting (``top_k``, ``batch_size``...: an
-            :class:`~tfx_textzoo.errors.InvalidArgumentError` naming it).
+            [`InvalidArgumentError`][tfx_textzoo.errors.InvalidArgumentError] naming it).
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -146,10 +147,11 @@ def predict_proba(
     Args:
         model: A zoo classifier.
         texts: The texts: a 1-D collection of ``str``, or a table with ``text_column``
-            (see :func:`predict`).
+            (see [`predict`][tfx_textzoo.evaluation.predict]).
         batch_size: Texts per batch.
-        verbose: 0, 1 (a progress bar) or ``"auto"`` (see :func:`predict`).
-        jit_compile: ``"auto"``, True or False (see :func:`predict`).
+        verbose: 0, 1 (a progress bar) or ``"auto"`` (see
+            [`predict`][tfx_textzoo.evaluation.predict]).
+        jit_compile: ``"auto"``, True or False (see [`predict`][tfx_textzoo.evaluation.predict]).
         text_column: The text column(s) of a DataFrame / Hugging Face dataset.
 
     Returns:
@@ -178,7 +180,7 @@ def check_texts(texts: Any, what: str = "predict", text_column: Any = None) -> l
     """Return ``texts`` as a list of non-empty strings, or say exactly what is wrong.
 
     One text collection (1-D), or a table with ``text_column``: see
-    :func:`tfx_textzoo._checks.text_list`.
+    `tfx_textzoo._checks.text_list`.
 
     Examples:
         >>> from tfx_textzoo.evaluation import check_texts
@@ -226,30 +228,31 @@ def evaluate(
     jit_compile: bool | str = "auto",
     verbose: int | str = "auto",
 ) -> Report:
-    """Evaluate ``model`` on labelled texts and return a :class:`Report`.
+    """Evaluate ``model`` on labelled texts and return a [`Report`][tfx_textzoo.evaluation.Report].
 
     Args:
         model: A zoo classifier.
-        data: Labelled texts in any form :func:`~tfx_textzoo.finetune` takes: a
-            :class:`~tfx_textzoo.datasets.TextDataset`, ``(texts, labels)``, a
+        data: Labelled texts in any form [`finetune`][tfx_textzoo.finetune] takes: a
+            [`TextDataset`][tfx_textzoo.datasets.TextDataset], ``(texts, labels)``, a
             ``tf.data.Dataset``, a pandas DataFrame or a Hugging Face dataset. When
             ``data`` has label names in another order than the model's, labels are
             matched by name.
         batch_size: Texts per batch.
         text_column: Text column(s) of a DataFrame / HF dataset.
         label_column: Label column of a DataFrame / HF dataset.
-        jit_compile: ``"auto"``, True or False (see :func:`predict`).
+        jit_compile: ``"auto"``, True or False (see [`predict`][tfx_textzoo.evaluation.predict]).
         verbose: 0, 1 or ``"auto"`` (a progress bar for long inputs).
 
     Returns:
-        The :class:`Report`: accuracy, macro F1, per-class precision / recall / F1,
+        The [`Report`][tfx_textzoo.evaluation.Report]: accuracy, macro F1, per-class precision /
+        recall / F1,
         the confusion matrix, the most confident mistakes.
 
     Raises:
         ValueError: Labels that do not fit the model (out of range, unknown names, a
             dataset whose label names are not the model's classes: a
-            :class:`~tfx_textzoo.errors.LabelMismatchError`); a bad setting (an
-            :class:`~tfx_textzoo.errors.InvalidArgumentError` naming it).
+            [`LabelMismatchError`][tfx_textzoo.errors.LabelMismatchError]); a bad setting (an
+            [`InvalidArgumentError`][tfx_textzoo.errors.InvalidArgumentError] naming it).
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -294,7 +297,8 @@ def evaluate(
 class Report:
     """An evaluation report: metrics per class and overall, and the predictions behind them.
 
-    Build one with :func:`evaluate` (or :meth:`from_predictions`); it is what the CLI
+    Build one with [`evaluate`][tfx_textzoo.evaluation.evaluate] (or
+    [`from_predictions`][tfx_textzoo.evaluation.Report.from_predictions]); it is what the CLI
     prints and the model card holds.
 
     Attributes:
@@ -309,7 +313,8 @@ class Report:
         model_name: The zoo name of the model evaluated.
         dataset_name: Where the data came from.
         seconds: Wall-clock seconds the predictions took.
-        texts: The texts (kept for :meth:`errors`; not written by :meth:`to_json`).
+        texts: The texts (kept for [`errors`][tfx_textzoo.evaluation.Report.errors]; not written by
+            [`to_json`][tfx_textzoo.evaluation.Report.to_json]).
         labels: True label ids, in input order.
         probabilities: ``(N, C)`` predicted probabilities, in input order.
     """
@@ -535,7 +540,7 @@ class Report:
         }
 
     def to_json(self, path: str | os.PathLike | None = None, indent: int = 2) -> str:
-        """The report as JSON (see :meth:`to_dict`); also written to ``path`` if given.
+        """The report as JSON (see `to_dict`); also written to ``path`` if given.
 
         Examples:
             >>> import json, numpy as np
@@ -551,7 +556,7 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        """Rebuild a report (metrics only) from :meth:`to_dict` output.
+        """Rebuild a report (metrics only) from `to_dict` output.
 
         Examples:
             >>> import numpy as np
@@ -573,7 +578,7 @@ class Report:
 
     @classmethod
     def from_json(cls, text_or_path: str | os.PathLike) -> Report:
-        """Read a report written by :meth:`to_json` (a JSON string or a file path).
+        """Read a report written by `to_json` (a JSON string or a file path).
 
         Examples:
             >>> import numpy as np

@@ -1,6 +1,7 @@
-"""Publishing to the Hugging Face Hub: :func:`push_to_hub`.
+"""Publishing to the Hugging Face Hub: [`push_to_hub`][tfx_textzoo.hub.push_to_hub].
 
-A model is saved with :func:`tfx_textzoo.saving.save_pretrained` (a keras-hub preset,
+A model is saved with [`tfx_textzoo.saving.save_pretrained`][tfx_textzoo.saving.save_pretrained] (a
+keras-hub preset,
 ``textzoo.json`` and a model card ``README.md``) into a temporary directory, which is then
 uploaded in one commit with ``huggingface_hub``. ``tfx_textzoo.load("hf://OWNER/NAME")``
 loads it back on any machine.
@@ -14,14 +15,16 @@ Two rules keep publishing safe:
 
 - **The token never shows.** A Hub (or a proxy) may echo the ``Authorization`` header in an
   error, and ``huggingface_hub`` copies server text into its exceptions and logs. So every
-  failure of the upload is raised as a :class:`HubError` built from masked text, whose
+  failure of the upload is raised as a [`HubError`][tfx_textzoo.hub.HubError] built from masked
+  text, whose
   ``__cause__`` is a masked printout of the original chain (see
-  :mod:`tfx_textzoo._secrets`): no exception that holds the token is kept or chained, and
+  `tfx_textzoo._secrets`): no exception that holds the token is kept or chained, and
   log records created during the push (any library, any thread) are masked too.
 - **Only the directory is uploaded.** ``huggingface_hub`` reads through symbolic links, so a
   link to ``~/.ssh/id_rsa`` inside a saved directory would publish the key. Every symbolic
   link under the directory must resolve to an existing file or folder inside it (such links
-  are uploaded as copies of their target); otherwise :class:`SymlinkOutsideError` names
+  are uploaded as copies of their target); otherwise
+  [`SymlinkOutsideError`][tfx_textzoo.hub.SymlinkOutsideError] names
   them all before any request is sent.
 """
 
@@ -51,7 +54,7 @@ LOGIN_ADVICE = (
 class HubError(TextzooError, OSError):
     """Publishing to the Hub failed: offline, not logged in, no write access, or unreachable.
 
-    Its message and its ``__cause__`` (a :class:`tfx_textzoo._secrets.MaskedTraceback`, the
+    Its message and its ``__cause__`` (a `tfx_textzoo._secrets.MaskedTraceback`, the
     masked printout of the original error) never contain the token.
 
     Attributes:
@@ -95,17 +98,21 @@ def push_to_hub(
 
     The repo is created when it does not exist yet (an existing one is reused; each push is
     a new commit, and files that did not change are not uploaded again). A model is first
-    saved with :func:`tfx_textzoo.saving.save_pretrained`, its model card naming
+    saved with [`tfx_textzoo.saving.save_pretrained`][tfx_textzoo.saving.save_pretrained], its model
+    card naming
     ``repo_id``; a directory is uploaded as it is. Load the result with
     ``tfx_textzoo.load("hf://" + repo_id)``.
 
     Args:
         model: A zoo classifier (``keras.Model``), or the path of a directory written by
-            :func:`tfx_textzoo.saving.save_pretrained` (or any directory to upload as is).
+            [`tfx_textzoo.saving.save_pretrained`][tfx_textzoo.saving.save_pretrained] (or any
+            directory to upload as is).
         repo_id: ``"owner/name"``: your user name or an organization you can write to.
-        report: Optional :class:`tfx_textzoo.Report` shown in the model card. This and the
+        report: Optional [`tfx_textzoo.Report`][tfx_textzoo.Report] shown in the model card. This
+            and the
             next three arguments are for a model only (a directory already has its card).
-        history: Optional :class:`tfx_textzoo.FinetuneHistory` for the model card.
+        history: Optional [`tfx_textzoo.FinetuneHistory`][tfx_textzoo.FinetuneHistory] for the model
+            card.
         dataset: Optional training data set name for the model card.
         license: Optional licence for the model card (default: the catalog entry's).
         private: Create the repo as private. Ignored when the repo already exists.
@@ -122,7 +129,8 @@ def push_to_hub(
         FileNotFoundError: ``model`` is a path that is not an existing, non-empty directory.
         SymlinkOutsideError: The directory holds a symbolic link that does not resolve to an
             existing file or folder inside it (all are named); nothing was sent. A
-            :class:`tfx_textzoo.errors.UnsafePathError`, so also a ``ValueError``.
+            [`tfx_textzoo.errors.UnsafePathError`][tfx_textzoo.errors.UnsafePathError], so also a
+            ``ValueError``.
         HubError: Offline mode, no token or a rejected one (401), no write access to the
             owner (403), the Hub is unreachable, or it refused the upload; any other failure
             while talking to the Hub too. The message says what to do; neither it nor the
@@ -320,7 +328,7 @@ def _display_name(model: Any, source: str) -> str:
 def _explain(err: Exception, endpoint: str, repo_id: str) -> tuple[str, str]:
     """What went wrong in a failed Hub call, what to do, and the failure's kind.
 
-    The text is unmasked: mask it before use. The kind is a :attr:`HubError.kind`.
+    The text is unmasked: mask it before use. The kind is a `HubError.kind`.
     """
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled

@@ -1,10 +1,12 @@
 """Length-sorted batched forward passes, and the traced (optionally XLA) step cache.
 
-:func:`traced_forward` traces a zoo classifier's forward pass once (token ids ->
-probabilities, or -> the features its head reads); :func:`probabilities` and
-:func:`features` run it over texts tokenized once and batched by length
-(:func:`tfx_textzoo.preprocessing.run_sorted`), rows back in input order. Both
-:mod:`tfx_textzoo.evaluation` and :mod:`tfx_textzoo.training` use this module; it imports
+`traced_forward` traces a zoo classifier's forward pass once (token ids ->
+probabilities, or -> the features its head reads); `probabilities` and
+`features` run it over texts tokenized once and batched by length
+([`tfx_textzoo.preprocessing.run_sorted`][tfx_textzoo.preprocessing.run_sorted]), rows back in input
+order. Both
+[`tfx_textzoo.evaluation`][tfx_textzoo.evaluation] and
+[`tfx_textzoo.training`][tfx_textzoo.training] use this module; it imports
 neither.
 """
 
@@ -52,7 +54,7 @@ def features(model: keras.Model, tok: preprocessing.TokenizedTexts, batch_size: 
 
 
 def is_traced(model: keras.Model, output: str = "probabilities", xla: bool = False) -> bool:
-    """Whether :func:`traced_forward` already holds this function for ``model``."""
+    """Whether `traced_forward` already holds this function for ``model``."""
     return forward_key(output, xla) in _COMPILED.get(model, {})
 
 
@@ -77,7 +79,8 @@ def traced_forward(model: keras.Model, output: str = "probabilities", xla: bool 
     head reads: ``model.features_output``). The function runs in inference mode; its
     signature has unknown batch and length, so its graph is traced once, not once per
     length bucket. It is kept with the model for later calls. Run it over
-    length-sorted batches with :func:`tfx_textzoo.preprocessing.run_sorted`: no tf.data
+    length-sorted batches with
+    [`tfx_textzoo.preprocessing.run_sorted`][tfx_textzoo.preprocessing.run_sorted]: no tf.data
     pipeline or ``Model.predict`` machinery to start per call (about 0.3 s each).
 
     Examples:
@@ -107,5 +110,5 @@ def traced_forward(model: keras.Model, output: str = "probabilities", xla: bool 
 
 
 def forward_key(output: str, xla: bool) -> str:
-    """The cache key of :func:`traced_forward`'s function for ``output`` (and XLA)."""
+    """The cache key of `traced_forward`'s function for ``output`` (and XLA)."""
     return f"forward-{output}{'-xla' if xla else ''}"

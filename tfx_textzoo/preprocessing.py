@@ -81,7 +81,7 @@ def tokenize(
         batch_size: Texts per preprocessor call.
 
     Returns:
-        A :class:`TokenizedTexts`.
+        A [`TokenizedTexts`][tfx_textzoo.preprocessing.TokenizedTexts].
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -211,7 +211,7 @@ def _tokenize_fn(model: keras.Model):
 
 
 def num_batches(tok: TokenizedTexts, batch_size: int) -> int:
-    """Batches per epoch of :func:`training_dataset` (fixed: bucket sizes do not change).
+    """Batches per epoch of `training_dataset` (fixed: bucket sizes do not change).
 
     Examples:
         >>> import numpy as np

@@ -2,7 +2,8 @@
 
 A *model name* is data: a table in one of the TOML files of the catalog (``registry/``
 in the repository, shipped inside the wheel as ``tfx_textzoo/catalog``). A *family*
-is code: a builder function registered with :func:`register_family`. Third-party
+is code: a builder function registered with
+[`register_family`][tfx_textzoo.registry.register_family]. Third-party
 packages add both through the entry-point group ``tfx_textzoo.models``.
 """
 
@@ -27,8 +28,9 @@ ENTRY_POINT_GROUP = "tfx_textzoo.models"
 
 #: Weight-source formats the weights resolver reads itself, for every family. The other
 #: formats a catalog entry may name are those of registered converters (see
-#: :func:`source_formats`): a family registers its own (``tfx_textzoo.weights.register_converter``,
-#: or ``converters=`` in :func:`register_family`).
+#: [`source_formats`][tfx_textzoo.registry.source_formats]): a family registers its own
+#: (``tfx_textzoo.weights.register_converter``,
+#: or ``converters=`` in [`register_family`][tfx_textzoo.registry.register_family]).
 SOURCE_FORMATS = {
     "keras_hub": "a keras-hub preset (built-in name, kaggle:// handle or preset directory)",
     "hf": "a Hugging Face repository in safetensors format (hf://org/name)",
@@ -45,7 +47,7 @@ class WeightSource:
     """One place pretrained weights can come from.
 
     Attributes:
-        format: One of :data:`SOURCE_FORMATS`.
+        format: One of `SOURCE_FORMATS`.
         uri: Where the weights are (preset name, ``hf://`` URI, URL or path).
         note: Optional human note (for instance what the source holds).
     """
@@ -106,7 +108,7 @@ class Family:
     """A registered model family: everything the core needs to know about it.
 
     The classifier contract (what a built model holds) is
-    :class:`tfx_textzoo.families.base.ZooClassifier`; this record is the rest.
+    `tfx_textzoo.families.base.ZooClassifier`; this record is the rest.
 
     Attributes:
         name: Family name used by catalog entries.
@@ -117,9 +119,9 @@ class Family:
         hf_files: The Hugging Face file patterns a checkpoint of the family needs beyond
             ``config.json`` and the weights (``vocab.txt``; ``vocab.json`` +
             ``merges.txt``; ``*.model``; ``tokenizer.json``).
-        converters: Foreign weight format (a :data:`SOURCE_FORMATS` key such as
+        converters: Foreign weight format (a `SOURCE_FORMATS` key such as
             ``bert_tf_checkpoint``) -> converter, for formats keras-hub cannot read;
-            added with :func:`register_converter`.
+            added with [`register_converter`][tfx_textzoo.registry.register_converter].
         tiny_config: ``load(name, weights=None, **tiny_config)`` overrides that make any
             entry of the family tiny (hidden sizes 2-16): the shared tests use them.
         tiny_tokenizer: ``load`` arguments giving a tiny tokenizer (e.g.
@@ -251,19 +253,21 @@ def register_family(
 
     A built-in family is one module under ``tfx_textzoo/families/`` that calls this at
     import time (the package is scanned, nothing lists it); a plugin calls it from its
-    entry point. See :class:`Family` for what each argument means.
+    entry point. See [`Family`][tfx_textzoo.registry.Family] for what each argument means.
 
     Args:
         name: Family name that catalog entries refer to.
         count_params: Optional function giving the parameter count of an
-            architecture (used by :func:`get_model_info`).
+            architecture (used by [`get_model_info`][tfx_textzoo.registry.get_model_info]).
         architecture_keys: Keys every catalog entry of the family must define.
         hf_files: Hugging Face file patterns the family's checkpoints need.
-        converters: Foreign weight format -> converter (see :func:`register_converter`).
+        converters: Foreign weight format -> converter (see
+            [`register_converter`][tfx_textzoo.registry.register_converter]).
         tiny_config: Overrides that build a tiny model (for the shared tests).
         tiny_tokenizer: ``load`` arguments giving a tiny tokenizer (for the shared tests).
         hf_model_types: Hugging Face ``model_type`` values the family reads.
-        hf_classifier: Loader of fine-tuned transformers classifiers (see :class:`Family`).
+        hf_classifier: Loader of fine-tuned transformers classifiers (see
+            [`Family`][tfx_textzoo.registry.Family]).
 
     Returns:
         A decorator that registers the builder and returns it unchanged.
@@ -334,7 +338,7 @@ def register_converter(family: str, format: str, converter: Callable[..., Any]) 
 def source_formats() -> list[str]:
     """Every weight-source format a catalog entry may name, sorted.
 
-    The resolver's own (:data:`SOURCE_FORMATS`), the formats of converters registered with
+    The resolver's own (`SOURCE_FORMATS`), the formats of converters registered with
     ``tfx_textzoo.weights.register_converter``, and those registered families carry.
 
     Examples:
@@ -425,7 +429,7 @@ def list_families() -> list[str]:
 
 
 def get_spec(name: str) -> ModelSpec:
-    """Return the :class:`ModelSpec` for a name or alias.
+    """Return the [`ModelSpec`][tfx_textzoo.registry.ModelSpec] for a name or alias.
 
     Raises:
         UnknownModelError: (a ``ValueError``) For an unknown name, with the closest
@@ -440,7 +444,7 @@ def get_spec(name: str) -> ModelSpec:
 
 
 def get_family(name: str) -> Family:
-    """Return the registered :class:`Family` called ``name``.
+    """Return the registered [`Family`][tfx_textzoo.registry.Family] called ``name``.
 
     Raises:
         ValueError: If no family of that name is registered.
@@ -464,7 +468,7 @@ def get_model_info(name: str) -> dict[str, Any]:
     """Describe a model: family, size, tokenizer, weight sources, licence, citation.
 
     Args:
-        name: A model name or alias (see :func:`list_models`).
+        name: A model name or alias (see [`list_models`][tfx_textzoo.registry.list_models]).
 
     Returns:
         A JSON-serialisable dict with the catalog entry plus ``params`` (parameter

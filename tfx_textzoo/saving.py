@@ -1,16 +1,18 @@
 """Saving a classifier as a self-describing directory, loading it back, exporting it.
 
-:func:`save_pretrained` writes a keras-hub preset (``config.json``, ``task.json``,
+[`save_pretrained`][tfx_textzoo.saving.save_pretrained] writes a keras-hub preset (``config.json``,
+``task.json``,
 ``preprocessor.json``, ``tokenizer.json``, ``model.weights.h5``, ``task.weights.h5``,
 tokenizer assets) plus ``textzoo.json`` (labels, the zoo entry, training settings,
 evaluation report, the size and SHA-256 of every file) and a Hugging Face model card
 ``README.md``. Only JSON, text and ``.weights.h5`` files: nothing is pickled.
-:func:`tfx_textzoo.load` reads such a directory, or an ``hf://owner/name`` repository
+[`tfx_textzoo.load`][tfx_textzoo.load] reads such a directory, or an ``hf://owner/name`` repository
 holding one (through the same cache and offline rules as pretrained weights).
-:func:`export` writes a TensorFlow SavedModel that takes raw strings, with the tokenizer
+[`export`][tfx_textzoo.saving.export] writes a TensorFlow SavedModel that takes raw strings, with
+the tokenizer
 inside the graph.
 
-Writes go through :func:`tfx_textzoo._files.atomic_directory`: everything goes to a
+Writes go through `tfx_textzoo._files.atomic_directory`: everything goes to a
 temporary directory beside the target, published at the end with a rename that never
 replaces another writer's directory (an overwrite is an atomic exchange), so a failure or
 a kill leaves the previous model or the new one, never a part.
@@ -41,7 +43,7 @@ from tfx_textzoo.weights import _hf_snapshot, cache_dir
 TEXTZOO_FILE = "textzoo.json"
 #: Version of the ``textzoo.json`` layout written by this module.
 FORMAT_VERSION = 1
-#: Formats :func:`export` writes.
+#: Formats [`export`][tfx_textzoo.saving.export] writes.
 EXPORT_FORMATS = ("saved_model",)
 
 _FORMAT_NAME = "tfx_textzoo.saved_model"
@@ -69,15 +71,16 @@ def save_pretrained(
     preprocessor, classification head) plus ``textzoo.json`` (format version,
     tfx_textzoo version, label names, the zoo entry and family, training settings and
     per-epoch records, the evaluation report, the size and SHA-256 of every file) and a
-    model card ``README.md``. :func:`tfx_textzoo.load` restores it from the path, or from
+    model card ``README.md``. [`tfx_textzoo.load`][tfx_textzoo.load] restores it from the path, or
+    from
     ``hf://owner/name`` once pushed to the Hugging Face Hub.
 
     Args:
         model: A zoo classifier (a keras-hub ``TextClassifier`` with its preprocessor).
         path: The directory to write. Its parent is created when missing.
-        report: Optional :class:`~tfx_textzoo.evaluation.Report` (or its ``to_dict()``):
+        report: Optional [`Report`][tfx_textzoo.evaluation.Report] (or its ``to_dict()``):
             stored in ``textzoo.json`` and shown in the model card.
-        history: Optional :class:`~tfx_textzoo.training.FinetuneHistory` (or its
+        history: Optional [`FinetuneHistory`][tfx_textzoo.training.FinetuneHistory] (or its
             ``to_dict()``): the training settings and per-epoch records.
         dataset: Name of the training data set (e.g. ``"ag_news"``), for the card;
             default: the report's ``dataset_name``.
@@ -86,7 +89,8 @@ def save_pretrained(
             ``"auto"``: the catalog entry's Hub repo when the model has the entry's
             pretrained architecture; None: leave it out.
         overwrite: Replace ``path`` when it exists (only a directory written by
-            :func:`save_pretrained` or :func:`export`, or an empty one). The swap is
+            [`save_pretrained`][tfx_textzoo.saving.save_pretrained] or
+            [`export`][tfx_textzoo.saving.export], or an empty one). The swap is
             atomic: a reader sees the old model or the new one.
 
     Returns:
@@ -118,6 +122,7 @@ def save_pretrained(
     ) as tmp:
         model.save_to_preset(str(tmp))
         _drop_optimizer_state(model, tmp)
+        keras_hub_loadable = _write_keras_hub_configs(model, tmp)
         assets = _save_preprocessor_assets(model, tmp)
         card = model_card(
             model,
@@ -136,6 +141,7 @@ def save_pretrained(
             dataset=dataset,
             license=card.data.license,
             assets=assets,
+            keras_hub_loadable=keras_hub_loadable,
             files=_file_sizes(tmp),
             hashes=_file_hashes(tmp),
         )
@@ -166,8 +172,9 @@ def export(
 
     Args:
         model: A zoo classifier.
-        path: The directory to write (atomically, like :func:`save_pretrained`).
-        format: ``"saved_model"`` (the only format so far; see :data:`EXPORT_FORMATS`).
+        path: The directory to write (atomically, like
+            [`save_pretrained`][tfx_textzoo.saving.save_pretrained]).
+        format: ``"saved_model"`` (the only format so far; see `EXPORT_FORMATS`).
         overwrite: Replace ``path`` when it exists (a previous export, or an empty
             directory; never a saved model).
 
@@ -248,21 +255,25 @@ def model_card(
 ):
     """The Hugging Face model card (``README.md``) of a classifier.
 
-    Metadata: ``library_name: keras-hub``, ``pipeline_tag: text-classification``,
-    ``license`` (given, else the catalog entry's), ``base_model``, ``datasets``,
-    ``tags`` and, with a report, a ``model-index`` holding accuracy and macro F1.
-    The text covers intended use, training data, both fine-tuning phases and their
-    settings, the results table, limitations and how to load the model.
+    Metadata: ``library_name``, ``pipeline_tag: text-classification``, ``license``
+    (given, else the catalog entry's), ``base_model``, ``datasets``, ``tags`` and, with a
+    report, a ``model-index`` holding accuracy and macro F1. ``library_name`` is
+    ``keras-hub`` only where plain keras-hub loads the saved directory and predicts
+    identically (see [`keras_hub_equivalent`][tfx_textzoo.saving.keras_hub_equivalent]),
+    else ``tfx_textzoo``, so the Hub never offers a keras-hub snippet that fails. The
+    text covers intended use, training data, both fine-tuning phases and their
+    settings, the results table, limitations and how to load the model: what to
+    install and the lines to run, with keras-hub alone where that works.
 
     Args:
         model: A zoo classifier.
-        report: Optional evaluation :class:`~tfx_textzoo.evaluation.Report` (or dict).
-        history: Optional :class:`~tfx_textzoo.training.FinetuneHistory` (or dict).
+        report: Optional evaluation [`Report`][tfx_textzoo.evaluation.Report] (or dict).
+        history: Optional [`FinetuneHistory`][tfx_textzoo.training.FinetuneHistory] (or dict).
         repo_id: The Hub repository (``owner/name``) the card is for; the loading
             snippet then reads ``textzoo.load("hf://owner/name")``.
         dataset: Training data set name (default: the report's ``dataset_name``).
         license: Licence (default: the catalog entry's).
-        base_model: As for :func:`save_pretrained`.
+        base_model: As for [`save_pretrained`][tfx_textzoo.saving.save_pretrained].
         path: The local directory the card describes (for the loading snippet when
             there is no ``repo_id``).
 
@@ -317,10 +328,11 @@ def model_card(
                 )
             )
     family = spec.family if spec is not None else None
+    keras_hub_loadable = keras_hub_equivalent(model) is not None
     tags = ["tfx_textzoo", "keras", "text-classification"]
     tags += [t for t in (family, getattr(model, "model_name", None)) if t and t not in tags]
     data = ModelCardData(
-        library_name="keras-hub",
+        library_name="keras-hub" if keras_hub_loadable else "tfx_textzoo",
         pipeline_tag="text-classification",
         license=license.lower() if license else None,
         base_model=base_model or None,
@@ -330,12 +342,14 @@ def model_card(
         eval_results=eval_results,
         metrics=["accuracy", "f1"] if report else None,
     )
-    body = _card_body(model, spec, title, report, history, dataset, repo_id, path)
+    body = _card_body(
+        model, spec, title, report, history, dataset, repo_id, path, keras_hub_loadable
+    )
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 
 
 def is_saved_location(name: Any) -> bool:
-    """Whether :func:`tfx_textzoo.load` should read ``name`` as a saved model.
+    """Whether [`tfx_textzoo.load`][tfx_textzoo.load] should read ``name`` as a saved model.
 
     True for an ``hf://`` URI, a path object, a string that looks like a path (has a
     ``/``, starts with ``.`` or ``~``), or one that names an existing directory and
@@ -377,9 +391,9 @@ def load_saved(
     sequence_length: int | None = None,
     **overrides: Any,
 ) -> keras.Model:
-    """Load a model written by :func:`save_pretrained`, from a directory or ``hf://``.
+    """Load a model written by `save_pretrained`, from a directory or ``hf://``.
 
-    This is what :func:`tfx_textzoo.load` does for such a location. The model comes
+    This is what [`tfx_textzoo.load`][tfx_textzoo.load] does for such a location. The model comes
     back compiled (catalog optimizer settings), with its labels, zoo name, head and
     preprocessor, predicting as it did when saved.
 
@@ -509,7 +523,9 @@ def _vectorizers(preprocessor: Any) -> list[Any]:
     ]
 
 
-def _metadata(model, *, report, history, dataset, license, assets, files, hashes) -> dict[str, Any]:
+def _metadata(
+    model, *, report, history, dataset, license, assets, keras_hub_loadable, files, hashes
+) -> dict[str, Any]:
     import keras_hub
 
     import tfx_textzoo
@@ -534,6 +550,8 @@ def _metadata(model, *, report, history, dataset, license, assets, files, hashes
         "model_name": getattr(model, "model_name", None),
         "family": spec.family if spec is not None else None,
         "task_class": f"{type(model).__module__}.{type(model).__name__}",
+        # task.json names keras-hub's own classes: plain keras-hub loads the directory.
+        "keras_hub_loadable": keras_hub_loadable,
         "num_classes": num_classes(model),
         "labels": list(labels) if labels else None,
         "sequence_length": _sequence_length(model),
@@ -651,7 +669,9 @@ def _sequence_length(model: keras.Model) -> int | None:
     return int(value) if value is not None else None
 
 
-def _card_body(model, spec, title, report, history, dataset, repo_id, path) -> str:
+def _card_body(
+    model, spec, title, report, history, dataset, repo_id, path, keras_hub_loadable
+) -> str:
     from tfx_textzoo.evaluation import Report, label_names
 
     names = label_names(model)
@@ -659,7 +679,7 @@ def _card_body(model, spec, title, report, history, dataset, repo_id, path) -> s
     lines = [f"# {title}", ""]
     scratch = spec is not None and not spec.pretrained
     verb = "trained from scratch" if scratch else "fine-tuned"
-    about = f"A text classifier {verb} with [tfx_textzoo](https://pypi.org/project/tfx-textzoo/)"
+    about = f"A text classifier {verb} with tfx_textzoo"
     if zoo_name:
         about += f" as the zoo model `{zoo_name}`" if scratch else f" from `{zoo_name}`"
         if spec is not None:
@@ -695,20 +715,63 @@ def _card_body(model, spec, title, report, history, dataset, repo_id, path) -> s
     ]
     if spec is not None and spec.citation:
         lines += ["", "## Citation", "", f"Base model: {spec.citation}"]
+    lines += ["", *_how_to_use(model, repo_id, path, keras_hub_loadable)]
+    return "\n".join(lines)
+
+
+def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
+    import keras_hub
+
+    import tfx_textzoo
+    from tfx_textzoo.evaluation import label_names
+
     where = f"hf://{repo_id}" if repo_id else (str(path) if path is not None else "path/to/dir")
-    lines += [
-        "",
+    version = tfx_textzoo.__version__
+    lines = [
         "## How to use",
+        "",
+        f"With tfx_textzoo {version} (it is not on PyPI: `pip install .` in a clone of its "
+        "sources, or `pip install` the wheel that `python -m build` makes there):",
         "",
         "```python",
         "import tfx_textzoo as textzoo",
         "",
         f'model = textzoo.load("{where}")',
-        'print(textzoo.predict(model, ["Some text to classify"]))',
+        'print(textzoo.predict(model, ["Some text to classify"]))  # class names',
         "```",
         "",
     ]
-    return "\n".join(lines)
+    if not keras_hub_loadable:
+        lines += [
+            f"The model has layers keras-hub lacks (`{type(model).__name__}`), so plain "
+            "keras-hub cannot load it; tfx_textzoo is needed.",
+            "",
+        ]
+        return lines
+    preset = f"hf://{repo_id}" if repo_id else where
+    task_cls = keras_hub_equivalent(model)[0]
+    # The class itself, not TextClassifier: where tfx_textzoo is imported too, keras-hub
+    # could otherwise pick a zoo subclass for the backbone.
+    public = task_cls.__name__ if getattr(keras_hub.models, task_cls.__name__, None) else None
+    entry = f"keras_hub.models.{public or 'TextClassifier'}"
+    lines += [
+        f"Or with keras-hub alone (`pip install keras-hub=={keras_hub.__version__} "
+        "tensorflow-text`, no tfx_textzoo): the model is keras-hub's own "
+        f"`{task_cls.__name__}` graph, saved under its class names. "
+        "It returns probabilities; the class names are in `task.json` "
+        '(`["tfx_textzoo"]["task_config"]["labels"]`):',
+        "",
+        "```python",
+        "import keras_hub",
+        "",
+        f'model = {entry}.from_preset("{preset}")',
+        'probabilities = model.predict(["Some text to classify"])',
+        f"labels = {label_names(model)!r}",
+        "print([labels[i] for i in probabilities.argmax(axis=-1)])",
+        "```",
+        "",
+    ]
+    return lines
 
 
 def _training_lines(history: dict[str, Any] | None, spec: Any) -> list[str]:
@@ -926,7 +989,6 @@ def _check_files(directory: Path, metadata: dict[str, Any], origin: str) -> None
 
 
 def _restore(directory: Path, metadata: dict[str, Any], origin: str) -> keras.Model:
-    import keras_hub
 
     from tfx_textzoo.families.common import compile_classifier
 
@@ -934,7 +996,9 @@ def _restore(directory: Path, metadata: dict[str, Any], origin: str) -> keras.Mo
         with warnings.catch_warnings():
             # The default optimizer keras-hub compiles with; replaced below.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model = keras_hub.models.TextClassifier.from_preset(str(directory))
+            model = _load_preset(directory, origin)
+    except CorruptModelError:
+        raise
     except Exception as err:
         raise ValueError(
             f"Could not load the saved model in {origin}: {type(err).__name__}: {err}. "
@@ -1020,3 +1084,209 @@ def _check_and_set_labels(model, num_classes, labels, origin) -> None:
                 "head was trained with)."
             )
         model.labels = list(labels)
+
+
+# --- keras-hub interoperability -------------------------------------------------------
+
+#: The key of ``task.json`` under which a keras-hub-compatible save keeps the zoo's classes
+#: and the zoo-only constructor arguments (keras-hub's deserializer ignores it).
+_ZOO_KEY = "tfx_textzoo"
+# Constructor keywords every Keras layer and keras-hub task or preprocessor takes.
+_BASE_KWARGS = {"name", "trainable", "dtype", "config_file"}
+# Raw strings the equivalence check runs through both models.
+_PROBE_TEXTS = ["A probe sentence, checked at save time.", "Another, longer probe text " * 3]
+
+
+def keras_hub_equivalent(model: keras.Model) -> tuple[type, type] | None:
+    """keras-hub's own task and preprocessor classes, when ``model`` is exactly their graph.
+
+    A zoo classifier that only adds metadata (labels, zoo name) to a keras-hub task, such
+    as a BERT-family classifier on the pretrained pooler, is saved under keras-hub's class
+    names, so that plain keras-hub (``keras_hub.models.TextClassifier.from_preset``) loads
+    it without tfx_textzoo. This checks it: the keras-hub task is built on the same
+    backbone with the head's weights copied, and both must give the same probabilities
+    and the same token ids on probe texts. None when they differ (another pooling, a
+    layer keras-hub lacks) or when no keras-hub base class exists.
+
+    Examples:
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.saving import keras_hub_equivalent
+        >>> cls = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
+        >>> [c.__name__ for c in keras_hub_equivalent(cls)]
+        ['BertTextClassifier', 'BertTextClassifierPreprocessor']
+        >>> keras_hub_equivalent(textzoo.load("scratch-tiny", num_classes=2)) is None
+        True
+    """
+    cached = getattr(model, "_textzoo_keras_hub_equivalent", False)
+    if cached is not False:
+        return cached
+    try:
+        found = _find_keras_hub_equivalent(model)
+    except Exception:  # keras-hub refused the arguments: not its graph
+        found = None
+    model._textzoo_keras_hub_equivalent = found
+    return found
+
+
+def _find_keras_hub_equivalent(model: keras.Model) -> tuple[type, type] | None:
+    import keras_hub
+    import numpy as np
+
+    task_cls = _keras_hub_base(type(model), keras_hub.models.TextClassifier)
+    pre_cls = _keras_hub_base(type(model.preprocessor), keras_hub.models.Preprocessor)
+    if task_cls is None or pre_cls is None:
+        return None
+    pre_kwargs, pre_extra = _split_config(pre_cls, model.preprocessor.get_config())
+    if pre_extra:
+        return None
+    pre_kwargs.pop("tokenizer", None)
+    preprocessor = pre_cls(tokenizer=model.preprocessor.tokenizer, **pre_kwargs)
+    task_kwargs, _ = _split_config(task_cls, model.get_config())
+    for key in ("backbone", "preprocessor", "name"):
+        task_kwargs.pop(key, None)
+    candidate = task_cls(backbone=model.backbone, preprocessor=None, **task_kwargs)
+    if not _copy_head(model, candidate):
+        return None
+    x = model.preprocessor(_PROBE_TEXTS)
+    y = preprocessor(_PROBE_TEXTS)
+    if sorted(x) != sorted(y) or any(not np.array_equal(x[k], y[k]) for k in x):
+        return None
+    ours = keras.ops.convert_to_numpy(model(x, training=False))
+    theirs = keras.ops.convert_to_numpy(candidate(x, training=False))
+    if ours.shape != theirs.shape or not np.allclose(ours, theirs, rtol=1e-5, atol=1e-6):
+        return None
+    return task_cls, pre_cls
+
+
+def _keras_hub_base(cls: type, root: type) -> type | None:
+    """The nearest keras-hub class above ``cls`` that derives from ``root`` (not ``root``)."""
+    for base in cls.__mro__[1:]:
+        name = keras.saving.get_registered_name(base)
+        if (
+            base is not root
+            and isinstance(base, type)
+            and issubclass(base, root)
+            and base.__module__.startswith("keras_hub.")
+            and name.startswith("keras_hub>")
+        ):
+            return base
+    return None
+
+
+def _split_config(cls: type, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``config`` split into what ``cls``'s constructor takes and what only the zoo knows."""
+    import inspect
+
+    accepted = set(inspect.signature(cls.__init__).parameters) | _BASE_KWARGS
+    kept = {k: v for k, v in config.items() if k in accepted}
+    extra = {k: v for k, v in config.items() if k not in accepted}
+    return kept, extra
+
+
+def _head_layers(model: keras.Model) -> dict[str, keras.layers.Layer]:
+    return {
+        layer.name: layer
+        for layer in model.layers
+        if layer is not model.backbone and layer.weights
+    }
+
+
+def _copy_head(source: keras.Model, target: keras.Model) -> bool:
+    """Copy the weights of the layers outside the backbone, by name; False if they differ."""
+    ours, theirs = _head_layers(source), _head_layers(target)
+    if sorted(ours) != sorted(theirs):
+        return False
+    for name, layer in ours.items():
+        shapes = [tuple(w.shape) for w in layer.weights]
+        if shapes != [tuple(w.shape) for w in theirs[name].weights]:
+            return False
+        theirs[name].set_weights(layer.get_weights())
+    return True
+
+
+def _write_keras_hub_configs(model: keras.Model, directory: Path) -> bool:
+    """Name keras-hub's classes in ``task.json``/``preprocessor.json`` where that is exact.
+
+    The zoo's class names and its own constructor arguments (labels, zoo name, pooling)
+    move under the ``"tfx_textzoo"`` key of ``task.json``, which keras-hub ignores and
+    [`load_saved`][tfx_textzoo.saving.load_saved] reads back. Returns whether the directory loads in
+    plain keras-hub.
+    """
+    found = keras_hub_equivalent(model)
+    if found is None:
+        return False
+    task_cls, pre_cls = found
+    task = _read_json(directory / "task.json", str(directory))
+    zoo = {"task_class": task["registered_name"], "task_config": {}}
+    _rename(task, task_cls, zoo, "task_config")
+    nested = task["config"].get("preprocessor")
+    if isinstance(nested, dict) and "registered_name" in nested:
+        zoo["preprocessor_class"] = nested["registered_name"]
+        _rename(nested, pre_cls, {}, None)
+    task[_ZOO_KEY] = zoo
+    _write_json(directory / "task.json", task)
+    path = directory / "preprocessor.json"
+    if path.exists():
+        preprocessor = _read_json(path, str(directory))
+        _rename(preprocessor, pre_cls, {}, None)
+        _write_json(path, preprocessor)
+    return True
+
+
+def _rename(config: dict[str, Any], cls: type, zoo: dict[str, Any], key: str | None) -> None:
+    _, extra = _split_config(cls, config["config"])
+    for name in extra:
+        config["config"].pop(name)
+    if key is not None:
+        zoo[key] = extra
+    config["module"] = cls.__module__
+    config["class_name"] = cls.__name__
+    config["registered_name"] = keras.saving.get_registered_name(cls)
+
+
+def _load_preset(directory: Path, origin: str) -> keras.Model:
+    """keras-hub's ``from_preset``, then the zoo class where keras-hub's names were saved."""
+    import keras_hub
+
+    task = _read_json(directory / "task.json", origin)
+    zoo = task.get(_ZOO_KEY) if isinstance(task, dict) else None
+    if not isinstance(zoo, dict):
+        return keras_hub.models.TextClassifier.from_preset(str(directory))
+    # The saved keras-hub class itself: TextClassifier.from_preset could pick a zoo
+    # subclass of it for the backbone, which task.json's config does not fit.
+    keras_hub_cls = keras.saving.get_registered_object(task.get("registered_name"))
+    if not (
+        isinstance(keras_hub_cls, type)
+        and issubclass(keras_hub_cls, keras_hub.models.TextClassifier)
+    ):
+        raise ValueError(f"task.json in {origin} names no keras-hub text classifier.")
+    model = keras_hub_cls.from_preset(str(directory))
+    return _as_zoo_class(model, zoo, origin)
+
+
+def _as_zoo_class(model: keras.Model, zoo: dict[str, Any], origin: str) -> keras.Model:
+    """Rebuild the zoo class of a model saved under keras-hub's class names."""
+    task_cls = keras.saving.get_registered_object(zoo.get("task_class"))
+    pre_cls = keras.saving.get_registered_object(zoo.get("preprocessor_class"))
+    if task_cls is None or pre_cls is None:
+        raise ValueError(
+            f"{origin} was saved from the classes {zoo.get('task_class')} and "
+            f"{zoo.get('preprocessor_class')}, which are not registered here: install the "
+            f"package that provides them. {_remedy(origin)}"
+        )
+    pre_config = dict(model.preprocessor.get_config())
+    pre_config.pop("tokenizer", None)
+    preprocessor = pre_cls(tokenizer=model.preprocessor.tokenizer, **pre_config)
+    config = {k: v for k, v in model.get_config().items() if k not in ("backbone", "preprocessor")}
+    restored = task_cls(
+        backbone=model.backbone,
+        preprocessor=preprocessor,
+        **config,
+        **(zoo.get("task_config") or {}),
+    )
+    if not _copy_head(model, restored):
+        raise CorruptModelError(
+            f"The classification head in {origin} does not fit {zoo.get('task_class')}. "
+            f"{_remedy(origin)}"
+        )
+    return restored

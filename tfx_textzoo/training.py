@@ -5,9 +5,11 @@ Phase 1 (``freeze_epochs``) trains only the classification head at
 inference mode), so by default its pooled features are computed once and the head is
 trained on them for all frozen epochs. Phase 2 trains everything with a fresh AdamW
 (no weight decay on biases and LayerNorm), global gradient clipping and a linear
-warmup then linear decay to zero (:class:`WarmupLinearDecay`), optionally with
-layer-wise learning-rate decay (:class:`AdamWLayerDecay`). Both phases read the fast
-bucketed pipeline of :mod:`tfx_textzoo.preprocessing`.
+warmup then linear decay to zero ([`WarmupLinearDecay`][tfx_textzoo.training.WarmupLinearDecay]),
+optionally with
+layer-wise learning-rate decay ([`AdamWLayerDecay`][tfx_textzoo.training.AdamWLayerDecay]). Both
+phases read the fast
+bucketed pipeline of [`tfx_textzoo.preprocessing`][tfx_textzoo.preprocessing].
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ class AdamWLayerDecay(keras.optimizers.AdamW):
 def layer_decay_multipliers(model: keras.Model, decay: float) -> dict[str, float]:
     """Learning-rate multipliers that shrink by ``decay`` per layer group from the top down.
 
-    The groups are the model's :meth:`~tfx_textzoo.families.base.ZooClassifier.layer_groups`
+    The groups are the model's `layer_groups`
     (embeddings, each transformer layer, top): of ``n`` groups, group ``i`` gets
     ``decay ** (n - 1 - i)``, so the top (head, pooler) gets 1.0, the last transformer
     layer ``decay`` and the embeddings ``decay ** (n - 1)``. A variable in several
@@ -179,7 +181,7 @@ def layer_decay_multipliers(model: keras.Model, decay: float) -> dict[str, float
 
 @dataclasses.dataclass
 class FinetuneHistory:
-    """What :func:`finetune` did, one record per epoch across both phases.
+    """What `finetune` did, one record per epoch across both phases.
 
     Attributes:
         epochs: Per-epoch dicts: ``phase`` (``"frozen"``/``"full"``), ``epoch``
@@ -258,18 +260,18 @@ def finetune(
     """Fine-tune a zoo classifier: frozen backbone first, then everything with AdamW + warmup.
 
     Settings left as None come from the model's catalog entry (``finetune`` table),
-    then from :data:`DEFAULTS`. ``epochs`` counts all epochs, the first
+    then from `DEFAULTS`. ``epochs`` counts all epochs, the first
     ``freeze_epochs`` of them with the backbone frozen. Models without a pretrained
     backbone (``scratch``) skip the frozen phase, and their vocabulary is learned from
     the training texts when it has not been yet.
 
     Args:
-        model: A classifier from :func:`tfx_textzoo.load` (or a reloaded one).
+        model: A classifier from [`tfx_textzoo.load`][tfx_textzoo.load] (or a reloaded one).
         train: ``(texts, labels)``, a ``TextDataset``, a ``tf.data.Dataset`` of
             ``(text, label)`` (batched or not), a pandas DataFrame or a Hugging Face
             ``datasets.Dataset``. Labels are ints or names from ``model.labels``; a
             ``TextDataset`` whose ``label_names`` are the model's in another order is
-            matched by name (as :func:`~tfx_textzoo.evaluate` does), one with other
+            matched by name (as [`evaluate`][tfx_textzoo.evaluate] does), one with other
             classes is refused.
         validation_data: Same forms as ``train``; enables val metrics, restore-best
             and early stopping.
@@ -301,7 +303,7 @@ def finetune(
             its ``scope()``.
         cache_features: In phase 1, compute the frozen backbone's features once.
         jit_compile: XLA-compile the train step: True, False or ``"auto"`` (on a GPU;
-            on a CPU only for runs of at least :data:`XLA_MIN_STEPS_ON_CPU` steps, where
+            on a CPU only for runs of at least `XLA_MIN_STEPS_ON_CPU` steps, where
             the faster steps make up for compiling one graph per bucket shape).
         text_column: Text column(s) of a DataFrame / HF dataset (several are joined).
         label_column: Label column of a DataFrame / HF dataset.
@@ -309,7 +311,7 @@ def finetune(
         verbose: Keras verbosity (``"auto"``: a progress bar with ETA).
 
     Returns:
-        A :class:`FinetuneHistory` with both phases.
+        A [`FinetuneHistory`][tfx_textzoo.training.FinetuneHistory] with both phases.
 
     Raises:
         tfx_textzoo.errors.InvalidArgumentError: A setting of the wrong type or range
@@ -671,7 +673,7 @@ def _adamw(learning_rate, weight_decay, clipnorm, multipliers):
 
 
 def _settings(model, **given) -> dict[str, Any]:
-    """The run's settings: given, else the catalog entry's, else :data:`DEFAULTS`; checked."""
+    """The run's settings: given, else the catalog entry's, else `DEFAULTS`; checked."""
     from tfx_textzoo.registry import get_spec
 
     catalog: Mapping[str, Any] = {}

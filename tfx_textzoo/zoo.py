@@ -7,7 +7,7 @@ from typing import Any
 
 import keras
 
-from tfx_textzoo import _checks, saving
+from tfx_textzoo import _checks, hf_classifiers, saving
 from tfx_textzoo.registry import get_family, get_spec
 
 
@@ -27,13 +27,19 @@ def load(
     is attached, so ``fit``/``predict``/``evaluate`` take raw strings. Its outputs are
     class probabilities of shape ``(batch, num_classes)``.
 
-    Given a directory written by :func:`tfx_textzoo.save_pretrained` (or an
+    Given a directory written by [`tfx_textzoo.save_pretrained`][tfx_textzoo.save_pretrained] (or an
     ``hf://owner/name`` repository holding one), it returns that model as saved:
     labels, head and preprocessor included (see :func:`tfx_textzoo.saving.load_saved`).
+    Given a classifier fine-tuned with Hugging Face transformers (a directory or
+    ``hf://`` repository with a ``*ForSequenceClassification`` ``config.json`` and
+    safetensors weights), it returns it with its trained head and ``id2label`` names
+    (see [`hf_classifiers.load`][tfx_textzoo.hf_classifiers.load]).
 
     Args:
-        name: A model name or alias (see :func:`tfx_textzoo.list_models`), a directory
-            written by :func:`tfx_textzoo.save_pretrained` (a path object, or a string
+        name: A model name or alias (see [`tfx_textzoo.list_models`][tfx_textzoo.list_models]), a
+            directory
+            written by [`tfx_textzoo.save_pretrained`][tfx_textzoo.save_pretrained] (a path object,
+            or a string
             with a ``/``; a bare string is a catalog name first), or ``hf://owner/name``.
         num_classes: Number of classes (>= 2). May be omitted when ``labels`` is given.
             For a saved model, optional; it must match the saved head.
@@ -50,7 +56,8 @@ def load(
             ``weights=None`` (``num_layers=1, hidden_dim=8``) or ``vocabulary=[...]``.
             Weights whose architecture is not the name's (a 6-layer checkpoint under a
             2-layer name) are refused with
-            :class:`~tfx_textzoo.errors.ArchitectureMismatchError`; BERT models accept
+            [`ArchitectureMismatchError`][tfx_textzoo.errors.ArchitectureMismatchError]; BERT models
+            accept
             ``allow_architecture_mismatch=True`` to use them anyway, and then record
             the real architecture (``model.architecture_overrides``).
 
@@ -60,7 +67,8 @@ def load(
     Raises:
         ValueError: Unknown name (with suggestions), bad ``num_classes``/``labels``/
             ``sequence_length`` or architecture numbers (an
-            :class:`~tfx_textzoo.errors.InvalidArgumentError` naming the argument), or
+            [`InvalidArgumentError`][tfx_textzoo.errors.InvalidArgumentError] naming the argument),
+            or
             ones that contradict a saved model's; a corrupt saved model; weights of
             another architecture.
         FileNotFoundError: A saved model directory or one of its files is missing.
@@ -78,6 +86,15 @@ def load(
         "sequence_length", sequence_length, minimum=1, optional=True
     )
     if saving.is_saved_location(name):
+        if hf_classifiers.find(name) is not None:  # fine-tuned with transformers
+            return hf_classifiers.load(
+                name,
+                num_classes,
+                labels=labels,
+                weights=weights,
+                sequence_length=sequence_length,
+                **overrides,
+            )
         return saving.load_saved(
             name,
             num_classes,

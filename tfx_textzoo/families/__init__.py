@@ -1,7 +1,8 @@
 """Built-in model families: every module of this package that registers one.
 
-Families are discovered, not listed: :func:`discover` imports each module of the package
-once (a module registers its family with :func:`tfx_textzoo.registry.register_family`
+Families are discovered, not listed: `discover` imports each module of the package
+once (a module registers its family with
+[`tfx_textzoo.registry.register_family`][tfx_textzoo.registry.register_family]
 when imported). Importing this package runs it, so a saved model's classes are
 registered with Keras before it is deserialized. Adding a family is one module here
 plus one catalog TOML.

@@ -1,8 +1,9 @@
 """The family contract: what the core (training, inference, evaluation, saving) reads.
 
-Every family's classifier derives from :class:`ZooClassifier` and builds its head with
-:func:`classification_head`; every family module registers itself with
-:func:`tfx_textzoo.registry.register_family` (builder, parameter count, architecture
+Every family's classifier derives from `ZooClassifier` and builds its head with
+`classification_head`; every family module registers itself with
+[`tfx_textzoo.registry.register_family`][tfx_textzoo.registry.register_family] (builder, parameter
+count, architecture
 keys, Hugging Face files, converters, tiny test configuration and tokenizer). Nothing
 in the core names a family: it reads the attributes and methods documented here, and
 nothing else.
@@ -32,7 +33,7 @@ class ZooClassifier(CompileFromConfigMixin):
     first, then from its keras-hub class (``class MyClassifier(ZooClassifier,
     keras_hub.models.TextClassifier)``: Keras rewrites a functional model's bases, so
     this is a mixin, not a subclass of ``TextClassifier``), builds its graph, then calls
-    :meth:`set_contract`.
+    `set_contract`.
 
     What the core reads, and nothing else:
 
@@ -42,14 +43,14 @@ class ZooClassifier(CompileFromConfigMixin):
       computes it once for the frozen phase and trains the head on it;
     - ``has_pretrained_backbone`` (class attribute): False for families trained from
       scratch; ``finetune`` then skips the frozen phase;
-    - :meth:`prepare_tokenizer`: called by ``finetune`` with the training texts (a
+    - `prepare_tokenizer`: called by ``finetune`` with the training texts (a
       tokenizer that learns its vocabulary from them does it there);
-    - :meth:`freeze_unused`: called after the backbone is made trainable again, to keep
+    - `freeze_unused`: called after the backbone is made trainable again, to keep
       frozen what the head does not read (BERT's pooler under mean pooling);
-    - :meth:`layer_groups`: the trainable variables in groups, embeddings first, then one
+    - `layer_groups`: the trainable variables in groups, embeddings first, then one
       group per transformer layer, the top (pooler and head) last: layer-wise
       learning-rate decay gives group ``i`` of ``n`` the factor ``decay ** (n - 1 - i)``.
-      The default reads :meth:`transformer_layers`; override either;
+      The default reads `transformer_layers`; override either;
     - ``architecture`` / ``architecture_overrides``: the architecture numbers as built and
       where they differ from the catalog entry (None where a family does not say).
 
@@ -104,7 +105,8 @@ class ZooClassifier(CompileFromConfigMixin):
         Backbone variables of layers before the first transformer layer are the
         embeddings; those of layers after it (the pooler) and the head's are the top.
         A shared layer's variables are in every group it is used at (see
-        :func:`tfx_textzoo.training.layer_decay_multipliers` for what decay does then).
+        [`layer_decay_multipliers`][tfx_textzoo.training.layer_decay_multipliers] for what decay
+        does then).
         """
         blocks = self.transformer_layers()
         block_ids = {id(layer) for layer in blocks}
@@ -124,7 +126,7 @@ class ZooClassifier(CompileFromConfigMixin):
 
 
 def check_zoo_classifier(model: Any, what: str) -> None:
-    """Raise a clear error unless ``model`` follows the contract (a :class:`ZooClassifier`).
+    """Raise a clear error unless ``model`` follows the contract (a `ZooClassifier`).
 
     Examples:
         >>> from tfx_textzoo.families.base import check_zoo_classifier
@@ -161,7 +163,7 @@ def classification_head(
     ``input_dropout=False``), RoBERTa/XLM-R (tanh), ELECTRA and DeBERTa (gelu).
 
     Args:
-        features: The pooled features (see :func:`pool`).
+        features: The pooled features (see `pool`).
         num_classes: Width of the output layer.
         dropout: Dropout rate before each dense layer.
         activation: Activation of the output layer.
@@ -216,12 +218,12 @@ def classification_head(
 
 
 def pool(outputs: Any, padding_mask: Any, pooling: str, dtype: Any = None) -> Any:
-    """The features the head reads, from the backbone's outputs (see :data:`POOLINGS`).
+    """The features the head reads, from the backbone's outputs (see `POOLINGS`).
 
     Args:
         outputs: The backbone's output dict (``sequence_output``, ``pooled_output``).
         padding_mask: The backbone's padding mask input (True on real tokens).
-        pooling: One of :data:`POOLINGS`.
+        pooling: One of `POOLINGS`.
         dtype: The backbone's dtype policy.
 
     Examples:

@@ -23,9 +23,11 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    hf_tensors,
+    set_dense,
     zoo_config,
 )
-from tfx_textzoo.registry import ModelSpec, register_family
+from tfx_textzoo.registry import ModelSpec, WeightSource, register_family
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
 ARCHITECTURE_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "vocabulary_size")
@@ -71,8 +73,9 @@ _ARCHITECTURE_RULES = {
     "dropout": ("rate",),
 }
 #: BERT's pooling names -> the generic head's (:data:`tfx_textzoo.families.base.POOLINGS`):
-#: BERT's ``"cls"`` has always meant the pretrained pooler on ``[CLS]``.
-_POOLING = {"cls": "pooler", "mean": "mean"}
+#: BERT's ``"cls"`` has always meant the pretrained pooler on ``[CLS]``; ``"first"`` is the
+#: ``[CLS]`` vector itself, without the pooler (how BGE and mxbai embeddings are read).
+_POOLING = {"cls": "pooler", "mean": "mean", "first": "cls"}
 #: The load() argument that accepts weights whose architecture is not the name's.
 ALLOW_MISMATCH = "allow_architecture_mismatch"
 
@@ -98,8 +101,10 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
         activation: Activation of the output layer (zoo models use ``"softmax"``).
         dropout: Dropout rate before the output layer.
         pooling: ``"cls"``: the backbone's ``pooled_output`` (tanh dense on ``[CLS]``, as
-            BERT was pretrained); ``"mean"``: the mean of the token vectors over the
-            non-padding positions (as sentence-transformers encoders were trained).
+            BERT was pretrained); ``"first"``: the ``[CLS]`` vector itself (as BGE and
+            mxbai embeddings are read; the pooler stays frozen); ``"mean"``: the mean of
+            the token vectors over the non-padding positions (as sentence-transformers
+            encoders were trained).
         labels: Optional class names, ``labels[i]`` is the name of class ``i``.
         model_name: The zoo name the model was built from.
         architecture_overrides: The architecture numbers in which this model differs from
@@ -126,7 +131,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
         **kwargs,
     ):
         if pooling not in _POOLING:
-            raise _checks.InvalidArgumentError("pooling", pooling, "'cls' or 'mean'")
+            raise _checks.InvalidArgumentError("pooling", pooling, "'cls', 'first' or 'mean'")
         # The graph of BertTextClassifier (same layers and names), with the pooling choice.
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -164,7 +169,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
 
     def freeze_unused(self) -> None:
         """Keep the backbone's pooler out of training when the head does not read it."""
-        if self.pooling == "mean":
+        if self.pooling != "cls":
             self.backbone.get_layer("pooled_dense").trainable = False
 
     def get_config(self):  # noqa: D102
@@ -177,7 +182,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
 
 
 def backbone_architecture(backbone: Any) -> dict[str, int]:
-    """The architecture numbers (:data:`ARCHITECTURE_KEYS`) of a keras-hub BERT backbone."""
+    """The architecture numbers (`ARCHITECTURE_KEYS`) of a keras-hub BERT backbone."""
     return {k: int(getattr(backbone, k)) for k in ARCHITECTURE_KEYS if hasattr(backbone, k)}
 
 
@@ -224,6 +229,10 @@ def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
     hf_files=HF_FILES,
     tiny_config=TINY_CONFIG,
     tiny_tokenizer={"vocabulary": TINY_VOCABULARY},
+    hf_model_types=("bert",),
+    hf_classifier=lambda directory, config, *, labels: load_hf_classifier(
+        directory, config, labels=labels
+    ),
 )
 def build(
     spec: ModelSpec,
@@ -236,7 +245,7 @@ def build(
     lowercase: bool | None = None,
     **overrides: Any,
 ) -> BertClassifier:
-    """Build a compiled BERT classifier for ``spec`` (see :func:`tfx_textzoo.load`).
+    """Build a compiled BERT classifier for ``spec`` (see [`tfx_textzoo.load`][tfx_textzoo.load]).
 
     Args:
         spec: The catalog entry.
@@ -250,10 +259,10 @@ def build(
         **overrides: With ``weights=None``: architecture numbers (``num_layers``,
             ``hidden_dim``, ``num_heads``, ``intermediate_dim``, ``max_sequence_length``);
             always allowed: ``dropout`` (of the classification head) and ``pooling``
-            (``"cls"`` or ``"mean"``, default from the entry).
+            (``"cls"``, ``"first"`` or ``"mean"``, default from the entry).
 
     Returns:
-        A compiled :class:`BertClassifier` whose preprocessor takes raw strings.
+        A compiled `BertClassifier` whose preprocessor takes raw strings.
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -432,3 +441,59 @@ def _load_backbone(local: LocalWeights, *, spec: ModelSpec, lowercase: bool, che
             f"{backbone.vocabulary_size} rows"
         )
     return backbone, tokenizer
+
+
+#: The longest sequence a fine-tuned classifier reads by default (transformers' pipelines
+#: truncate at the model's maximum; the zoo pads each batch to its longest text, so a
+#: high cap costs only for long texts).
+HF_CLASSIFIER_SEQUENCE_LENGTH = 512
+
+
+def load_hf_classifier(directory: Any, config: Mapping[str, Any], *, labels: list[str]):
+    """A transformers ``BertForSequenceClassification`` checkpoint as a :class:`BertClassifier`.
+
+    The backbone (pooler included) and the WordPiece tokenizer come from the directory
+    as for ``weights=DIR``; the head is transformers' (pooler -> dropout -> classifier),
+    which is this family's ``pooling="cls"`` head, with the trained ``classifier`` weights.
+
+    Args:
+        directory: The checkpoint's directory (config.json, model.safetensors, vocab.txt).
+        config: Its parsed config.json.
+        labels: The class names, in id order.
+
+    Returns:
+        The compiled classifier, ``model_name`` None.
+
+    Examples:
+        ``textzoo.load("hf://textattack/bert-base-uncased-SST-2")`` ends here; so does
+        ``textzoo.load(dir)`` of such a checkpoint.
+
+        >>> import tfx_textzoo as textzoo
+        >>> family = textzoo.registry.get_family("bert")
+        >>> family.hf_model_types, family.hf_classifier is not None
+        (('bert',), True)
+    """
+    directory = Path(directory)
+    local = LocalWeights("hf", str(directory), WeightSource("local", str(directory)))
+    backbone, tokenizer = _load_backbone(local, spec=None, lowercase=True, check_arch=False)
+    dropout = config.get("classifier_dropout")
+    if dropout is None:
+        dropout = config.get("hidden_dropout_prob", 0.1)
+    preprocessor = BertPreprocessor(
+        tokenizer,
+        sequence_length=min(HF_CLASSIFIER_SEQUENCE_LENGTH, backbone.max_sequence_length),
+    )
+    model = BertClassifier(
+        backbone,
+        len(labels),
+        preprocessor=preprocessor,
+        labels=labels,
+        model_name=None,
+        activation="softmax",
+        dropout=float(dropout),
+        pooling="cls",
+    )
+    head = hf_tensors(directory, ["classifier.weight", "classifier.bias"])
+    set_dense(model.output_dense, head["classifier.weight"], head["classifier.bias"])
+    compile_classifier(model, {}, pretrained=True)
+    return model

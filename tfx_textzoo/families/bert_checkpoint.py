@@ -20,10 +20,11 @@ Only the encoder and the pooler are converted; the pre-training heads
 are dropped.
 
 Importing this module registers the ``bert_tf_checkpoint`` weight format with the
-resolver (:func:`tfx_textzoo.weights.register_converter`): catalog sources of that
+resolver ([`tfx_textzoo.weights.register_converter`][tfx_textzoo.weights.register_converter]):
+catalog sources of that
 format, ``hf://`` repositories holding such a checkpoint, and local directories (or
 ``.zip`` archives) with one are converted once into the cache. Reading the checkpoint
-file itself is generic (:class:`tfx_textzoo.weights.tf_reading.TFCheckpoint`); the BERT
+file itself is generic (`tfx_textzoo.weights.tf_reading.TFCheckpoint`); the BERT
 name map is here.
 """
 
@@ -144,7 +145,7 @@ def _name_map(num_layers: int) -> list[tuple[str, str, bool]]:
 def find_tf_checkpoint(directory: str | os.PathLike) -> str | None:
     """Find the TensorFlow checkpoint prefix in a directory, preferring ``bert_model.ckpt``.
 
-    :func:`tfx_textzoo.weights.tf_reading.find_tf_checkpoint` with the release's own
+    `tfx_textzoo.weights.tf_reading.find_tf_checkpoint` with the release's own
     prefix name preferred: a ``checkpoint`` state file is asked first (when its index
     file exists), then ``bert_model.ckpt``, then the index file with the highest step
     number. Only the directory itself is searched, not its subdirectories.
@@ -178,7 +179,7 @@ def read_tf_checkpoint(prefix: str | os.PathLike) -> dict[str, np.ndarray]:
 
     Args:
         prefix: Checkpoint prefix, i.e. the path without ``.index`` (as returned
-            by :func:`find_tf_checkpoint`).
+            by `find_tf_checkpoint`).
 
     Returns:
         Mapping from Hugging Face tensor name to array. The number of encoder
@@ -420,7 +421,7 @@ def write_hf_dir(
     ``model.safetensors`` (``tensors`` under their HF names), ``vocab.txt`` (a copy of
     ``vocab_path``), ``config.json`` and ``tokenizer_config.json`` go to a temporary
     directory beside ``dst_dir``, which is then renamed into place without replacing
-    anything (see :func:`tfx_textzoo._files.atomic_directory`; an empty ``dst_dir`` counts
+    anything (see `tfx_textzoo._files.atomic_directory`; an empty ``dst_dir`` counts
     as absent).
 
     Returns:
@@ -484,12 +485,12 @@ def convert_tf_checkpoint_to_hf(
     """Convert an original Google BERT checkpoint directory to the Hugging Face format.
 
     Reads ``bert_config.json`` (or ``config.json``), the TensorFlow checkpoint
-    (see :func:`find_tf_checkpoint`) and ``vocab.txt`` from ``src_dir`` and
+    (see `find_tf_checkpoint`) and ``vocab.txt`` from ``src_dir`` and
     writes to ``dst_dir``:
 
     - ``config.json``: a ``BertModel`` config (``model_type`` ``"bert"``);
     - ``model.safetensors``: the encoder and pooler weights under Hugging Face
-      names without a ``bert.`` prefix (see :func:`read_tf_checkpoint`);
+      names without a ``bert.`` prefix (see `read_tf_checkpoint`);
     - ``vocab.txt``: a copy of the vocabulary;
     - ``tokenizer_config.json``: ``BertTokenizer`` with ``do_lower_case``.
 
@@ -618,11 +619,11 @@ def convert_fetched_checkpoint(local: LocalWeights, spec: ModelSpec | None) -> s
     The checkpoint may sit in a sub-folder of what was fetched (a release ``.zip`` unpacks
     into ``uncased_L-2_H-128_A-2/``). Lower-casing follows the catalog entry for catalog and
     ``hf://`` sources, and the checkpoint's own config or name for a directory the user
-    names (see :func:`convert_tf_checkpoint_to_hf`).
+    names (see `convert_tf_checkpoint_to_hf`).
 
     Raises:
         FileNotFoundError: No checkpoint in what was fetched.
-        ValueError: As :func:`convert_tf_checkpoint_to_hf`.
+        ValueError: As `convert_tf_checkpoint_to_hf`.
     """
     src = find_folder(local.location, lambda folder: find_tf_checkpoint(folder) is not None)
     if src is None:

@@ -9,7 +9,7 @@ SavedModel (``tf.saved_model.load``; no ``tensorflow_hub`` import) and writes th
 in the Hugging Face ``BertModel`` layout (``config.json`` + ``model.safetensors`` +
 ``vocab.txt`` + ``tokenizer_config.json``), which keras-hub's own converter turns
 into a ``keras_hub.models.BertBackbone`` -- the same route as
-:mod:`tfx_textzoo.families.bert_checkpoint` takes for original TF1 checkpoints.
+`tfx_textzoo.families.bert_checkpoint` takes for original TF1 checkpoints.
 
 Two variable layouts are understood:
 
@@ -40,7 +40,7 @@ Two variable layouts are understood:
 
 * **TF1 Hub format** (``google/bert_*`` hub modules): the original BERT names
   ``bert/embeddings/...``, ``bert/encoder/layer_<i>/attention/self/query/kernel``,
-  ... mapped exactly as :mod:`~tfx_textzoo.families.bert_checkpoint` maps them.
+  ... mapped exactly as `bert_checkpoint` maps them.
 
 The vocabulary is the SavedModel's ``vocab_file`` asset (``assets/vocab.txt``);
 lower-casing is its ``do_lower_case`` variable (or a ``do_lower_case`` asset file,
@@ -49,10 +49,11 @@ or the TF1 ``tokenization_info`` signature). Encoders that keras-hub's
 or "expert" encoders with a smaller embedding width) raise a clear error.
 
 Importing this module registers the ``tfhub`` weight format with the resolver
-(:func:`tfx_textzoo.weights.register_converter`): the resolver fetches a handle into
+([`tfx_textzoo.weights.register_converter`][tfx_textzoo.weights.register_converter]): the resolver
+fetches a handle into
 the TF-Hub cache (or takes a local SavedModel folder) and this module converts it once
 into the cache. Loading a SavedModel and listing its variables is generic
-(:mod:`tfx_textzoo.weights.tf_reading`); the BERT name maps are here.
+(`tfx_textzoo.weights.tf_reading`); the BERT name maps are here.
 """
 
 from __future__ import annotations
@@ -221,8 +222,8 @@ def convert_saved_model_to_hf(
         ``dst_dir`` as a string.
 
     Raises:
-        FileNotFoundError: As :func:`read_saved_model`.
-        ValueError: As :func:`read_saved_model`, or when the vocabulary is larger than
+        FileNotFoundError: As `read_saved_model`.
+        ValueError: As `read_saved_model`, or when the vocabulary is larger than
             the embedding table.
 
     Examples:
@@ -416,7 +417,7 @@ def convert_fetched_saved_model(local: LocalWeights, spec: ModelSpec | None) -> 
 
     Raises:
         ValueError: What was fetched holds no SavedModel, or as
-            :func:`convert_saved_model_to_hf`.
+            `convert_saved_model_to_hf`.
     """
     root = find_saved_model_dir(local.location)
     if root is None:

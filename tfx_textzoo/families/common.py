@@ -14,7 +14,7 @@ from tfx_textzoo import _checks
 def check_classes(num_classes: Any, labels: Any) -> tuple[int, list[str] | None]:
     """Validate ``num_classes`` / ``labels`` and return ``(num_classes, labels)``.
 
-    The one check lives in :func:`tfx_textzoo._checks.check_classes`; this name stays for
+    The one check lives in `tfx_textzoo._checks.check_classes`; this name stays for
     the modules that import it from here.
 
     Args:
@@ -166,3 +166,84 @@ def loss_and_metrics() -> dict[str, Any]:
         "loss": keras.losses.SparseCategoricalCrossentropy(),
         "metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     }
+
+
+def hf_tensors(directory: Any, names: Any) -> dict[str, Any]:
+    """Read the named tensors of a Hugging Face checkpoint's safetensors, as numpy arrays.
+
+    Reads ``model.safetensors``, or the shards a ``model.safetensors.index.json`` lists.
+    Families use it for what keras-hub's converters leave out (the heads of fine-tuned
+    ``*ForSequenceClassification`` checkpoints).
+
+    Args:
+        directory: The checkpoint's directory.
+        names: The tensor names (``"classifier.weight"``).
+
+    Returns:
+        ``{name: array}`` for every name.
+
+    Raises:
+        KeyError: A name that is in no file (the message lists the file's head tensors).
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> import numpy as np
+        >>> from safetensors.numpy import save_file
+        >>> from tfx_textzoo.families.common import hf_tensors
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> save_file({"classifier.bias": np.zeros(3, np.float32)}, str(d / "model.safetensors"))
+        >>> hf_tensors(d, ["classifier.bias"])["classifier.bias"].shape
+        (3,)
+    """
+    import json
+    from pathlib import Path
+
+    from safetensors import safe_open
+
+    directory = Path(directory)
+    index = directory / "model.safetensors.index.json"
+    if index.exists():
+        weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+        files = {name: directory / weight_map[name] for name in names if name in weight_map}
+    else:
+        files = {name: directory / "model.safetensors" for name in names}
+    out: dict[str, Any] = {}
+    for name in names:
+        path = files.get(name)
+        if path is not None:
+            with safe_open(str(path), framework="numpy") as reader:
+                if name in reader.keys():
+                    out[name] = reader.get_tensor(name)
+                    continue
+                available = [k for k in reader.keys() if not k.count(".layer.")]
+        else:
+            available = []
+        raise KeyError(
+            f"{directory} has no tensor {name!r} (a *ForSequenceClassification checkpoint "
+            f"of another family or layout?); tensors outside the layers: {sorted(available)}"
+        )
+    return out
+
+
+def set_dense(layer: Any, kernel: Any, bias: Any) -> None:
+    """Give a Keras ``Dense`` layer the weights of a torch ``Linear`` (``weight`` is out x in).
+
+    Raises:
+        ValueError: The shapes do not fit the layer (the message gives both).
+
+    Examples:
+        >>> import keras, numpy as np
+        >>> from tfx_textzoo.families.common import set_dense
+        >>> layer = keras.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> set_dense(layer, np.ones((2, 3), np.float32), np.zeros(2, np.float32))
+        >>> tuple(layer.kernel.shape)
+        (3, 2)
+    """
+    want = tuple(layer.kernel.shape)
+    if tuple(kernel.shape[::-1]) != want or tuple(bias.shape) != (want[1],):
+        raise ValueError(
+            f"{layer.name}: the checkpoint's weight {tuple(kernel.shape)} / bias "
+            f"{tuple(bias.shape)} do not fit a dense layer with kernel {want}"
+        )
+    layer.set_weights([kernel.T, bias])

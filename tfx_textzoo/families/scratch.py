@@ -196,8 +196,8 @@ class ScratchBackbone(keras_hub.models.Backbone):
 class ScratchPreprocessor(keras_hub.models.Preprocessor):
     """Raw strings -> ``token_ids`` with a ``TextVectorization`` layer (0 = padding).
 
-    The vocabulary is learned from training texts with :meth:`adapt`; using the
-    preprocessor before that raises :class:`NotAdaptedError`.
+    The vocabulary is learned from training texts with `adapt`; using the
+    preprocessor before that raises `NotAdaptedError`.
 
     Args:
         vocabulary_size: Most tokens kept (including padding and OOV).
@@ -241,7 +241,7 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
             return int(self.vectorizer.vocabulary_size()) > 2
 
     def check_adapted(self) -> None:
-        """Raise :class:`NotAdaptedError` unless the vocabulary has been learned."""
+        """Raise `NotAdaptedError` unless the vocabulary has been learned."""
         if not self.is_adapted:
             raise NotAdaptedError(
                 "This from-scratch model's vocabulary is empty: call "
@@ -298,9 +298,9 @@ class ScratchClassifier(ZooClassifier, keras_hub.models.TextClassifier):
     """Backbone -> dropout -> dense relu -> dropout -> softmax, with raw-string preprocessing.
 
     Args:
-        backbone: A :class:`ScratchBackbone`.
+        backbone: A `ScratchBackbone`.
         num_classes: Number of classes.
-        preprocessor: A :class:`ScratchPreprocessor`.
+        preprocessor: A `ScratchPreprocessor`.
         hidden_units: Width of the dense relu layer (20 in the lesson).
         dropout: Dropout rate of the head.
         labels: Optional class names.
@@ -348,7 +348,7 @@ class ScratchClassifier(ZooClassifier, keras_hub.models.TextClassifier):
             self.preprocessor.adapt(texts)
 
     def transformer_layers(self) -> list[keras.layers.Layer]:
-        """The backbone's :class:`TransformerBlock` layers, bottom first."""
+        """The backbone's `TransformerBlock` layers, bottom first."""
         return [layer for layer in self.backbone.layers if isinstance(layer, TransformerBlock)]
 
     # Checked before Keras traces the input pipeline, so the error reaches the caller as is.
@@ -411,7 +411,7 @@ def build(
     vocabulary: Any = None,
     **overrides: Any,
 ) -> ScratchClassifier:
-    """Build a compiled from-scratch classifier for ``spec`` (see :func:`tfx_textzoo.load`).
+    """Build a compiled from-scratch classifier for ``spec`` (see `tfx_textzoo.load`).
 
     Args:
         spec: The catalog entry.
@@ -426,7 +426,7 @@ def build(
             ``vocabulary_size``).
 
     Returns:
-        A compiled :class:`ScratchClassifier`.
+        A compiled `ScratchClassifier`.
 
     Examples:
         >>> import tfx_textzoo as textzoo

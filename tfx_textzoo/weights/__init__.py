@@ -5,9 +5,12 @@ The resolver fetches and caches; it knows no family. Sources are tried in catalo
 (downloads land in the cache at ``TEXTZOO_HOME``, default ``~/.cache/tfx_textzoo``)
 and then handed to the family's loader. Formats keras-hub cannot read are turned into
 one it can by a *converter* that the format's family registers with
-:func:`register_converter`; the resolver fetches the converter's files, gives it a cache
-folder (:func:`conversion_dir`) and hands its result to the loader. When every source
-fails, :class:`WeightsNotFoundError` lists each source, why it failed, and how to
+[`register_converter`][tfx_textzoo.weights.register_converter]; the resolver fetches the converter's
+files, gives it a cache
+folder ([`conversion_dir`][tfx_textzoo.weights.conversion_dir]) and hands its result to the loader.
+When every source
+fails, [`WeightsNotFoundError`][tfx_textzoo.weights.WeightsNotFoundError] lists each source, why it
+failed, and how to
 pre-populate the cache.
 
 Nothing pickled is ever downloaded or loaded (``*.bin``, ``*.pt``, ``*.pth``, ``*.ckpt``,
@@ -57,7 +60,7 @@ _TRUE = {"1", "true", "yes", "on"}
 #: Files of a Hugging Face repository every ``hf`` download takes: config and safetensors.
 HF_WEIGHT_FILES = ("config.json", "*.safetensors", "model.safetensors.index.json")
 #: Tokenizer files taken from a Hugging Face repository when the family declares none
-#: (``hf_files`` of its registration; see :func:`hf_files_for`).
+#: (``hf_files`` of its registration; see [`hf_files_for`][tfx_textzoo.weights.hf_files_for]).
 GENERIC_HF_TOKENIZER_FILES = (
     "vocab.txt",
     "vocab.json",
@@ -122,7 +125,7 @@ class LocalWeights:
 
 @dataclasses.dataclass(frozen=True)
 class Converter:
-    """A registered converter (see :func:`register_converter`)."""
+    """A registered converter (see `register_converter`)."""
 
     format: str
     convert: Callable[[LocalWeights, ModelSpec | None], str | os.PathLike | LocalWeights]
@@ -157,20 +160,25 @@ def register_converter(
     cache; else a local directory), then calls ``convert(local, spec)`` with
     ``local.location`` the fetched directory, ``local.format`` this format and
     ``local.source`` the source. ``convert`` writes its result into
-    :func:`conversion_dir` ``(local, spec)`` (the cache, keyed on the files it read) and
+    [`conversion_dir`][tfx_textzoo.weights.conversion_dir] ``(local, spec)`` (the cache, keyed on
+    the files it read) and
     returns that directory (a Hugging Face or keras-hub preset directory: the resolver
-    tells which from its ``config.json``) or a :class:`LocalWeights`. Anything it raises
-    marks the source as failed, with the message in :class:`WeightsNotFoundError`.
+    tells which from its ``config.json``) or a [`LocalWeights`][tfx_textzoo.weights.LocalWeights].
+    Anything it raises
+    marks the source as failed, with the message in
+    [`WeightsNotFoundError`][tfx_textzoo.weights.WeightsNotFoundError].
 
     Args:
-        format: The format name that sources (catalog entries, :func:`sources_for`) use.
+        format: The format name that sources (catalog entries,
+            [`sources_for`][tfx_textzoo.weights.sources_for]) use.
         convert: ``convert(local, spec) -> directory | LocalWeights``; ``spec`` is the
             catalog entry being loaded, or None.
         hf_patterns: Files to fetch from a Hugging Face repository for this format
             (``allow_patterns`` of ``huggingface_hub.snapshot_download``; pickles are
             never fetched). When given, an ``hf://`` ``weights=`` argument also tries
             this format after the safetensors one. None: the family's
-            :func:`hf_files_for`, and ``hf://`` arguments do not try this format.
+            [`hf_files_for`][tfx_textzoo.weights.hf_files_for], and ``hf://`` arguments do not try
+            this format.
         detect: ``detect(directory) -> bool``: whether a local directory holds this
             format, so that ``weights="that/dir"`` (and an unpacked ``.zip``) is
             converted with this converter. None: such directories are not detected.
@@ -261,8 +269,8 @@ def hf_files_for(spec: ModelSpec | None) -> list[str]:
     The tokenizer files are the family's to say (the ``hf_files`` its registration
     declares: ``vocab.txt``; ``vocab.json`` + ``merges.txt``; a SentencePiece
     ``*.model``; ``tokenizer.json``); a family that declares none gets
-    :data:`GENERIC_HF_TOKENIZER_FILES`. :data:`HF_WEIGHT_FILES` always come too, and
-    :data:`PICKLE_PATTERNS` never do.
+    `GENERIC_HF_TOKENIZER_FILES`. `HF_WEIGHT_FILES` always come too, and
+    `PICKLE_PATTERNS` never do.
 
     Examples:
         >>> from tfx_textzoo.weights import hf_files_for
@@ -287,7 +295,7 @@ def conversion_dir(local: LocalWeights, spec: ModelSpec | None) -> Path:
     ``<cache_dir()>/converted/<format>-<name>-<key>``, the key a hash of the fetched
     folder's path and its files' names, sizes and modification times: the same files
     convert once, and changed files (a replaced local checkpoint) convert again. Write
-    it atomically (:func:`tfx_textzoo._files.atomic_directory`).
+    it atomically (`tfx_textzoo._files.atomic_directory`).
 
     Examples:
         >>> import tempfile
@@ -360,7 +368,7 @@ def is_offline() -> bool:
 
 
 def sources_for(spec: ModelSpec, weights: Any) -> list[WeightSource]:
-    """Turn the ``weights=`` argument of :func:`tfx_textzoo.load` into sources to try.
+    """Turn the ``weights=`` argument of [`tfx_textzoo.load`][tfx_textzoo.load] into sources to try.
 
     Args:
         spec: The catalog entry.
@@ -416,7 +424,7 @@ def resolve_and_load(
 
     Args:
         spec: The catalog entry.
-        weights: As for :func:`sources_for`.
+        weights: As for [`sources_for`][tfx_textzoo.weights.sources_for].
         load_fn: The family's loader; any exception it raises marks the source as
             failed (a corrupt file, a wrong architecture) and the next one is tried.
 
@@ -466,7 +474,7 @@ def fetch(source: WeightSource, spec: ModelSpec | None) -> LocalWeights:
 
     The resolver reads ``local`` directories, ``keras_hub`` presets and ``hf``
     (safetensors) repositories itself; any other format goes through its registered
-    converter (:func:`register_converter`).
+    converter ([`register_converter`][tfx_textzoo.weights.register_converter]).
 
     Raises:
         OSError: The source cannot be fetched (offline, missing, network error).
@@ -581,16 +589,19 @@ def resolve_tfhub(uri: str) -> str:
     * an ``http(s)`` handle is downloaded from ``<handle>?tf-hub-format=compressed``
       (tfhub.dev redirects it to Kaggle Models' ``.tar.gz``), unpacked into a temporary
       folder beside ``<cache>/<sha1>`` and renamed into place without replacing anything
-      (:func:`tfx_textzoo._files.atomic_directory`), with a
+      (`tfx_textzoo._files.atomic_directory`), with a
       ``<cache>/<sha1>.descriptor.txt`` naming the handle. Unlike ``tensorflow_hub`` no
       ``.lock`` file is taken: two concurrent downloads both finish, the first rename wins.
 
-    Offline (:func:`is_offline`) nothing is downloaded: a missing handle raises
-    :class:`TFHubNotCachedError`, which says which folder to fill and how. Local paths
+    Offline ([`is_offline`][tfx_textzoo.weights.is_offline]) nothing is downloaded: a missing handle
+    raises
+    [`TFHubNotCachedError`][tfx_textzoo.weights.TFHubNotCachedError], which says which folder to
+    fill and how. Local paths
     are returned as they are.
 
     Args:
-        uri: A handle (see :func:`tfhub_handle`), with or without ``tfhub://``.
+        uri: A handle (see [`tfhub_handle`][tfx_textzoo.weights.tfhub_handle]), with or without
+            ``tfhub://``.
 
     Returns:
         The local SavedModel folder.
@@ -842,7 +853,7 @@ def _unrecognised(spec: ModelSpec | None) -> str:
 
 
 def _refuse_pickles(path: Path, uri: str) -> None:
-    """Raise :class:`PickledWeightsError` when ``path`` holds pickled weights and no safetensors."""
+    """Raise `PickledWeightsError` when ``path`` holds pickled weights and no safetensors."""
     pickles = sorted(
         p.relative_to(path).as_posix()
         for pattern in PICKLE_PATTERNS
@@ -881,7 +892,7 @@ def _kaggle_download(uri: str) -> str:
 def _hf_snapshot(uri: str, patterns: Iterable[str], ignore: Iterable[str] = PICKLE_PATTERNS) -> str:
     """Download (or find in the cache) the files of ``hf://owner/name`` matching ``patterns``.
 
-    Files matching ``ignore`` (by default every pickle: :data:`PICKLE_PATTERNS`) are never
+    Files matching ``ignore`` (by default every pickle: `PICKLE_PATTERNS`) are never
     downloaded. A failure is raised as an ``OSError`` whose message and cause are masked: a
     Hub server may quote the request's ``Authorization`` header (the user's token) in its
     error, and huggingface_hub copies that into exceptions and log records.

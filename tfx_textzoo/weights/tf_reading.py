@@ -95,7 +95,7 @@ class TFCheckpoint:
 
     Args:
         prefix: The checkpoint prefix, the path without ``.index``
-            (as :func:`find_tf_checkpoint` returns it).
+            (as `find_tf_checkpoint` returns it).
 
     Raises:
         FileNotFoundError: ``<prefix>.index`` does not exist.
