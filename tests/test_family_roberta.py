@@ -312,3 +312,16 @@ def test_head_has_transformers_shape(roberta_classifier):
     assert names == ["pooled_dropout", "pooled_dense", "output_dropout", "logits"]
     assert roberta_classifier.pooled_dense.units == 16
     assert roberta_classifier.get_layer("pooled_dense").activation.__name__ == "tanh"
+
+
+def test_load_of_the_classifier_directory():
+    """textzoo.load(dir) finds the transformers checkpoint and calls the family's hook."""
+    directory = FIXTURES / "roberta" / "classifier"
+    with pytest.warns(UserWarning, match="layer_norm_eps"):
+        model = textzoo.load(str(directory))
+    assert model.labels == LABELS and model.model_name is None
+    rows = [r for r in expected("roberta")["inputs"] if r["kind"] == "text" and not r["truncated"]]
+    got = textzoo.evaluation.predict_proba(model, [r["text"] for r in rows])
+    np.testing.assert_allclose(got, [r["probabilities"] for r in rows], atol=EPSILON_ATOL)
+    want = [LABELS[int(np.argmax(r["probabilities"]))] for r in rows]
+    assert list(textzoo.predict(model, [r["text"] for r in rows], verbose=0)) == want

@@ -147,3 +147,30 @@ def test_hook_is_registered_for_the_model_type():
     config = json.loads((FIXTURES / "xlm-roberta" / "classifier" / "config.json").read_text())
     assert config["model_type"] in family.hf_model_types
     assert [config["id2label"][str(i)] for i in range(3)] == LABELS
+
+
+def test_tokenizing_survives_a_seed_reset(xlmr_classifier):
+    import keras
+
+    texts = ["a", "Café Déjà-vu"]
+    before = textzoo.evaluation.predict_proba(xlmr_classifier, texts)
+    keras.utils.set_random_seed(0)  # deletes tensorflow_text's eager SentencePiece resource
+    np.testing.assert_allclose(
+        textzoo.evaluation.predict_proba(xlmr_classifier, texts), before, atol=1e-6
+    )
+    assert xlmr_classifier.predict(texts, verbose=0).shape == (2, 3)
+
+
+def test_load_of_the_classifier_directory():
+    """textzoo.load(dir) finds the transformers checkpoint and calls the family's hook."""
+    directory = FIXTURES / "xlm-roberta" / "classifier"
+    with pytest.warns(UserWarning, match="layer_norm_eps"):
+        model = textzoo.load(str(directory))
+    assert model.labels == LABELS and model.model_name is None
+    rows = [r for r in expected("xlm-roberta")["inputs"] if r["kind"] == "text"]
+    rows = [r for r in rows if not r["truncated"]]
+    np.testing.assert_allclose(
+        textzoo.evaluation.predict_proba(model, [r["text"] for r in rows]),
+        [r["probabilities"] for r in rows],
+        atol=3e-4,  # keras-hub's LayerNorm epsilon (see tests/test_family_roberta.py)
+    )

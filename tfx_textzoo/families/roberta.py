@@ -36,6 +36,7 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    set_dense,
     zoo_config,
 )
 from tfx_textzoo.registry import ModelSpec, register_family
@@ -238,6 +239,8 @@ class Flavour:
         tokenizer_arguments: The ``load`` arguments that give the tokenizer.
         default_entry: The catalog entry whose ``finetune`` settings a loaded Hugging Face
             classifier is compiled with.
+        preset_tokenizer: ``preset_tokenizer(location) -> tokenizer`` for a keras-hub
+            preset (default: ``tokenizer_cls.from_preset``).
     """
 
     family: str
@@ -250,6 +253,7 @@ class Flavour:
     random_tokenizer: Callable[[Mapping[str, Any]], Any]
     tokenizer_arguments: tuple[str, ...]
     default_entry: str
+    preset_tokenizer: Callable[[str], Any] | None = None
 
 
 def backbone_architecture(backbone: Any) -> dict[str, int]:
@@ -426,10 +430,14 @@ def load_hf_classifier(
         labels=labels,
         model_name=None,
     )
-    model.pooled_dense.kernel.assign(tensors["classifier.dense.weight"].T)
-    model.pooled_dense.bias.assign(tensors["classifier.dense.bias"])
-    model.output_dense.kernel.assign(tensors["classifier.out_proj.weight"].T)
-    model.output_dense.bias.assign(tensors["classifier.out_proj.bias"])
+    set_dense(
+        model.pooled_dense, tensors["classifier.dense.weight"], tensors["classifier.dense.bias"]
+    )
+    set_dense(
+        model.output_dense,
+        tensors["classifier.out_proj.weight"],
+        tensors["classifier.out_proj.bias"],
+    )
     finetune = registry.get_spec(flavour.default_entry).finetune
     compile_classifier(model, finetune, pretrained=True)
     return model
@@ -550,7 +558,7 @@ def _read_safetensors(directory: Path) -> dict[str, np.ndarray]:
 def _load_backbone(local: LocalWeights, flavour: Flavour, *, spec: ModelSpec, check_arch: bool):
     if local.format == "keras_hub":
         backbone = flavour.backbone_cls.from_preset(local.location)
-        tokenizer = flavour.tokenizer_cls.from_preset(local.location)
+        tokenizer = _preset_tokenizer(flavour, local.location)
     else:
         directory = Path(local.location)
         backbone = backbone_from_hf(directory, flavour)
@@ -561,6 +569,12 @@ def _load_backbone(local: LocalWeights, flavour: Flavour, *, spec: ModelSpec, ch
             raise ArchitectureMismatchError(_mismatch_message(spec, local.location, differences))
     _check_vocabulary(tokenizer, backbone)
     return backbone, tokenizer
+
+
+def _preset_tokenizer(flavour: Flavour, location: str) -> Any:
+    if flavour.preset_tokenizer is not None:
+        return flavour.preset_tokenizer(location)
+    return flavour.tokenizer_cls.from_preset(location)
 
 
 def _check_vocabulary(tokenizer: Any, backbone: Any) -> None:
@@ -578,7 +592,7 @@ def _random_init_tokenizer(flavour: Flavour, spec: ModelSpec, overrides: Mapping
 
     def tokenizer_only(local: LocalWeights):
         if local.format == "keras_hub":
-            return flavour.tokenizer_cls.from_preset(local.location)
+            return _preset_tokenizer(flavour, local.location)
         return flavour.hf_tokenizer(Path(local.location))
 
     try:

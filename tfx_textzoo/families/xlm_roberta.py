@@ -54,6 +54,59 @@ TINY_VOCABULARY = (
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
+class XLMRobertaTokenizer(keras_hub.models.XLMRobertaTokenizer):
+    """keras-hub's XLM-R tokenizer whose SentencePiece model survives a seed reset.
+
+    tensorflow_text keeps the SentencePiece model in a resource of a cached eager kernel;
+    ``tf.random.set_seed`` (so ``keras.utils.set_random_seed``, which
+    [`finetune`][tfx_textzoo.finetune] calls with ``seed=``) clears that cache and deletes
+    it: tokenizing then fails with "Resource ... SentencepieceOp ... does not exist". In a
+    traced function (``tf.data``, the zoo's tokenizing function, an export) this tokenizer
+    creates the resource inside the graph, owned by the function; eagerly it re-creates
+    keras-hub's resource when the seed reset has deleted it.
+
+    Examples:
+        >>> import keras, tensorflow as tf
+        >>> from tfx_textzoo.families.xlm_roberta import (
+        ...     TINY_VOCABULARY, XLMRobertaTokenizer, sentencepiece_proto)
+        >>> tokenizer = XLMRobertaTokenizer(proto=sentencepiece_proto(TINY_VOCABULARY))
+        >>> traced = tf.function(lambda x: tokenizer(x).flat_values)
+        >>> ids = traced(tf.constant(["the team"])).numpy().tolist()
+        >>> keras.utils.set_random_seed(0)  # deletes the eager SentencePiece resource
+        >>> traced(tf.constant(["the team"])).numpy().tolist() == ids
+        True
+        >>> [int(i) for i in tokenizer("the team")] == ids  # eagerly too
+        True
+    """
+
+    def _tokenize_tf(self, inputs):
+        import tensorflow as tf
+        import tensorflow_text as tf_text
+
+        if self.proto is None:
+            return super()._tokenize_tf(inputs)
+        if tf.executing_eagerly():
+            model = getattr(self, "_sentence_piece", None)
+            if model is not None:
+                try:
+                    model.vocab_size()
+                except tf.errors.NotFoundError:  # deleted by a seed reset: make it again
+                    self._set_proto_tf(self.proto)
+            return super()._tokenize_tf(inputs)
+        eager = getattr(self, "_sentence_piece", None)
+        self._sentence_piece = tf_text.SentencepieceTokenizer(
+            model=self.proto,
+            out_type=self.compute_dtype,
+            add_bos=self.add_bos,
+            add_eos=self.add_eos,
+        )
+        try:
+            return super()._tokenize_tf(inputs)
+        finally:
+            self._sentence_piece = eager
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
 class XLMRobertaPreprocessor(keras_hub.models.XLMRobertaTextClassifierPreprocessor):
     """keras-hub's XLM-R classifier preprocessor that rejects non-string input clearly.
 
@@ -113,33 +166,37 @@ def sentencepiece_proto(pieces: Any) -> bytes:
     return model.SerializeToString()
 
 
-def _hf_tokenizer(directory: Path) -> keras_hub.models.XLMRobertaTokenizer:
+def _hf_tokenizer(directory: Path) -> XLMRobertaTokenizer:
     proto = directory / "sentencepiece.bpe.model"
     if not proto.exists():
         raise FileNotFoundError(f"{directory} has no sentencepiece.bpe.model")
-    return keras_hub.models.XLMRobertaTokenizer(proto=str(proto))
+    return XLMRobertaTokenizer(proto=str(proto))
 
 
-def _random_tokenizer(overrides: Mapping[str, Any]) -> keras_hub.models.XLMRobertaTokenizer:
+def _random_tokenizer(overrides: Mapping[str, Any]) -> XLMRobertaTokenizer:
     if len(overrides) != 1:
         raise ValueError(
             "pass one of proto= (a SentencePiece model: path or bytes) or vocabulary= "
             f"(a list of SentencePiece pieces), not {sorted(overrides)}"
         )
     if "vocabulary" in overrides:
-        return keras_hub.models.XLMRobertaTokenizer(
-            proto=sentencepiece_proto(overrides["vocabulary"])
-        )
+        return XLMRobertaTokenizer(proto=sentencepiece_proto(overrides["vocabulary"]))
     proto = overrides["proto"]
-    return keras_hub.models.XLMRobertaTokenizer(
-        proto=proto if isinstance(proto, bytes) else str(proto)
+    return XLMRobertaTokenizer(proto=proto if isinstance(proto, bytes) else str(proto))
+
+
+def _preset_tokenizer(location: str) -> XLMRobertaTokenizer:
+    """A keras-hub preset's tokenizer (saved as keras-hub's class) as this family's."""
+    return XLMRobertaTokenizer(
+        proto=keras_hub.models.XLMRobertaTokenizer.from_preset(location).proto
     )
 
 
 FLAVOUR = Flavour(
     family="xlm-roberta",
     backbone_cls=keras_hub.models.XLMRobertaBackbone,
-    tokenizer_cls=keras_hub.models.XLMRobertaTokenizer,
+    tokenizer_cls=XLMRobertaTokenizer,
+    preset_tokenizer=_preset_tokenizer,
     preprocessor_cls=XLMRobertaPreprocessor,
     classifier_cls=XLMRobertaClassifier,
     hf_model_types=("xlm-roberta",),
