@@ -1,7 +1,8 @@
 """The ``textzoo`` console script, driven in a subprocess as a user runs it.
 
-Every subprocess pays a TensorFlow import (~5 s), so one tiny model is trained once per
-module (``trained``) and shared by the evaluate / predict / export / push tests.
+A subprocess that builds or loads a model pays a TensorFlow import (~5 s), so one tiny
+model is trained once per module (``trained``) and shared by the evaluate / predict /
+export / push tests; ``list``, ``info`` and ``--help`` import no TensorFlow.
 """
 
 from __future__ import annotations
@@ -99,10 +100,16 @@ def _offline_env(tmp_path_factory):
 def test_train_json_and_directory(trained):
     out, data, result = trained
     assert data["output"] == str(out) and data["model"] == "scratch-tiny"
-    assert data["train"]["texts"] == 200 and data["eval"]["texts"] == 100
+    # --max-train 200, of which --validation-fraction (default 0.1) is held out
+    assert data["train"]["texts"] == 180 and data["validation"]["texts"] == 20
+    assert data["eval"]["texts"] == 100
     # stratified samples: AG News classes are balanced, so each class gets a quarter
-    assert set(data["train"]["class_counts"].values()) == {50}
+    assert set(data["train"]["class_counts"].values()) == {45}
+    assert set(data["validation"]["class_counts"].values()) == {5}
     assert set(data["eval"]["class_counts"].values()) == {25}
+    assert data["training"]["monitor"] == "val_accuracy" and data["training"]["best_epoch"] == 1
+    assert "val_accuracy" in data["training"]["epochs"][0]
+    assert "20 texts" in data["validation_note"] and "seed 0" in data["validation_note"]
     assert data["split"] is None  # ag_news-sample has separate train and test splits
     assert data["training"]["settings"]["epochs"] == 1
     assert 0.0 <= data["report"]["accuracy"] <= 1.0
@@ -114,8 +121,31 @@ def test_train_json_and_directory(trained):
     assert report["accuracy"] == data["report"]["accuracy"]
     assert "![confusion matrix](confusion_matrix.png)" in (out / "README.md").read_text()
     assert "Accuracy" in (out / "report.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "20 texts" in card and "held out for validation" in card
     # progress and logs went to stderr: stdout held only the JSON
     assert "model scratch-tiny" in result.stderr and "fine-tuned 1 epoch" in result.stderr
+    # building and training a model printed none of TensorFlow's start-up lines
+    assert our_stderr(result) == result.stderr.splitlines(), result.stderr
+
+
+def test_train_validation_options(tmp_path):
+    """--validation-fraction 0 trains on everything; a --validation-split must differ."""
+    result = textzoo(
+        "train", "scratch-tiny", "--dataset", "ag_news-sample", "--validation-split", "test",
+        "--output", tmp_path / "x",
+    )  # fmt: skip
+    assert_user_error(result, "--validation-split test is also the train or eval split")
+    result = textzoo(
+        "train", "scratch-tiny", "--dataset", "ag_news-sample", "--max-train", 40,
+        "--max-eval", 20, "--epochs", 1, "--validation-fraction", 0, "--output",
+        tmp_path / "y", "--json", "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["train"]["texts"] == 40 and data["validation"] is None
+    assert data["training"]["monitor"] == "loss"
+    assert our_stderr(result) == result.stderr.splitlines() == [], result.stderr
 
 
 def test_train_refuses_an_existing_output_before_training(trained):

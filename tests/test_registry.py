@@ -261,3 +261,67 @@ def test_bert_parameter_counts_agree_with_keras_hub_presets(name, preset_params)
     info = textzoo.get_model_info(name)
     hidden = info["architecture"]["hidden_dim"]
     assert info["params"] - (hidden * 2 + 2) == preset_params  # less the 2-class head
+
+
+def test_catalog_params_match_the_families():
+    """Every entry records ``params`` (so `textzoo list` imports no family), and it is
+    the family's count: when this fails, run ``python scripts/update_catalog_params.py``."""
+    stale = {}
+    for name in registry._REGISTRY.specs:
+        spec = registry.get_spec(name)
+        counted = registry.count_params(spec)
+        if spec.params != counted:
+            stale[name] = (spec.params, counted)
+    assert not stale, (
+        f"catalog params missing or stale (recorded, counted): {stale}; "
+        "run `python scripts/update_catalog_params.py` and commit registry/*.toml"
+    )
+
+
+def test_get_model_info_counts_when_the_catalog_has_no_params():
+    name = "scratch-no-params-example"
+    entry = {
+        "family": "scratch",
+        "description": "d",
+        "license": "MIT",
+        "architecture": dict(registry.get_spec("scratch-tiny").architecture),
+        "tokenizer": {},
+        "finetune": {"learning_rate": 1e-3},
+    }
+    textzoo.register_catalog({"models": {name: entry}})
+    try:
+        assert registry.get_spec(name).params is None
+        assert textzoo.get_model_info(name)["params"] == registry.get_spec("scratch-tiny").params
+    finally:
+        registry._REGISTRY.remove_spec(name)
+
+
+def test_formats_are_checked_when_the_families_load(monkeypatch):
+    fresh = registry._Registry()
+    fresh.families.update(registry._REGISTRY.families)
+    monkeypatch.setattr(registry, "_REGISTRY", fresh)
+    fresh.add_catalog({"models": {"x-ftp": {**ENTRY, "sources": [{"format": "ftp", "uri": "x"}]}}})
+    assert "x-ftp" in textzoo.list_models()  # reading the catalog checks no format
+    with pytest.raises(ValueError, match="'x-ftp'.*unknown format 'ftp'"):
+        registry.list_families()
+    assert "x-ftp" not in textzoo.list_models()  # dropped; the rest of the zoo works
+    assert "bert" in registry.list_families()
+
+
+def test_update_catalog_params_script_is_idempotent_and_keeps_comments(tmp_path):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "update_catalog_params.py"
+    script_spec = importlib.util.spec_from_file_location("update_catalog_params", path)
+    script = importlib.util.module_from_spec(script_spec)
+    script_spec.loader.exec_module(script)
+    text = (
+        "# a comment\n[defaults]\nfamily = 'scratch'\n\n"
+        '[models.a-1]  # first\ndescription = "x"\n[[models.a-1.sources]]\n'
+        "format = 'hf'\nuri = 'hf://a/b'\n\n[models.\"b-2\"]\nparams = 7  # stale\n"
+        'description = "y"\n'
+    )
+    once = script.rewrite(text, {"a-1": 10, "b-2": 20})
+    assert script.rewrite(once, {"a-1": 10, "b-2": 20}) == once
+    assert once == text.replace('"x"\n', '"x"\nparams = 10\n').replace("7  #", "20  #")
+    assert tomllib.loads(once)["models"]["a-1"]["params"] == 10

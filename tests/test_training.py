@@ -518,3 +518,19 @@ def test_jit_compile_auto_policy_and_xla_run():
     assert changed(before, backbone_weights(model))
     with pytest.raises(ValueError, match="jit_compile must be True, False or 'auto'"):
         textzoo.finetune(model, (short, [0] * 8), jit_compile="yes", verbose=0)
+
+
+def test_layer_decay_comes_from_the_catalog_entry():
+    """ELECTRA's entries name the paper's layer-wise decay; finetune uses it unless given."""
+    assert textzoo.get_model_info("electra-small")["finetune"]["layer_decay"] == 0.8
+    model = tiny_model("electra-small", num_classes=2)
+    texts, labels = ["good film", "bad film"] * 4, [1, 0] * 4
+    history = textzoo.finetune(model, (texts, labels), epochs=1, freeze_epochs=0, verbose=0)
+    assert history.settings["layer_decay"] == 0.8
+    history = textzoo.finetune(
+        model, (texts, labels), epochs=1, freeze_epochs=0, layer_decay=0.5, verbose=0
+    )
+    assert history.settings["layer_decay"] == 0.5
+    bert = tiny_model("bert-tiny", num_classes=2)
+    history = textzoo.finetune(bert, (texts, labels), epochs=1, freeze_epochs=0, verbose=0)
+    assert history.settings["layer_decay"] is None

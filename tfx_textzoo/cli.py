@@ -4,6 +4,7 @@
 
     textzoo list [PATTERN] [--json]
     textzoo info NAME [--json]
+    textzoo env [--json]
     textzoo train NAME --dataset DATASET --output DIR [options]
     textzoo evaluate DIR --dataset DATASET [--split test] [--plot PATH] [--json]
     textzoo predict DIR TEXT... | --file FILE [--encoding ENC] [--top-k K] [--json]
@@ -12,6 +13,12 @@
 
 Results go to stdout (a table, or JSON with ``--json``); progress bars and logs go to
 stderr, so ``textzoo ... --json > result.json`` holds only JSON.
+
+``list``, ``info`` and ``--help`` read the catalog's TOML files only and answer at once;
+the commands that build or load a model import TensorFlow when they start, with its
+start-up log lines (oneDNN, CUDA drivers, CPU features, ``cuInit``) held back unless
+``--verbose`` or ``--debug`` is given. Anything else written to stderr while TensorFlow
+starts is shown.
 
 Exit codes: 0 success; 1 a user error (unknown model or dataset, missing or malformed
 data, one-class data, a directory that is not a saved model, an existing, unwritable or
@@ -29,13 +36,16 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Files 'textzoo train' writes into the output directory beside the saved model.
 REPORT_MARKDOWN = "report.md"
@@ -127,6 +137,7 @@ Pick a model by name ('textzoo list'), fine-tune it on a dataset and save it ('t
 train'), then evaluate, predict, export or publish the saved directory. Results go to
 stdout, progress and logs to stderr. Exit codes: 0 ok, 1 a user error (an 'error:' and a
 'hint:' line), 2 a usage error. Set TEXTZOO_OFFLINE=1 never to touch the network.
+TensorFlow's start-up log lines are hidden unless --verbose or --debug is given.
 """
 _JSON_HELP = "Print JSON on stdout instead of a table (logs and progress stay on stderr)."
 _ENCODING_HELP = "The encoding of a .csv/.tsv --dataset file, e.g. latin-1."
@@ -149,9 +160,15 @@ _ENCODING_HELP = "The encoding of a .csv/.tsv --dataset file, e.g. latin-1."
 @click.option(
     "--debug",
     is_flag=True,
-    help="Show the full traceback of an error (or set TEXTZOO_DEBUG=1).",
+    help="Show the full traceback of an error (or set TEXTZOO_DEBUG=1); implies --verbose.",
 )
-def cli(debug: bool) -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Show TensorFlow's start-up and C++ log lines (hidden by default).",
+)
+def cli(debug: bool, verbose: bool) -> None:
     """The ``textzoo`` command group; `main` runs it and turns errors into exit codes.
 
     Examples:
@@ -161,6 +178,7 @@ def cli(debug: bool) -> None:
         >>> result.exit_code, result.output.splitlines()[2].split()[:2]
         (0, ['scratch-tiny', 'scratch'])
     """
+    _STATE["verbose"] = verbose or debug or bool(os.environ.get("TEXTZOO_DEBUG"))
 
 
 # --- list / info ---------------------------------------------------------------------------
@@ -180,14 +198,16 @@ def cli(debug: bool) -> None:
 def _list_command(pattern: str | None, as_json: bool) -> None:
     """List the zoo's model names (aliases included), optionally those matching PATTERN.
 
-    PATTERN is a shell-style wildcard (fnmatch, case-sensitive), e.g. 'small-bert*'.
-    The table shows each model's family, parameter count (with a 2-class head), where
-    its pretrained weights come from, and its licence.
+    PATTERN is a shell-style wildcard (fnmatch, case-insensitive), e.g. 'small-bert*'.
+    Names are in natural order (small-bert-L2 before small-bert-L10). The table shows
+    each model's family, parameter count (with a 2-class head), the formats of its
+    pretrained weight sources (the catalog's names: keras_hub, hf, bert_tf_checkpoint,
+    tfhub, ...; 'textzoo info NAME' lists each source), and its licence.
     """
     textzoo = _textzoo()
     rows = []
-    for name in textzoo.list_models(pattern):
-        info = textzoo.get_model_info(name)
+    for name in sorted(textzoo.list_models(pattern), key=natural_key):
+        info = _model_info(name)
         rows.append(
             {
                 "name": name,
@@ -210,7 +230,7 @@ def _list_command(pattern: str | None, as_json: bool) -> None:
             r["name"],
             r["family"],
             _human_count(r["params"]),
-            _source_kinds(r["sources"]),
+            _source_formats(r["sources"]),
             r["license"] or "-",
             r["alias_of"] or "",
         ]
@@ -232,7 +252,7 @@ def _info_command(name: str, as_json: bool) -> None:
     Also shows the fine-tuning defaults that 'textzoo train' uses for the options
     you leave out.
     """
-    info = _textzoo().get_model_info(name)
+    info = _model_info(name)
     if as_json:
         _print_json(info)
         return
@@ -260,6 +280,113 @@ def _info_command(name: str, as_json: bool) -> None:
     click.echo("\n".join(lines))
 
 
+@cli.command(
+    "env",
+    short_help="Versions, devices, cache and data directories: for a bug report.",
+    epilog=_examples("textzoo env", "textzoo env --json > env.json"),
+)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def _env_command(as_json: bool) -> None:
+    """Describe this installation: what to paste into a bug report.
+
+    Versions (Python, tfx_textzoo, TensorFlow, Keras, keras-hub, tensorflow-text, NumPy),
+    the platform and CPU count, the devices TensorFlow sees, the cache (TEXTZOO_HOME),
+    data (TEXTZOO_DATA), Hugging Face and TF-Hub cache directories, and offline mode.
+    Tokens are never printed: a set HF_TOKEN shows as 'set (hidden)'.
+    """
+    _start_tensorflow()
+    report = environment_report()
+    if as_json:
+        _print_json(report)
+        return
+    lines = []
+    for section, values in report.items():
+        lines.append(f"{section}:")
+        width = max((len(k) for k in values), default=0) + 2
+        for key, value in values.items():
+            shown = ", ".join(map(str, value)) or "-" if isinstance(value, list) else value
+            lines.append(f"  {key + ':':<{width}}{shown if shown not in (None, '') else '-'}")
+    click.echo("\n".join(lines))
+
+
+def environment_report() -> dict[str, dict[str, Any]]:
+    """What ``textzoo env`` prints: versions, platform, devices, directories, offline mode.
+
+    Returns:
+        ``{"versions": ..., "platform": ..., "devices": ..., "directories": ...,
+        "network": ...}``, JSON-serialisable. A version is None for a package that is
+        not installed; ``HF_TOKEN`` is ``"set (hidden)"`` or ``"not set"``, never the token.
+
+    Examples:
+        >>> from tfx_textzoo.cli import environment_report
+        >>> report = environment_report()
+        >>> sorted(report)
+        ['devices', 'directories', 'network', 'platform', 'versions']
+        >>> report["network"]["HF_TOKEN"] in ("set (hidden)", "not set")
+        True
+    """
+    import importlib.metadata
+    import platform
+
+    import tfx_textzoo
+    from tfx_textzoo.weights import cache_dir, is_offline, tfhub_cache_dir
+
+    def version(distribution: str) -> str | None:
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    versions = {"python": platform.python_version(), "tfx_textzoo": tfx_textzoo.__version__}
+    for distribution in ("tensorflow", "keras", "keras-hub", "tensorflow-text", "numpy"):
+        versions[distribution] = version(distribution)
+    devices: dict[str, Any] = {"tensorflow": "not imported"}
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        found = tf.config.list_physical_devices()
+        gpus = [d for d in found if d.device_type == "GPU"]
+        names = []
+        for gpu in gpus:
+            try:
+                details = tf.config.experimental.get_device_details(gpu)
+            except Exception:  # noqa: BLE001 - a driver without details still has a name
+                details = {}
+            names.append(details.get("device_name") or gpu.name)
+        devices = {
+            "all": [f"{d.device_type}:{d.name.rsplit(':', 1)[-1]}" for d in found],
+            "gpus": names,
+            "built_with_cuda": bool(tf.test.is_built_with_cuda()),
+        }
+    hf_home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+    )
+    data_dir = os.environ.get("TEXTZOO_DATA")
+    return {
+        "versions": versions,
+        "platform": {
+            "system": platform.platform(),
+            "machine": platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        },
+        "devices": devices,
+        "directories": {
+            "TEXTZOO_HOME (cache)": str(cache_dir()),
+            "TEXTZOO_DATA (data)": data_dir or "not set",
+            "TFDS_DATA_DIR": os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets",
+            "HF cache": os.environ.get("HF_HUB_CACHE") or os.path.join(hf_home, "hub"),
+            "TFHUB_CACHE_DIR": str(tfhub_cache_dir()),
+        },
+        "network": {
+            "offline": is_offline(),
+            "TEXTZOO_OFFLINE": os.environ.get("TEXTZOO_OFFLINE") or "not set",
+            "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE") or "not set",
+            "HF_ENDPOINT": os.environ.get("HF_ENDPOINT") or "not set",
+            "HF_TOKEN": "set (hidden)" if os.environ.get("HF_TOKEN") else "not set",
+        },
+    }
+
+
 # --- train ---------------------------------------------------------------------------------
 
 
@@ -268,9 +395,10 @@ def _info_command(name: str, as_json: bool) -> None:
     short_help="Fine-tune a model, evaluate it, save it.",
     epilog=_examples(
         "textzoo train scratch-small --dataset ag_news-sample --output runs/demo",
-        "textzoo train all-minilm-l6-v2 --weights ../shared/models/all-minilm-l6-v2 \\\n"
-        "        --dataset ag_news --data-dir ../shared/data/ag_news \\\n"
-        "        --train-split test --eval-split test --max-train 2000 --output runs/minilm",
+        "textzoo train all-minilm-l6-v2 --dataset ag_news --data-dir ~/data/ag_news \\\n"
+        "        --max-train 2000 --epochs 2 --output runs/minilm",
+        "textzoo train bert-tiny --weights ~/models/bert-tiny --dataset ag_news-sample \\\n"
+        "        --validation-fraction 0.2 --patience 1 --output runs/bert-tiny",
         "textzoo train small-bert-L4 --dataset reviews.csv --text-column body \\\n"
         "        --label-column stars --epochs 3 --lr 5e-5 --output runs/reviews --json",
     ),
@@ -301,6 +429,24 @@ def _info_command(name: str, as_json: bool) -> None:
     default=0.2,
     show_default=True,
     help="Share of the split held out for evaluation when train and eval split are the same.",
+)
+@click.option(
+    "--validation-fraction",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.1,
+    show_default=True,
+    help="Share of the training texts held out (stratified, seeded by --seed) to pick the "
+    "best epoch (restore-best) and to stop early (--patience); 0: no validation.",
+)
+@click.option(
+    "--validation-split",
+    help="Validate on this split of the dataset instead (e.g. 'validation'); it must be "
+    "neither the train nor the eval split.",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=0),
+    help="Stop a phase after N epochs without a better validation accuracy.",
 )
 @click.option(
     "--text-column",
@@ -359,6 +505,9 @@ def _train_command(
     train_split: str,
     eval_split: str,
     eval_fraction: float,
+    validation_fraction: float,
+    validation_split: str | None,
+    patience: int | None,
     text_columns: tuple[str, ...],
     label_column: str | None,
     max_train: int | None,
@@ -382,13 +531,30 @@ def _train_command(
     Trains on --train-split, evaluates on --eval-split, and writes a directory that
     textzoo evaluate/predict/export/push (and tfx_textzoo.load) read: the saved
     model with its model card, plus report.md, report.json and confusion_matrix.png.
+    A validation set (--validation-fraction of the training texts, or
+    --validation-split) picks the epoch whose weights are kept (best val_accuracy) and
+    stops early with --patience; it never overlaps the evaluation texts.
     Options left out take the catalog's fine-tuning defaults ('textzoo info NAME').
     The evaluation table is printed at the end.
     """
     textzoo = _textzoo()
+    from tfx_textzoo import training  # TF_CONFIG set: a cluster's worker, from the start
+
+    strategy = training.cluster_strategy()
+    output = training.worker_output(output, strategy)  # other workers: a temporary dir
     log = _logger(quiet)
     info = textzoo.get_model_info(name)  # an unknown name fails before any data is read
     out = _check_output(output, overwrite)  # before any data is read or any step is taken
+    if validation_split is not None and _is_csv(dataset):
+        raise UserError(
+            "--validation-split names a split of a dataset; --dataset is a file",
+            "hold out part of the file with --validation-fraction instead",
+        )
+    if validation_split is not None and validation_split in (train_split, eval_split):
+        raise UserError(
+            f"--validation-split {validation_split} is also the train or eval split",
+            "name another split, or hold out part of the training data with --validation-fraction",
+        )
     train, evaluation, split = _train_and_eval_data(
         dataset,
         data_dir=data_dir,
@@ -403,28 +569,45 @@ def _train_command(
         on_bad_rows="skip" if skip_bad_rows else "raise",
         encoding=encoding,
     )
+    train, validation, validation_note = _validation_data(
+        train,
+        dataset,
+        split=validation_split,
+        fraction=validation_fraction,
+        data_dir=data_dir,
+        seed=seed,
+        on_bad_rows="skip" if skip_bad_rows else "raise",
+    )
     params = f" ({info['params']:,} parameters)" if info.get("params") else ""
     log(f"model {info['name']}{params}")
     log(f"train: {_describe(train)}")
+    if validation is not None:
+        log(f"validation: {_describe(validation)}")
     log(f"eval:  {_describe(evaluation)}")
     if split:
         log(split)
+    log(validation_note)
 
+    _start_tensorflow()
     import keras
 
     with _progress_to_stderr():
         keras.utils.set_random_seed(seed)  # the head's initialisation too
-        model = textzoo.load(name, labels=train.label_names, weights=_weights_arg(weights))
+        with strategy.scope():
+            model = textzoo.load(name, labels=train.label_names, weights=_weights_arg(weights))
         started = time.perf_counter()
         history = textzoo.finetune(
             model,
             train,
+            validation,
+            patience=patience,
             epochs=epochs,
             freeze_epochs=freeze_epochs,
             batch_size=batch_size,
             learning_rate=lr,
             head_learning_rate=head_lr,
             seed=seed,
+            strategy=strategy,
             verbose=0 if quiet else _keras_verbosity(),
         )
         train_seconds = time.perf_counter() - started
@@ -433,6 +616,9 @@ def _train_command(
             f"fine-tuned {_plural(s['epochs'], 'epoch')} ({s['freeze_epochs']} frozen), batch "
             f"{s['batch_size']}, peak learning rate {s['learning_rate']:g} in {train_seconds:.1f} s"
         )
+        kept = _kept_epoch(history)
+        if kept:
+            log(kept)
         report = textzoo.evaluate(model, evaluation, verbose=0 if quiet else _bar())
         with _writing(out, "--output"):
             textzoo.save_pretrained(
@@ -444,7 +630,15 @@ def _train_command(
                 overwrite=overwrite,
             )
             drawn = split is not None or max_train is not None or max_eval is not None
-            _write_report_files(report, out, train, evaluation, split, seed if drawn else None)
+            _write_report_files(
+                report,
+                out,
+                train,
+                evaluation,
+                split,
+                seed if drawn else None,
+                validation_line=_validation_line(validation, validation_note, history),
+            )
     log(f"saved to {out}")
     if as_json:
         _print_json(
@@ -453,10 +647,16 @@ def _train_command(
                 "model": info["name"],
                 "train": _data_summary(train),
                 "eval": _data_summary(evaluation),
+                "validation": _data_summary(validation) if validation is not None else None,
                 "split": split,
+                "validation_note": validation_note,
                 "training": {
                     "seconds": round(train_seconds, 3),
                     "settings": history.settings,
+                    "monitor": history.monitor,
+                    "best_epoch": history.best_epoch,
+                    "restored_best": history.restored_best,
+                    "stopped_early": history.stopped_early,
                     "epochs": history.epochs,
                 },
                 "report": report.to_dict(),
@@ -480,7 +680,7 @@ def _train_command(
     short_help="Evaluate a saved model on a dataset split.",
     epilog=_examples(
         "textzoo evaluate runs/demo --dataset ag_news-sample",
-        "textzoo evaluate runs/minilm --dataset ag_news --data-dir ../shared/data/ag_news "
+        "textzoo evaluate runs/minilm --dataset ag_news --data-dir ~/data/ag_news "
         "--max-eval 1000 --json",
         "textzoo evaluate hf://me/ag-news-demo --dataset ag_news-sample --plot cm.png",
     ),
@@ -539,6 +739,7 @@ def _evaluate_command(
     textzoo = _textzoo()
     log = _logger(quiet)
     plot_path = None if no_plot else _check_plot(plot)  # before any data is read
+    _start_tensorflow()
     on_bad_rows = "skip" if skip_bad_rows else "raise"
     if _is_csv(dataset):
         data = _read_csv_dataset(dataset, text_columns, label_column, on_bad_rows, encoding)
@@ -616,6 +817,7 @@ def _predict_command(
             ctx=click.get_current_context(),
         )
     textzoo = _textzoo()
+    _start_tensorflow()
     from tfx_textzoo.evaluation import label_names
 
     model = _load_saved(model_dir)
@@ -672,6 +874,7 @@ def _export_command(model_dir: str, serving_dir: str, overwrite: bool, as_json: 
     """
     textzoo = _textzoo()
     target = _check_output(serving_dir, overwrite, what="SERVING_DIR")
+    _start_tensorflow()
     model = _load_saved(model_dir)
     with _progress_to_stderr(), _writing(target, "SERVING_DIR"):
         path = textzoo.export(model, target, overwrite=overwrite)
@@ -739,10 +942,91 @@ def _push_command(
 
 
 def _textzoo():
-    """The package, imported when a command runs (it imports TensorFlow)."""
+    """The package, imported when a command runs (TensorFlow comes with its first model)."""
     import tfx_textzoo
 
     return tfx_textzoo
+
+
+#: What the command line was asked for (set by the group's options).
+_STATE: dict[str, Any] = {"verbose": False, "tensorflow": False}
+
+#: TensorFlow's C++ start-up lines, held back without --verbose: absl's
+#: ``I0000 00:00:... file.cc:NN] ...`` info/warning lines (oneDNN, CUDA drivers, CPU
+#: features), its note that logs before absl::InitializeLog go to stderr, the CPU
+#: feature line's continuation, and the ``cuInit`` error of a machine without a GPU.
+_STARTUP_NOISE = re.compile(
+    r"^(?:[IW]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] "
+    r"|E\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] failed call to cuInit"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|To enable the following instructions: .* rebuild TensorFlow)"
+)
+
+
+def _start_tensorflow() -> None:
+    """Import TensorFlow, Keras, keras-hub and the families now, quietly unless --verbose.
+
+    TensorFlow 2.21 writes its start-up lines from C++ straight to file descriptor 2
+    before any Python or environment setting can stop them, so without --verbose the
+    descriptor points at a temporary file while TensorFlow starts (import and device
+    discovery, where the ``cuInit`` line comes from); then every captured line that is
+    not start-up noise (``_STARTUP_NOISE``) is written to stderr.
+    """
+    if _STATE["tensorflow"]:
+        return
+    _STATE["tensorflow"] = True
+    if _STATE["verbose"]:
+        _import_tensorflow()
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # later C++ info and warnings
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as captured:
+            os.dup2(captured.fileno(), 2)
+            try:
+                _import_tensorflow()
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+                captured.seek(0)
+                text = captured.read().decode("utf-8", errors="replace")
+                kept = [line for line in text.splitlines() if not _STARTUP_NOISE.match(line)]
+                if kept:
+                    click.echo("\n".join(kept), err=True)
+    finally:
+        os.close(saved)
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+
+
+def _import_tensorflow() -> None:
+    import tensorflow as tf
+
+    import tfx_textzoo.families  # noqa: F401 - keras, keras-hub and the zoo's Keras classes
+
+    tf.config.list_physical_devices()  # device discovery logs (cuInit) come now
+
+
+def natural_key(name: str) -> list[Any]:
+    """Sort key that orders the numbers inside a name by value.
+
+    Examples:
+        >>> sorted(["small-bert-L10", "small-bert-L2", "bert-tiny"], key=natural_key)
+        ['bert-tiny', 'small-bert-L2', 'small-bert-L10']
+    """
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+            for part in re.split(r"(\d+)", name)]  # fmt: skip
+
+
+def _model_info(name: str) -> dict[str, Any]:
+    """``get_model_info``; when the catalog lacks ``params``, the family counts (quietly)."""
+    from tfx_textzoo import registry
+
+    if registry.get_spec(name).params is None:
+        _start_tensorflow()
+    return registry.get_model_info(name)
 
 
 def _logger(quiet: bool):
@@ -775,6 +1059,8 @@ def _print_json(data: Any) -> None:
 
 
 def _json_default(value: Any) -> Any:
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -798,21 +1084,14 @@ def _human_count(n: int | None) -> str:
     return str(n)
 
 
-def _source_kinds(sources: list[dict[str, Any]]) -> str:
-    kinds = []
+def _source_formats(sources: list[dict[str, Any]]) -> str:
+    """The catalog's format names of ``sources``, in order, each once (as ``info`` shows)."""
+    formats = []
     for source in sources:
-        uri = str(source.get("uri", ""))
-        if uri.startswith("hf://"):
-            kind = "hf"
-        elif uri.startswith("kaggle://") or source.get("format") == "keras_hub":
-            kind = "keras-hub"
-        elif uri.startswith(("http://", "https://")):
-            kind = "zip" if uri.endswith(".zip") else "url"
-        else:
-            kind = str(source.get("format", "?"))
-        if kind not in kinds:
-            kinds.append(kind)
-    return ", ".join(kinds) or "- (from scratch)"
+        name = str(source.get("format", "?"))
+        if name not in formats:
+            formats.append(name)
+    return ", ".join(formats) or "- (from scratch)"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -940,6 +1219,8 @@ def _holdout(data, fraction: float, seed: int):
             f"{data.name} has {len(data)} texts: too few to hold out {fraction:.0%} for evaluation",
             "use a larger dataset, another --eval-fraction, or a separate --eval-split",
         )
+    import numpy as np
+
     held_out = _stratified_indices(data.labels, n_eval, seed)
     mask = np.ones(len(data), dtype=bool)
     mask[held_out] = False
@@ -956,6 +1237,67 @@ def _holdout(data, fraction: float, seed: int):
     return train, evaluation, note
 
 
+def _validation_data(train, dataset: str, *, split, fraction, data_dir, seed, on_bad_rows):
+    """``(train, validation, note)``: the validation set, held out of ``train`` or loaded.
+
+    ``--validation-split`` loads that split; else ``fraction`` of the training texts
+    (stratified, seeded) are held out, so validation never overlaps the evaluation
+    texts; ``fraction`` 0 gives no validation set (restore-best then watches the loss).
+    """
+    if split is not None:
+        validation = _textzoo().datasets.load(
+            dataset, split=split, data_dir=data_dir, on_bad_rows=on_bad_rows
+        )
+        note = (
+            f"validation: split {split!r} ({len(validation):,} texts) picks the best epoch "
+            "(val_accuracy), whose weights are kept"
+        )
+        return train, validation, note
+    if fraction == 0:
+        return train, None, "no validation set (--validation-fraction 0): the last epoch is kept"
+    n_val = int(round(len(train) * fraction))
+    if not 0 < n_val < len(train):
+        raise UserError(
+            f"{train.name} has {len(train)} texts: too few to hold out {fraction:.0%} for "
+            "validation",
+            "pass --validation-fraction 0 to train without a validation set, or use more data",
+        )
+    import numpy as np
+
+    held_out = _stratified_indices(train.labels, n_val, seed + 1)  # not the eval draw
+    mask = np.ones(len(train), dtype=bool)
+    mask[held_out] = False
+    base = train.name or "the training data"
+    rest, validation = train[mask], train[held_out]
+    rest.name, validation.name = base, f"{base}, {fraction:.0%} held out for validation"
+    note = (
+        f"validation: {len(validation):,} texts held out of the {len(train):,} training texts "
+        f"({fraction:.0%}, --validation-fraction; stratified, seed {seed}) to pick the best "
+        f"epoch (val_accuracy), whose weights are kept; {len(rest):,} texts to train on"
+    )
+    return rest, validation, note
+
+
+def _kept_epoch(history) -> str:
+    """Which epoch's weights the model has, by which metric (a log line), or ''."""
+    if history.best_epoch is None or history.monitor is None:
+        return ""
+    kept = "its weights restored" if history.restored_best else "its weights kept"
+    early = "; stopped early (--patience)" if history.stopped_early else ""
+    return f"best epoch by {history.monitor}: {history.best_epoch} ({kept}){early}"
+
+
+def _validation_line(validation, note: str, history) -> str:
+    """The model card's sentence on the validation set."""
+    if validation is None:
+        return "No validation set was held out: the weights are the last epoch's."
+    kept = _kept_epoch(history)
+    return (
+        f"{len(validation):,} texts ({validation.name}) were held out for validation, "
+        f"never trained on and disjoint from the evaluation texts" + (f"; {kept}." if kept else ".")
+    )
+
+
 def _subset(data, n: int, seed: int):
     """A stratified, seeded random subset of ``n`` texts (rows kept in file order)."""
     part = data[_stratified_indices(data.labels, n, seed)]
@@ -965,6 +1307,8 @@ def _subset(data, n: int, seed: int):
 
 def _stratified_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Sorted indices of ``n`` rows drawn per class in proportion to its size."""
+    import numpy as np
+
     labels = np.asarray(labels)
     if n >= len(labels):
         return np.arange(len(labels))
@@ -1115,7 +1459,9 @@ def _model_label(model, location: str) -> str:
     return f"{location} ({name})" if name else location
 
 
-def _write_report_files(report, out: Path, train, evaluation, split, seed) -> None:
+def _write_report_files(
+    report, out: Path, train, evaluation, split, seed, validation_line: str = ""
+) -> None:
     """Write report.md, report.json and the confusion matrix; link them in the card."""
     from tfx_textzoo._files import atomic_write_text
 
@@ -1127,6 +1473,8 @@ def _write_report_files(report, out: Path, train, evaluation, split, seed) -> No
         data_line += f" {split[0].upper()}{split[1:]}."
     elif seed is not None:
         data_line += f" Samples drawn at random, stratified by class, with seed {seed}."
+    if validation_line:
+        data_line += f" {validation_line}"
     image = f"![confusion matrix]({CONFUSION_PNG})"
     markdown = f"{report.to_markdown()}\n{data_line}\n\n{image}\n"
     atomic_write_text(out / REPORT_MARKDOWN, markdown)

@@ -281,6 +281,54 @@ def training_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+def shard_batches(
+    dataset: tf.data.Dataset, num_shards: int, shards: Sequence[int]
+) -> tf.data.Dataset:
+    """Cut every batch of ``dataset`` into ``num_shards`` row ranges and keep ``shards``.
+
+    Shard ``k`` of a batch of ``n`` rows holds rows ``k * n // num_shards`` up to
+    ``(k + 1) * n // num_shards``: the shards of one batch cover it exactly once and
+    differ in size by at most one row. A batch with fewer rows than shards (a length
+    bucket's last, partial batch) leaves some shards empty, so every shard still gets
+    one element per batch: under a multi-worker strategy every replica runs the same
+    number of steps, which its collectives need. For ``shards=[i, j]`` each batch
+    yields shard ``i``, then shard ``j`` (one element per local replica).
+
+    Args:
+        dataset: Batched elements (a tensor, or a tuple/dict of tensors with the batch
+            dimension first).
+        num_shards: Into how many row ranges each batch is cut (the number of replicas).
+        shards: The indices of the shards to keep, in order.
+
+    Returns:
+        The kept shards, ``len(shards)`` elements per batch of ``dataset``.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> from tfx_textzoo.preprocessing import shard_batches
+        >>> batches = tf.data.Dataset.range(5).batch(4)  # [0 1 2 3], [4]
+        >>> [b.numpy().tolist() for b in shard_batches(batches, 2, [0])]
+        [[0, 1], []]
+        >>> [b.numpy().tolist() for b in shard_batches(batches, 2, [1])]
+        [[2, 3], [4]]
+    """
+    if not shards or any(not 0 <= k < num_shards for k in shards):
+        raise ValueError(f"shards must be indices in 0..{num_shards - 1}, got {list(shards)}")
+    kept = tf.constant(list(shards), tf.int64)
+
+    def pieces(*batch):
+        batch = batch[0] if len(batch) == 1 else batch
+        rows = tf.cast(tf.shape(tf.nest.flatten(batch)[0])[0], tf.int64)
+
+        def piece(k):
+            start, stop = k * rows // num_shards, (k + 1) * rows // num_shards
+            return tf.nest.map_structure(lambda t: t[start:stop], batch)
+
+        return tf.data.Dataset.from_tensor_slices(kept).map(piece)
+
+    return dataset.flat_map(pieces)
+
+
 def sorted_dataset(
     tok: TokenizedTexts,
     batch_size: int,

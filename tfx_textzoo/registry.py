@@ -5,6 +5,14 @@ in the repository, shipped inside the wheel as ``tfx_textzoo/catalog``). A *fami
 is code: a builder function registered with
 [`register_family`][tfx_textzoo.registry.register_family]. Third-party
 packages add both through the entry-point group ``tfx_textzoo.models``.
+
+Reading the catalog imports no family (and so neither TensorFlow nor keras-hub): names,
+aliases, descriptions and parameter counts (the catalog's ``params`` field) come from the
+TOML files alone. The families are imported the first time one is needed: building a
+model, [`get_family`][tfx_textzoo.registry.get_family],
+[`list_families`][tfx_textzoo.registry.list_families],
+[`source_formats`][tfx_textzoo.registry.source_formats]. A catalog entry's weight formats
+are checked against the converters the families register at that moment.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import difflib
 import fnmatch
 import importlib.metadata
 import re
+import sys
 import tomllib
 import warnings
 from collections.abc import Callable, Mapping
@@ -73,6 +82,8 @@ class ModelSpec:
         finetune: Recommended fine-tuning hyper-parameters.
         aliases: Other names that resolve to this entry.
         catalog: Where the entry was read from.
+        params: Parameter count of the backbone and a 2-class head, as the catalog
+            records it (written by ``scripts/update_catalog_params.py``), or None.
     """
 
     name: str
@@ -86,6 +97,7 @@ class ModelSpec:
     finetune: Mapping[str, Any]
     aliases: tuple[str, ...] = ()
     catalog: str = ""
+    params: int | None = None
 
     @property
     def pretrained(self) -> bool:
@@ -157,23 +169,55 @@ class _Registry:
         self.aliases: dict[str, str] = {}
         self._loaded = False
         self._loading = False
+        self._families_loaded = False
+        self._families_loading = False
+        self._unchecked: list[ModelSpec] = []  # formats to check once families are loaded
 
     def ensure_loaded(self) -> None:
+        """Read the catalog files and the plugins; import no family (no TensorFlow)."""
         if self._loaded or self._loading:
             return
         self._loading = True
         try:
-            # Importing the built-in families (every module of the package) registers them.
-            from tfx_textzoo import families
-
-            families.discover()
-
             for path in sorted(_builtin_catalog_files(), key=lambda p: p.name):
                 self.add_catalog(path)
             _load_plugins()
             self._loaded = True
         finally:
             self._loading = False
+
+    def ensure_families(self) -> None:
+        """Import the built-in families (every module of the package registers one)."""
+        if not (self._families_loaded or self._families_loading):
+            self._families_loading = True
+            try:
+                from tfx_textzoo import families
+
+                families.discover()
+                self._families_loaded = True
+            finally:
+                self._families_loading = False
+        self.ensure_loaded()
+        if self._families_loaded:
+            self._check_unchecked()
+
+    def _check_unchecked(self) -> None:
+        """Check the weight formats of the entries read before the families were loaded.
+
+        An entry naming a format no converter reads is removed (so the rest of the zoo
+        keeps working) and reported in one error.
+        """
+        pending, self._unchecked = self._unchecked, []
+        allowed = sorted(_known_formats())
+        problems = []
+        for spec in pending:
+            for i, source in enumerate(spec.sources):
+                if source.format not in allowed:
+                    problems.append(_format_error(spec, i, source.format, allowed))
+                    self.remove_spec(spec.name)
+                    break
+        if problems:
+            raise ValueError("\n".join(problems))
 
     def add_catalog(self, source: str | Path | Mapping[str, Any]) -> list[str]:
         if isinstance(source, Mapping):
@@ -185,7 +229,8 @@ class _Registry:
             except (OSError, tomllib.TOMLDecodeError) as err:
                 raise ValueError(f"Cannot read catalog file {path}: {err}") from err
             origin = str(path.name)
-        specs = parse_catalog(data, origin=origin)
+        # Formats are checked now when the families are loaded, else when they are.
+        specs = parse_catalog(data, origin=origin, check_formats=self._families_loaded)
         for spec in specs:
             self.add_spec(spec)
         return [s.name for s in specs]
@@ -204,6 +249,13 @@ class _Registry:
         self.specs[spec.name] = spec
         for alias in spec.aliases:
             self.aliases[alias] = spec.name
+        if not self._families_loaded and not _formats_known(spec):
+            self._unchecked.append(spec)
+
+    def remove_spec(self, name: str) -> None:
+        spec = self.specs.pop(name)
+        for alias in spec.aliases:
+            self.aliases.pop(alias, None)
 
     def resolve(self, name: str) -> ModelSpec:
         self.ensure_loaded()
@@ -286,6 +338,8 @@ def register_family(
     _validate_name(name)
 
     def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
+        if "tfx_textzoo.families" not in sys.modules:  # a plugin: the built-ins come first
+            _REGISTRY.ensure_families()
         if name in _REGISTRY.families:
             raise ValueError(f"Model family {name!r} is already registered.")
         _REGISTRY.families[name] = Family(
@@ -346,12 +400,31 @@ def source_formats() -> list[str]:
         >>> {"hf", "keras_hub", "local"} <= set(registry.source_formats())
         True
     """
+    _REGISTRY.ensure_families()
+    return sorted(_known_formats())
+
+
+def _known_formats() -> set[str]:
+    """The formats known now, without importing any family."""
     from tfx_textzoo import weights  # imports only the standard library and this module
 
     formats = {*SOURCE_FORMATS, *weights.registered_formats()}
     for family in _REGISTRY.families.values():
         formats.update(family.converters)
-    return sorted(formats)
+    return formats
+
+
+def _formats_known(spec: ModelSpec) -> bool:
+    known = _known_formats() if spec.sources else set()
+    return all(source.format in known for source in spec.sources)
+
+
+def _format_error(spec: ModelSpec, index: int, format: str, allowed: list[str]) -> str:  # noqa: A002
+    return (
+        f"{spec.catalog or '<catalog>'}: model {spec.name!r}: sources[{index}] has unknown "
+        f"format {format!r}; allowed: {allowed} (a family adds formats by registering "
+        "converters)"
+    )
 
 
 def get_converter(family: str, format: str) -> Callable[..., Any] | None:  # noqa: A002
@@ -400,7 +473,11 @@ def list_models(pattern: str | None = None) -> list[str]:
             Matching is case-insensitive.
 
     Returns:
-        The sorted list of names that match.
+        The names that match, in ``sorted()`` order (by code point, so
+        ``small-bert-L10-H128`` comes before ``small-bert-L2-H128``: a stable order
+        that scripts may rely on). ``textzoo list`` shows them in natural order
+        (``sorted(names, key=tfx_textzoo.cli.natural_key)``). Reading the catalog
+        imports no family and no TensorFlow.
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -424,7 +501,7 @@ def list_families() -> list[str]:
         >>> "bert" in textzoo.registry.list_families()
         True
     """
-    _REGISTRY.ensure_loaded()
+    _REGISTRY.ensure_families()
     return sorted(_REGISTRY.families)
 
 
@@ -454,7 +531,7 @@ def get_family(name: str) -> Family:
         >>> textzoo.registry.get_family("bert").name
         'bert'
     """
-    _REGISTRY.ensure_loaded()
+    _REGISTRY.ensure_families()
     try:
         return _REGISTRY.families[name]
     except KeyError:
@@ -472,7 +549,9 @@ def get_model_info(name: str) -> dict[str, Any]:
 
     Returns:
         A JSON-serialisable dict with the catalog entry plus ``params`` (parameter
-        count of the backbone and a 2-class head) and ``requested_name``.
+        count of the backbone and a 2-class head) and ``requested_name``. ``params`` is
+        the catalog's number when it records one (no family is imported); else the
+        family counts it (which imports the family, and TensorFlow).
 
     Raises:
         UnknownModelError: (a ``ValueError``) For an unknown name, with the closest
@@ -487,16 +566,43 @@ def get_model_info(name: str) -> dict[str, Any]:
     spec = get_spec(name)
     info = spec.to_dict()
     info["requested_name"] = name
-    family = get_family(spec.family)
-    info["params"] = family.count_params(spec.architecture, 2) if family.count_params else None
+    if spec.params is None:
+        info["params"] = count_params(spec)
     return info
 
 
-def parse_catalog(data: Mapping[str, Any], origin: str = "<catalog>") -> list[ModelSpec]:
+def count_params(spec: ModelSpec, num_classes: int = 2) -> int | None:
+    """Count the parameters of ``spec``'s backbone and a ``num_classes`` head.
+
+    The family's ``count_params`` does it (the family is imported); None when the family
+    registered none. The catalog's ``params`` field records this number for 2 classes
+    (``scripts/update_catalog_params.py`` writes it).
+
+    Examples:
+        >>> from tfx_textzoo import registry
+        >>> spec = registry.get_spec("scratch-tiny")
+        >>> registry.count_params(spec) == spec.params
+        True
+    """
+    family = get_family(spec.family)
+    return family.count_params(spec.architecture, num_classes) if family.count_params else None
+
+
+def parse_catalog(
+    data: Mapping[str, Any], origin: str = "<catalog>", *, check_formats: bool = True
+) -> list[ModelSpec]:
     """Validate a parsed catalog file and return its entries.
 
     A catalog has an optional ``[defaults]`` table deep-merged into every entry and
     a ``[models.NAME]`` table per model.
+
+    Args:
+        data: The parsed TOML.
+        origin: The file name, for messages.
+        check_formats: Check each weight source's format against
+            [`source_formats`][tfx_textzoo.registry.source_formats] (which imports the
+            families). False: only that it is a format name; the registry checks the
+            formats when it loads the families.
 
     Raises:
         ValueError: With the file, the entry and what is wrong.
@@ -514,17 +620,20 @@ def parse_catalog(data: Mapping[str, Any], origin: str = "<catalog>") -> list[Mo
     if not isinstance(models, Mapping):
         raise ValueError(f"{origin}: a catalog needs a [models.NAME] table per model")
     return [
-        _parse_entry(name, _deep_merge(defaults, entry), origin) for name, entry in models.items()
+        _parse_entry(name, _deep_merge(defaults, entry), origin, check_formats)
+        for name, entry in models.items()
     ]
 
 
-def _parse_entry(name: str, entry: Mapping[str, Any], origin: str) -> ModelSpec:
+def _parse_entry(
+    name: str, entry: Mapping[str, Any], origin: str, check_formats: bool
+) -> ModelSpec:
     where = f"{origin}: model {name!r}"
     _validate_name(name)
     missing = [f for f in _REQUIRED_FIELDS if f not in entry]
     if missing:
         raise ValueError(f"{where} is missing required field(s): {', '.join(missing)}")
-    known = {*_REQUIRED_FIELDS, "sources", "citation", "aliases"}
+    known = {*_REQUIRED_FIELDS, "sources", "citation", "aliases", "params"}
     extra = set(entry) - known
     if extra:
         raise ValueError(f"{where} has unknown field(s) {sorted(extra)}; allowed: {sorted(known)}")
@@ -535,16 +644,22 @@ def _parse_entry(name: str, entry: Mapping[str, Any], origin: str) -> ModelSpec:
     for i, src in enumerate(entry.get("sources", [])):
         if not isinstance(src, Mapping) or "format" not in src or "uri" not in src:
             raise ValueError(f"{where}: sources[{i}] needs 'format' and 'uri'")
-        allowed = source_formats()
-        if src["format"] not in allowed:
-            raise ValueError(
-                f"{where}: sources[{i}] has unknown format {src['format']!r}; "
-                f"allowed: {allowed} (a family adds formats by registering converters)"
-            )
+        if check_formats:
+            allowed = source_formats()
+            if src["format"] not in allowed:
+                raise ValueError(
+                    f"{where}: sources[{i}] has unknown format {src['format']!r}; "
+                    f"allowed: {allowed} (a family adds formats by registering converters)"
+                )
+        elif not isinstance(src["format"], str) or not _FORMAT_RE.fullmatch(src["format"]):
+            raise ValueError(f"{where}: sources[{i}] has an invalid format {src['format']!r}")
         sources.append(WeightSource(src["format"], src["uri"], src.get("note", "")))
     aliases = tuple(entry.get("aliases", ()))
     for alias in aliases:
         _validate_name(alias)
+    params = entry.get("params")
+    if params is not None and (not isinstance(params, int) or isinstance(params, bool)):
+        raise ValueError(f"{where}: 'params' must be a whole number, got {params!r}")
     return ModelSpec(
         name=name,
         family=str(entry["family"]),
@@ -557,6 +672,7 @@ def _parse_entry(name: str, entry: Mapping[str, Any], origin: str) -> ModelSpec:
         finetune=dict(entry["finetune"]),
         aliases=aliases,
         catalog=origin,
+        params=params,
     )
 
 

@@ -1136,6 +1136,11 @@ def _find_keras_hub_equivalent(model: keras.Model) -> tuple[type, type] | None:
     pre_cls = _keras_hub_base(type(model.preprocessor), keras_hub.models.Preprocessor)
     if task_cls is None or pre_cls is None:
         return None
+    # Plain keras-hub must be able to rebuild every part from its own classes: a zoo
+    # tokenizer or backbone subclass (ALBERT's normalising tokenizer) is not its graph.
+    parts = (model.backbone, model.preprocessor.tokenizer)
+    if any(not type(part).__module__.startswith("keras_hub.") for part in parts):
+        return None
     pre_kwargs, pre_extra = _split_config(pre_cls, model.preprocessor.get_config())
     if pre_extra:
         return None

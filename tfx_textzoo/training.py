@@ -14,10 +14,13 @@ bucketed pipeline of [`tfx_textzoo.preprocessing`][tfx_textzoo.preprocessing].
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import math
 import os
+import shutil
+import tempfile
 import time
 import types
 from collections.abc import Mapping, Sequence
@@ -44,6 +47,7 @@ DEFAULTS = {
     "batch_size": 32,
     "warmup_ratio": 0.1,
     "weight_decay": 0.01,
+    "layer_decay": None,
 }
 _NO_DECAY = ("bias", "gamma", "beta")
 
@@ -283,8 +287,8 @@ def finetune(
         warmup_ratio: Fraction of phase-2 steps spent warming up.
         weight_decay: AdamW weight decay (not applied to biases and LayerNorm).
         clipnorm: Global gradient-norm clipping, > 0 (None to disable).
-        layer_decay: Layer-wise learning-rate decay factor in (0, 1], e.g. 0.8 (None:
-            off).
+        layer_decay: Layer-wise learning-rate decay factor in (0, 1], e.g. 0.8 (default:
+            the catalog entry's, as ELECTRA's 0.8; off where it names none).
         restore_best: Put back the weights of the best epoch (by ``monitor``) at the end.
         monitor: Metric for restore-best/early stopping (default ``"val_accuracy"``, or
             ``"loss"`` without validation data): ``"loss"``, ``"accuracy"``, or with
@@ -345,6 +349,7 @@ def finetune(
         head_learning_rate=head_learning_rate,
         warmup_ratio=warmup_ratio,
         weight_decay=weight_decay,
+        layer_decay=layer_decay,
     )
     clipnorm = _checks.check_number(
         "clipnorm",
@@ -354,9 +359,7 @@ def finetune(
         optional=True,
         detail="use None to turn clipping off",
     )
-    layer_decay = _checks.check_number(
-        "layer_decay", layer_decay, minimum=0, maximum=1, open_min=True, optional=True
-    )
+    layer_decay = settings["layer_decay"]
     restore_best = _checks.check_bool("restore_best", restore_best)
     cache_features = _checks.check_bool("cache_features", cache_features)
     patience = _checks.check_int("patience", patience, minimum=0, optional=True)
@@ -372,7 +375,13 @@ def finetune(
     label_names = model.labels
     if not (isinstance(class_weight, str) and class_weight == "balanced"):
         class_weight = _checks.check_class_weight(class_weight, num_classes, label_names)
-    if checkpoint_dir is not None:  # before any long work: tokenizing, the first step
+    if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
+        raise InvalidArgumentTypeError(
+            "strategy", strategy, "a tf.distribute.Strategy or None"
+        )
+    strategy = strategy or tf.distribute.get_strategy()
+    chief = is_chief(strategy)
+    if checkpoint_dir is not None and chief:  # before any long work: tokenizing, a step
         checkpoint_dir = check_writable_dir(checkpoint_dir, "checkpoint_dir")
 
     texts, labels = as_texts_and_labels(
@@ -394,14 +403,11 @@ def finetune(
             what="validation_data",
         )
     check_two_classes(labels, label_names, "train")
+    _check_strategy(model, strategy)
+    if strategy.extended._in_multi_worker_mode():
+        seed = _agreed_seed(strategy, seed)  # every worker must shuffle alike
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
-        raise InvalidArgumentTypeError(
-            "strategy", strategy, "a tf.distribute.Strategy or None"
-        )
-    strategy = strategy or tf.distribute.get_strategy()
-    _check_strategy(model, strategy)
     weights_by_class = _class_weight(class_weight, labels, num_classes, label_names)
 
     pretrained = model.has_pretrained_backbone
@@ -419,6 +425,7 @@ def finetune(
         history,
         patience=patience,
         checkpoint_dir=checkpoint_dir,
+        chief=chief,
     )
 
     tick = time.perf_counter()
@@ -455,6 +462,7 @@ def finetune(
                     jit_compile=jit_compile,
                     history=history,
                     fit_kwargs=fit_kwargs,
+                    strategy=strategy,
                 )
         finally:
             model.backbone.trainable = True
@@ -481,12 +489,17 @@ def finetune(
                 jit,
             )
             tracker.phase = "full"
-            core.fit(
-                preprocessing.training_dataset(train_tok, batch, seed=seed, pad_to_bucket=jit),
-                validation_data=_eval_dataset(val_tok, batch, jit),
+            _fit(
+                core,
+                strategy,
+                lambda: preprocessing.training_dataset(
+                    train_tok, batch, seed=seed, pad_to_bucket=jit
+                ),
+                preprocessing.num_batches(train_tok, batch),
+                _eval_dataset(val_tok, batch, jit),
+                fit_kwargs,
                 initial_epoch=len(history.epochs),
                 epochs=len(history.epochs) + full_epochs,
-                **fit_kwargs,
             )
         history.timings["full_phase"] = time.perf_counter() - tick
 
@@ -499,9 +512,87 @@ def finetune(
         with strategy.scope():
             model.compile(optimizer=optimizer, **loss_and_metrics())
     history.timings["total"] = time.perf_counter() - started
-    if tracker.checkpoint_dir is not None:
+    if tracker.checkpoint_dir is not None and chief:
         history.to_json(tracker.checkpoint_dir / "history.json")
     return history
+
+
+class WorkerLostError(RuntimeError):
+    """A multi-worker run lost a worker (or could not reach one) during a collective.
+
+    Raised by [`finetune`][tfx_textzoo.finetune] on the workers still running when
+    another one died, was killed or stopped answering for longer than the strategy's
+    collective timeout. The run cannot go on with fewer workers: restart every worker;
+    with ``checkpoint_dir`` the chief's ``last.weights.h5`` holds the last finished
+    epoch.
+    """
+
+
+def cluster_strategy(timeout_seconds: float | None = None) -> tf.distribute.Strategy:
+    """``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` is set, else the default strategy.
+
+    Call it first, before anything else runs a TensorFlow op: collectives can only be
+    configured at program startup. Build the model under the returned strategy's
+    ``scope()`` and pass it to [`finetune`][tfx_textzoo.finetune] as ``strategy=``
+    (both are no-ops with the default strategy). ``TF_CONFIG`` is the variable
+    Kubernetes operators and Vertex AI set for TensorFlow jobs::
+
+        {"cluster": {"worker": ["host1:12345", "host2:12345"]},
+         "task": {"type": "worker", "index": 0}}
+
+    Args:
+        timeout_seconds: Seconds any collective (gradient all-reduce, ...) may wait for
+            the other workers before failing; None waits until TensorFlow's peer health
+            check notices a dead worker. Must exceed the longest step, the first
+            (graph tracing) included.
+
+    Returns:
+        A ``tf.distribute.Strategy``.
+
+    Examples:
+        >>> from tfx_textzoo.training import cluster_strategy
+        >>> type(cluster_strategy()).__name__  # no TF_CONFIG here
+        '_DefaultDistributionStrategy'
+    """
+    if not os.environ.get("TF_CONFIG"):
+        return tf.distribute.get_strategy()
+    options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout_seconds)
+    return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+
+
+def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
+    """Whether this process writes the run's files: always, except on a cluster's other workers.
+
+    Under ``MultiWorkerMirroredStrategy`` the chief is worker 0 (or the ``chief`` task);
+    [`finetune`][tfx_textzoo.finetune] writes ``checkpoint_dir`` only there.
+
+    Examples:
+        >>> from tfx_textzoo.training import is_chief
+        >>> is_chief()
+        True
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    return bool(strategy.extended.should_checkpoint)
+
+
+def worker_output(path: str | os.PathLike, strategy: tf.distribute.Strategy) -> str:
+    """``path`` on the chief; on other workers a fresh temporary path, deleted at exit.
+
+    The usual TensorFlow pattern for saving in a multi-worker job: every worker runs the
+    same saving code (so that any collective in it runs everywhere), and only the
+    chief's files are kept.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> from tfx_textzoo.training import worker_output
+        >>> worker_output("runs/demo", tf.distribute.get_strategy())
+        'runs/demo'
+    """
+    if is_chief(strategy):
+        return os.fspath(path)
+    scratch = tempfile.mkdtemp(prefix="textzoo-worker-")
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    return os.path.join(scratch, os.path.basename(os.path.normpath(os.fspath(path))) or "output")
 
 
 def _frozen_phase(
@@ -517,6 +608,7 @@ def _frozen_phase(
     jit_compile,
     history,
     fit_kwargs,
+    strategy,
 ):
     head = None
     if cache_features:  # a small dense head: XLA only pays off on a GPU
@@ -538,13 +630,16 @@ def _frozen_phase(
             make_optimizer,
             jit_compile,
         )
-        core.fit(
-            preprocessing.training_dataset(
+        _fit(
+            core,
+            strategy,
+            lambda: preprocessing.training_dataset(
                 train_tok, batch_size, seed=seed, pad_to_bucket=jit_compile
             ),
-            validation_data=_eval_dataset(val_tok, batch_size, jit_compile),
+            preprocessing.num_batches(train_tok, batch_size),
+            _eval_dataset(val_tok, batch_size, jit_compile),
+            fit_kwargs,
             epochs=epochs,
-            **fit_kwargs,
         )
         return optimizer
     tick = time.perf_counter()
@@ -553,16 +648,31 @@ def _frozen_phase(
     if val_tok is not None:
         val = (_pooled_features(model, val_tok, batch_size), val_tok.labels)
     history.timings["feature_cache"] = time.perf_counter() - tick
-    train_data = (
-        tf.data.Dataset.from_tensor_slices((features, train_tok.labels))
-        .shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+
+    def train_data():
+        return (
+            tf.data.Dataset.from_tensor_slices((features, train_tok.labels))
+            .shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+
     val_data = None
     if val is not None:
-        val_data = tf.data.Dataset.from_tensor_slices(val).batch(max(batch_size, 256))
-    head.fit(train_data, validation_data=val_data, epochs=epochs, **fit_kwargs)
+        val_batch = max(batch_size, 256)
+        val_data = (
+            lambda: tf.data.Dataset.from_tensor_slices(val).batch(val_batch),
+            math.ceil(len(val[1]) / val_batch),
+        )
+    _fit(
+        head,
+        strategy,
+        train_data,
+        math.ceil(len(features) / batch_size),
+        val_data,
+        fit_kwargs,
+        epochs=epochs,
+    )
     return optimizer
 
 
@@ -615,8 +725,131 @@ def _compiled(model, kind, make_model, make_optimizer, jit_compile):
         object.__setattr__(
             trainer, "_maybe_symbolic_build", types.MethodType(_build_from_one_replica, trainer)
         )
+    if tf.distribute.get_strategy().extended._in_multi_worker_mode():
+        for step in ("train_step", "test_step"):
+            object.__setattr__(trainer, step, _vector_logs(getattr(trainer, step)))
     cache[kind] = (key, trainer, optimizer)
     return trainer, optimizer
+
+
+#: What a collective raises when a peer died, was killed or did not answer in time.
+_CLUSTER_ERRORS = (
+    tf.errors.UnavailableError,
+    tf.errors.DeadlineExceededError,
+    tf.errors.AbortedError,
+    tf.errors.CancelledError,
+)
+
+
+def _fit(trainer, strategy, make_train, steps, validation, fit_kwargs, **kwargs):
+    """``trainer.fit`` on the global batches of ``make_train()``, cut per replica if need be.
+
+    With one replica the datasets go to Keras as they are. With several (one machine's
+    devices or a cluster's workers), every worker builds the same global batches (the
+    same shuffle seed) and keeps its replicas' row ranges of each
+    ([`shard_batches`][tfx_textzoo.preprocessing.shard_batches]): each text is read once
+    per epoch across all workers, a step holds the same texts as the step of one
+    process with the same ``batch_size``, and every replica runs ``steps`` steps per
+    epoch, also on a bucket's last, partial batch (some shards are then smaller, or
+    empty). The datasets repeat and Keras runs ``steps`` per epoch, so that its
+    iterators never run dry on one worker only. Class weights become sample weights
+    before the batches are cut.
+
+    Args:
+        trainer: The compiled Keras model to fit.
+        strategy: The strategy the trainer was compiled under.
+        make_train: Builds the training dataset of global batches ``(x, y)``.
+        steps: Batches of ``make_train()`` per epoch.
+        validation: ``(make the validation dataset, its number of batches)`` or None.
+        fit_kwargs: ``class_weight``, ``callbacks``, ``verbose``, ``shuffle``.
+        **kwargs: ``epochs`` and ``initial_epoch``.
+    """
+    if strategy.num_replicas_in_sync == 1:
+        val = validation[0]() if validation is not None else None
+        return trainer.fit(make_train(), validation_data=val, **fit_kwargs, **kwargs)
+    class_weight = fit_kwargs.get("class_weight")
+    num_classes = int(trainer.outputs[0].shape[-1])
+    sample = _weighted(make_train(), class_weight, num_classes)
+    object.__setattr__(trainer, "_textzoo_batch_spec", sample.element_spec)
+    train = _per_replica(strategy, lambda: _weighted(make_train(), class_weight, num_classes))
+    val_kwargs = {}
+    if validation is not None:
+        val_kwargs = {
+            "validation_data": _per_replica(strategy, validation[0]),
+            "validation_steps": validation[1],
+        }
+    fit_kwargs = {**fit_kwargs, "class_weight": None}
+    try:
+        return trainer.fit(train, steps_per_epoch=steps, **val_kwargs, **fit_kwargs, **kwargs)
+    except _CLUSTER_ERRORS as err:
+        if not strategy.extended._in_multi_worker_mode():
+            raise
+        raise WorkerLostError(
+            f"finetune: a worker of the cluster was lost ({type(err).__name__}: "
+            f"{str(err).strip().splitlines()[0][:300]}). A multi-worker run cannot go on "
+            "with fewer workers: restart all of them (the chief's checkpoint_dir holds the "
+            "last finished epoch). A slow worker rather than a dead one? Raise the "
+            "collective timeout (cluster_strategy(timeout_seconds=...))."
+        ) from err
+    finally:
+        object.__setattr__(trainer, "_textzoo_batch_spec", None)
+
+
+def _per_replica(strategy, make_dataset):
+    """The strategy's distributed dataset: this worker's replicas' shards, repeated."""
+
+    def dataset_fn(context):
+        local = context.num_replicas_in_sync // context.num_input_pipelines
+        first = context.input_pipeline_id * local
+        shards = preprocessing.shard_batches(
+            make_dataset(), context.num_replicas_in_sync, range(first, first + local)
+        )
+        return shards.repeat().prefetch(tf.data.AUTOTUNE)
+
+    return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def _weighted(dataset, class_weight, num_classes):
+    """``(x, y)`` -> ``(x, y, weight of y)`` as Keras' ``class_weight`` does (1 if unlisted)."""
+    if not class_weight:
+        return dataset
+    table = tf.constant([float(class_weight.get(i, 1.0)) for i in range(num_classes)])
+    return dataset.map(lambda x, y: (x, y, tf.gather(table, tf.cast(y, "int32"))))
+
+
+def _agreed_seed(strategy, seed):
+    """The shuffle seed of a multi-worker run: ``seed``, or one the chief drew for all.
+
+    Every worker builds the same global batches and keeps its own rows, so they must
+    shuffle alike: without a seed, the first replica's random draw is summed (all-reduced)
+    with zeros from the others. A given seed must be the same on every worker.
+    """
+    if seed is not None:
+        return seed
+    drawn = tf.constant(int(np.random.default_rng().integers(2**31 - 1)), tf.int64)
+
+    def first_replica_only():
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        return tf.where(tf.equal(replica, 0), drawn, tf.zeros_like(drawn))
+
+    total = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(first_replica_only), None)
+    return int(total)
+
+
+def _vector_logs(step):
+    """``step`` returning each log as a 1-element vector (Keras 3.15 under multi-worker).
+
+    Under ``MultiWorkerMirroredStrategy`` Keras reduces every step's logs with
+    ``strategy.reduce("MEAN", value, axis=0)``, which fails on the scalar metric values
+    ("Invalid reduction dimension 0 for input with 0 dimensions"); a vector of one
+    reduces to the scalar Keras expects. The epoch's logs are read from the metrics,
+    aggregated over all replicas, so they are exact either way.
+    """
+
+    def vector_step(data):
+        return keras.tree.map_structure(lambda value: tf.reshape(value, [-1]), step(data))
+
+    return vector_step
 
 
 def _build_from_one_replica(self, iterator=None, data_batch=None):
@@ -627,9 +860,14 @@ def _build_from_one_replica(self, iterator=None, data_batch=None):
     length buckets, a bucket's last batch can be odd-sized and split unevenly (6 + 5
     texts), and that reduce fails ("AddN must have the same size and shape"). One
     replica's shard has the same dtypes and rank, which is all the symbolic build needs.
+    Under ``_fit``'s sharding the element spec is given
+    instead, so that no batch is taken from an iterator the epochs go on reading.
     """
     if self._distribute_strategy is None:
         return
+    if data_batch is None and getattr(self, "_textzoo_batch_spec", None) is not None:
+        data_batch = self._textzoo_batch_spec  # shapes and dtypes are all it reads
+        iterator = None  # a repeated dataset's iterator lives on: take no batch from it
     if iterator is not None:
         for _, _, batches in iterator:
             data_batch = keras.tree.map_structure(
@@ -653,11 +891,13 @@ def _pooled_features(model, tok, batch_size) -> np.ndarray:
 
 
 def _eval_dataset(tok, batch_size, pad_to_bucket):
+    """``(make the validation dataset, its number of batches)``, or None without one."""
     if tok is None:
         return None
-    return preprocessing.sorted_dataset(
+    make = lambda: preprocessing.sorted_dataset(  # noqa: E731
         tok, batch_size, with_labels=True, pad_to_bucket=pad_to_bucket
     )[0]
+    return make, math.ceil(len(tok) / batch_size)
 
 
 def _adamw(learning_rate, weight_decay, clipnorm, multipliers):
@@ -720,6 +960,15 @@ def _settings(model, **given) -> dict[str, Any]:
         settings[key] = _checks.check_number(
             key, settings[key], minimum=0, open_min=True, source=sources[key]
         )
+    settings["layer_decay"] = _checks.check_number(
+        "layer_decay",
+        settings["layer_decay"],
+        minimum=0,
+        maximum=1,
+        open_min=True,
+        optional=True,
+        source=sources["layer_decay"],
+    )
     return settings
 
 
@@ -756,12 +1005,13 @@ def _check_strategy(model, strategy) -> None:
 class _Tracker(keras.callbacks.Callback):
     """Records epochs across phases, keeps the best weights, early-stops and checkpoints."""
 
-    def __init__(self, zoo_model, history, patience, checkpoint_dir):
+    def __init__(self, zoo_model, history, patience, checkpoint_dir, chief=True):
         super().__init__()
         self.zoo_model = zoo_model
         self.record = history
         self.patience = patience
         self.checkpoint_dir = checkpoint_dir
+        self.chief = chief  # other workers save to a temporary directory, then delete it
         self.phase = "full"
         self.best = None
         self.best_weights = None
@@ -769,7 +1019,7 @@ class _Tracker(keras.callbacks.Callback):
         self._epoch_started = 0.0
         monitor = history.monitor
         self.maximize = "acc" in monitor or "auc" in monitor or "f1" in monitor
-        if checkpoint_dir is not None:
+        if checkpoint_dir is not None and chief:
             checkpoint_dir.mkdir(parents=True, exist_ok=True)
 
     def on_train_begin(self, logs=None):  # noqa: D102
@@ -803,13 +1053,13 @@ class _Tracker(keras.callbacks.Callback):
                     self.model.stop_training = True
                     self.record.stopped_early = True
         self._save("last.weights.h5")
-        if self.checkpoint_dir is not None:
+        if self.checkpoint_dir is not None and self.chief:
             self.record.to_json(self.checkpoint_dir / "history.json")
 
     def _diverged(self, record):
         """Stop: a NaN/inf loss leaves NaN weights, which must never pass for a trained model."""
         self.model.stop_training = True
-        if self.checkpoint_dir is not None:  # the history up to here; no NaN weight files
+        if self.checkpoint_dir is not None and self.chief:  # the history; no NaN weights
             self.record.to_json(self.checkpoint_dir / "history.json")
         setting = "head_learning_rate" if self.phase == "frozen" else "learning_rate"
         rate = self.record.settings.get(setting)
@@ -827,6 +1077,10 @@ class _Tracker(keras.callbacks.Callback):
 
     def _save(self, name):
         if self.checkpoint_dir is None:
+            return
+        if not self.chief:  # the same reads as the chief's save (the TF pattern), kept nowhere
+            with tempfile.TemporaryDirectory(prefix="textzoo-worker-") as scratch:
+                self.zoo_model.save_weights(os.path.join(scratch, name))
             return
         with atomic_path(self.checkpoint_dir / name) as tmp:
             self.zoo_model.save_weights(tmp)

@@ -6,12 +6,15 @@ batch, split evenly across the replicas. Everything else is unchanged.
 
 - One machine, all its GPUs: ``tf.distribute.MirroredStrategy()``.
 - Several machines: ``tf.distribute.MultiWorkerMirroredStrategy()``; start the same
-  script on every machine, each with its own ``TF_CONFIG`` (``--multi-worker``).
+  script on every machine, each with its own ``TF_CONFIG`` (``--multi-worker``, which
+  creates it with ``tfx_textzoo.training.cluster_strategy``); every worker reads its
+  share of each global batch, and only the chief's saved model is kept.
 
 Usage::
 
     python docs/recipes/distributed.py                    # every GPU of this machine
-    python docs/recipes/distributed.py --multi-worker     # one process per machine
+    python docs/recipes/distributed.py --multi-worker     # one process per worker (TF_CONFIG)
+    python docs/recipes/distributed.py --multi-worker --output runs/mwms  # the chief saves
     python docs/recipes/distributed.py --smoke            # 2 logical CPUs, seconds
 
 ``--smoke`` (or ``TEXTZOO_SMOKE=1``) splits the CPU into two logical devices, so that a
@@ -33,6 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--multi-worker", action="store_true", help="MultiWorkerMirroredStrategy (TF_CONFIG)"
     )
+    parser.add_argument("--output", help="save the model there (the chief's copy is kept)")
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -57,7 +61,11 @@ def make_strategy(args: argparse.Namespace):
         # TF_CONFIG on each machine, e.g. for worker 0 of two:
         # {"cluster": {"worker": ["host1:12345", "host2:12345"]},
         #  "task": {"type": "worker", "index": 0}}
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        from tfx_textzoo.training import cluster_strategy
+
+        if not os.environ.get("TF_CONFIG"):
+            raise SystemExit("--multi-worker: set TF_CONFIG (see docs/recipes/distributed.md)")
+        return cluster_strategy()
     return tf.distribute.MirroredStrategy()  # all GPUs of this machine (or the CPU)
 
 
@@ -100,6 +108,10 @@ def main(argv: list[str] | None = None) -> float:
     report = textzoo.evaluate(model, test, verbose=0)
     print(history.to_json())
     print(f"accuracy {report.accuracy:.4f}")
+    if args.output:  # every worker saves; only the chief's directory is kept
+        from tfx_textzoo.training import worker_output
+
+        textzoo.save_pretrained(model, worker_output(args.output, strategy), report=report)
 
     if args.smoke:
         assert strategy.num_replicas_in_sync == 2
