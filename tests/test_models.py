@@ -1,5 +1,6 @@
 """Every registered model: builds tiny, predicts on strings, trains a step, saves/loads."""
 
+import numpy as np
 import pytest
 from helpers import check_family, check_model, tiny_model
 
@@ -22,10 +23,20 @@ def _canonical_names() -> list[str]:
 
 
 @pytest.mark.parametrize("name", _canonical_names())
-def test_every_model(name, tmp_path):
+def test_every_name_builds_and_predicts_from_strings(name):
     model = tiny_model(name)  # built from its family's tiny_config and tiny_tokenizer
     assert isinstance(model, ZooClassifier)
     assert model.model_name == textzoo.registry.get_spec(name).name
+    assert model.compiled and model.preprocessor is not None
+    probs = textzoo.evaluation.predict_proba(model, ["The team won the final", "Stocks fell"])
+    assert probs.shape == (2, 4) and np.isfinite(probs).all()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", _first_name_of_each_family())
+def test_every_model(name, tmp_path):
+    """Fit a step on strings, .keras save/load identical: one name per family (all: slow)."""
+    model = tiny_model(name)
     check_model(model, tmp_path)
 
 
@@ -40,7 +51,8 @@ def test_every_family_end_to_end(name, tmp_path):
     "name", [n for n in _canonical_names() if n not in _first_name_of_each_family()]
 )
 def test_every_name_end_to_end(name, tmp_path):
-    """The same for every other canonical name (its tokenizer settings and pooling differ)."""
+    """Both checks for every other canonical name (its tokenizer settings and pooling differ)."""
+    check_model(tiny_model(name), tmp_path / "keras")
     check_family(tiny_model(name, labels=["W", "S", "B", "T"], num_classes=None), tmp_path)
 
 

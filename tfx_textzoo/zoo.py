@@ -29,7 +29,7 @@ def load(
 
     Given a directory written by [`tfx_textzoo.save_pretrained`][tfx_textzoo.save_pretrained] (or an
     ``hf://owner/name`` repository holding one), it returns that model as saved:
-    labels, head and preprocessor included (see :func:`tfx_textzoo.saving.load_saved`).
+    labels, head and preprocessor included (see [`load_saved`][tfx_textzoo.saving.load_saved]).
     Given a classifier fine-tuned with Hugging Face transformers (a directory or
     ``hf://`` repository with a ``*ForSequenceClassification`` ``config.json`` and
     safetensors weights), it returns it with its trained head and ``id2label`` names

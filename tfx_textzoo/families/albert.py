@@ -31,6 +31,7 @@ from tfx_textzoo import _checks
 from tfx_textzoo.errors import ArchitectureMismatchError
 from tfx_textzoo.families.base import POOLINGS, ZooClassifier, classification_head, pool
 from tfx_textzoo.families.common import (
+    SeedSafeSentencePiece,
     check_architecture,
     check_string_tensor,
     compile_classifier,
@@ -111,7 +112,7 @@ ALLOW_MISMATCH = "allow_architecture_mismatch"
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
-class NormalizingAlbertTokenizer(keras_hub.models.AlbertTokenizer):
+class NormalizingAlbertTokenizer(SeedSafeSentencePiece, keras_hub.models.AlbertTokenizer):
     """keras-hub's ALBERT SentencePiece tokenizer, normalising text as transformers does.
 
     transformers' ``AlbertTokenizer`` (and ALBERT's original ``tokenization.py``)
@@ -151,18 +152,8 @@ class NormalizingAlbertTokenizer(keras_hub.models.AlbertTokenizer):
         small eager op) and makes a new one when it is gone; the generation counts the
         re-creations, so a function traced with the old one can be traced again.
         """
-        import tensorflow as tf
-
-        model = getattr(self, "_sentence_piece", None)
-        if model is None or self.proto is None:
-            return self.resource_generation
-        with tf.init_scope():
-            if tf.executing_eagerly():
-                try:
-                    model.vocab_size()
-                except tf.errors.NotFoundError:
-                    self._set_proto_tf(self.proto)
-                    self.resource_generation += 1
+        if SeedSafeSentencePiece.ensure_resource(self):
+            self.resource_generation += 1
         return self.resource_generation
 
     def tokenize(self, inputs):  # noqa: D102

@@ -72,7 +72,7 @@ _ARCHITECTURE_RULES = {
     "num_segments": ("int", 1),
     "dropout": ("rate",),
 }
-#: BERT's pooling names -> the generic head's (:data:`tfx_textzoo.families.base.POOLINGS`):
+#: BERT's pooling names -> the generic head's (`tfx_textzoo.families.base.POOLINGS`):
 #: BERT's ``"cls"`` has always meant the pretrained pooler on ``[CLS]``; ``"first"`` is the
 #: ``[CLS]`` vector itself, without the pooler (how BGE and mxbai embeddings are read).
 _POOLING = {"cls": "pooler", "mean": "mean", "first": "cls"}
@@ -450,7 +450,7 @@ HF_CLASSIFIER_SEQUENCE_LENGTH = 512
 
 
 def load_hf_classifier(directory: Any, config: Mapping[str, Any], *, labels: list[str]):
-    """A transformers ``BertForSequenceClassification`` checkpoint as a :class:`BertClassifier`.
+    """A transformers ``BertForSequenceClassification`` checkpoint as a `BertClassifier`.
 
     The backbone (pooler included) and the WordPiece tokenizer come from the directory
     as for ``weights=DIR``; the head is transformers' (pooler -> dropout -> classifier),

@@ -247,3 +247,71 @@ def set_dense(layer: Any, kernel: Any, bias: Any) -> None:
             f"{tuple(bias.shape)} do not fit a dense layer with kernel {want}"
         )
     layer.set_weights([kernel.T, bias])
+
+
+class SeedSafeSentencePiece:
+    """Mixin for keras-hub SentencePiece tokenizers: the model survives a seed reset.
+
+    tensorflow_text keeps a SentencePiece model in a resource owned by a cached eager
+    kernel. ``tf.random.set_seed`` (so ``keras.utils.set_random_seed``, which
+    [`finetune`][tfx_textzoo.finetune] calls with ``seed=``) clears that cache and deletes
+    the model: tokenizing then fails with "Resource ... SentencepieceOp ... does not
+    exist", in eager calls and in every function traced with the old handle. With this
+    mixin first in the bases, a traced function (``tf.data``, the zoo's tokenizing
+    function, an export) creates its own resource inside the graph, and an eager call
+    re-creates keras-hub's when a seed reset has deleted it. The ALBERT, XLM-R and
+    DeBERTa-v3 families use it.
+
+    Examples:
+        >>> import keras, tensorflow as tf
+        >>> from tfx_textzoo.families.xlm_roberta import (
+        ...     TINY_VOCABULARY, XLMRobertaTokenizer, sentencepiece_proto)
+        >>> tokenizer = XLMRobertaTokenizer(proto=sentencepiece_proto(TINY_VOCABULARY))
+        >>> traced = tf.function(lambda x: tokenizer(x).flat_values)
+        >>> ids = traced(tf.constant(["the team"])).numpy().tolist()
+        >>> keras.utils.set_random_seed(0)  # deletes the eager SentencePiece resource
+        >>> traced(tf.constant(["the team"])).numpy().tolist() == ids
+        True
+        >>> [int(i) for i in tokenizer("the team")] == ids  # eagerly too
+        True
+    """
+
+    def ensure_resource(self) -> bool:
+        """Re-create the eager SentencePiece resource if a seed reset deleted it.
+
+        Returns:
+            Whether it had to be re-created.
+        """
+        model = getattr(self, "_sentence_piece", None)
+        if model is None or self.proto is None:
+            return False
+        with tf.init_scope():
+            if not tf.executing_eagerly():
+                return False
+            try:
+                model.vocab_size()
+            except tf.errors.NotFoundError:  # deleted by a seed reset: make it again
+                self._set_proto_tf(self.proto)
+                return True
+        return False
+
+    def _tokenize_tf(self, inputs):
+        import tensorflow_text as tf_text
+
+        if self.proto is None:
+            return super()._tokenize_tf(inputs)
+        if tf.executing_eagerly():
+            self.ensure_resource()
+            return super()._tokenize_tf(inputs)
+        # Traced: a resource created inside the graph, owned by the traced function.
+        eager = getattr(self, "_sentence_piece", None)
+        self._sentence_piece = tf_text.SentencepieceTokenizer(
+            model=self.proto,
+            out_type=self.compute_dtype,
+            add_bos=self.add_bos,
+            add_eos=self.add_eos,
+        )
+        try:
+            return super()._tokenize_tf(inputs)
+        finally:
+            self._sentence_piece = eager

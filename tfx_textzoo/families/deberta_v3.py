@@ -22,14 +22,13 @@ from typing import Any
 import keras
 import keras_hub
 import numpy as np
-import tensorflow as tf
-import tensorflow_text as tf_text
 
 from tfx_textzoo import _checks
 from tfx_textzoo.errors import ArchitectureMismatchError
 from tfx_textzoo.families import deberta_v3_convert as convert
 from tfx_textzoo.families.base import ZooClassifier, classification_head, pool
 from tfx_textzoo.families.common import (
+    SeedSafeSentencePiece,
     check_architecture,
     check_classes,
     check_string_tensor,
@@ -110,7 +109,7 @@ def tiny_proto() -> bytes:
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
-class DebertaV3Tokenizer(keras_hub.models.DebertaV3Tokenizer):
+class DebertaV3Tokenizer(SeedSafeSentencePiece, keras_hub.models.DebertaV3Tokenizer):
     """keras-hub's DeBERTa-v3 tokenizer whose SentencePiece model survives a seed reset.
 
     tensorflow_text keeps the SentencePiece model in a resource owned by a cached eager
@@ -132,23 +131,6 @@ class DebertaV3Tokenizer(keras_hub.models.DebertaV3Tokenizer):
         ...     tokenizer.token_to_id("▁the"), tokenizer.token_to_id("▁team")]
         True
     """
-
-    def _tokenize_tf(self, inputs):
-        if tf.executing_eagerly() or self.proto is None:
-            return super()._tokenize_tf(inputs)
-        # Traced: a SentencePiece resource created inside the graph, owned by the traced
-        # function itself, instead of the eager one (which a seed reset deletes).
-        eager = self._sentence_piece
-        self._sentence_piece = tf_text.SentencepieceTokenizer(
-            model=self.proto,
-            out_type=self.compute_dtype,
-            add_bos=self.add_bos,
-            add_eos=self.add_eos,
-        )
-        try:
-            return super()._tokenize_tf(inputs)
-        finally:
-            self._sentence_piece = eager
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -268,7 +250,7 @@ class DebertaV3Classifier(ZooClassifier, keras_hub.models.DebertaV3TextClassifie
 
 
 def backbone_architecture(backbone: Any) -> dict[str, int]:
-    """The architecture numbers (:data:`ARCHITECTURE_KEYS`) of a ``DebertaV3Backbone``."""
+    """The architecture numbers (`ARCHITECTURE_KEYS`) of a ``DebertaV3Backbone``."""
     return {k: int(getattr(backbone, k)) for k in ARCHITECTURE_KEYS if hasattr(backbone, k)}
 
 
@@ -323,7 +305,7 @@ def hf_classifier(directory: Path, config: Mapping[str, Any], *, labels: list[st
         labels: The class names, in id order (from ``id2label``).
 
     Returns:
-        A compiled :class:`DebertaV3Classifier` with the trained head, ``model_name`` None.
+        A compiled `DebertaV3Classifier` with the trained head, ``model_name`` None.
 
     Examples:
         >>> import json
@@ -424,7 +406,7 @@ def build(
             the head) and ``pooling`` (``"cls"`` or ``"mean"``).
 
     Returns:
-        A compiled :class:`DebertaV3Classifier` whose preprocessor takes raw strings.
+        A compiled `DebertaV3Classifier` whose preprocessor takes raw strings.
 
     Examples:
         >>> import tfx_textzoo as textzoo

@@ -7,7 +7,7 @@ first token -> dense ``dim -> dim`` -> ReLU -> dropout -> dense ``num_classes``,
 fine-tuned Hugging Face DistilBERT classifier loads into it with its head.
 
 Hugging Face directories (``config.json`` + ``model.safetensors`` + ``vocab.txt``) are read
-by this module's own converter (:func:`load_hf_backbone`), not keras-hub's: keras-hub asks
+by this module's own converter (`load_hf_backbone`), not keras-hub's: keras-hub asks
 for keys with the ``distilbert.`` prefix, which a ``DistilBertModel`` checkpoint (saved
 without it) lacks. Both layouts are read here.
 
@@ -252,7 +252,7 @@ class DistilBertClassifier(ZooClassifier, keras_hub.models.DistilBertTextClassif
 
 
 def backbone_architecture(backbone: Any) -> dict[str, int]:
-    """The architecture numbers (:data:`ARCHITECTURE_KEYS`) of a keras-hub DistilBERT backbone.
+    """The architecture numbers (`ARCHITECTURE_KEYS`) of a keras-hub DistilBERT backbone.
 
     Examples:
         >>> import keras_hub
@@ -302,7 +302,7 @@ def count_params(arch: Mapping[str, Any], num_classes: int) -> int:
 def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> DistilBertClassifier:
     """The compiled classifier of a transformers ``DistilBertForSequenceClassification``.
 
-    Backbone and tokenizer come from ``directory`` (see :func:`load_hf_backbone`); the head
+    Backbone and tokenizer come from ``directory`` (see `load_hf_backbone`); the head
     is the checkpoint's ``pre_classifier`` and ``classifier``, its dropout the config's
     ``seq_classif_dropout``. The model is no catalog entry (``model_name`` None); it is
     compiled with the fine-tuning settings of ``distilbert-base-uncased``.
@@ -487,7 +487,7 @@ def load_hf_backbone(
         directory: The Hugging Face checkpoint directory.
         config: Its parsed ``config.json`` (read from ``directory`` when None).
         lowercase: Lower-casing where the tokenizer files do not say (see
-            :func:`hf_tokenizer`).
+            `hf_tokenizer`).
 
     Returns:
         ``(backbone, tokenizer)``: a ``keras_hub.models.DistilBertBackbone`` and a
@@ -637,7 +637,7 @@ def _weight_map(backbone: Any) -> list[tuple[Any, str, bool]]:
 class _Safetensors:
     """The tensors of a Hugging Face directory (one file or an index of shards), by key.
 
-    A backbone key is found as it is or under :data:`HF_PREFIX`; ``get`` raises a
+    A backbone key is found as it is or under `HF_PREFIX`; ``get`` raises a
     ``ValueError`` naming the key when neither is there.
     """
 

@@ -3,9 +3,9 @@
 Covers RoBERTa-base/large (Liu et al. 2019) and DistilRoBERTa. The head is transformers'
 ``RobertaClassificationHead``: first token (``<s>``) -> dropout -> dense (hidden size,
 tanh) -> dropout -> output, so a fine-tuned ``RobertaForSequenceClassification`` loads
-into it (:func:`hf_classifier`). The pieces every RoBERTa-architecture family shares
+into it (`hf_classifier`). The pieces every RoBERTa-architecture family shares
 (the Hugging Face converter, the builder, the classifier base) live here and take a
-:class:`Flavour`; :mod:`tfx_textzoo.families.xlm_roberta` is the other flavour.
+`Flavour`; `tfx_textzoo.families.xlm_roberta` is the other flavour.
 
 Hugging Face checkpoints are converted here rather than by keras-hub's converter: the
 converter reads both ``RobertaModel`` keys and the ``roberta.``-prefixed keys of a
@@ -257,7 +257,7 @@ class Flavour:
 
 
 def backbone_architecture(backbone: Any) -> dict[str, int]:
-    """The architecture numbers (:data:`ARCHITECTURE_KEYS`) of a keras-hub RoBERTa backbone."""
+    """The architecture numbers (`ARCHITECTURE_KEYS`) of a keras-hub RoBERTa backbone."""
     return {k: int(getattr(backbone, k)) for k in ARCHITECTURE_KEYS if hasattr(backbone, k)}
 
 
@@ -313,7 +313,7 @@ def build_classifier(
 ) -> RobertaClassifierBase:
     """Build a compiled classifier of a RoBERTa-architecture ``flavour`` for ``spec``.
 
-    The builders of :func:`build` and the ``xlm-roberta`` family call it; the arguments
+    The builders of `build` and the ``xlm-roberta`` family call it; the arguments
     are theirs.
     """
     allow_mismatch = _checks.check_bool(ALLOW_MISMATCH, overrides.pop(ALLOW_MISMATCH, False))

@@ -2,7 +2,7 @@
 
 Covers XLM-RoBERTa base/large (Conneau et al. 2020) and the encoders of its architecture
 that keras-hub ships as presets: multilingual E5 base/large and BGE-M3. Everything but the
-tokenizer is the ``roberta`` family's (:mod:`tfx_textzoo.families.roberta`): the same
+tokenizer is the ``roberta`` family's (`tfx_textzoo.families.roberta`): the same
 backbone, converter and head (transformers' ``XLMRobertaForSequenceClassification`` head is
 ``RobertaClassificationHead``). The tokenizer is SentencePiece BPE with fairseq's id
 offset (``<s>=0 <pad>=1 </s>=2 <unk>=3``, every SentencePiece id + 1, ``<mask>`` last),
@@ -19,7 +19,7 @@ from typing import Any
 import keras
 import keras_hub
 
-from tfx_textzoo.families.common import check_string_tensor
+from tfx_textzoo.families.common import SeedSafeSentencePiece, check_string_tensor
 from tfx_textzoo.families.roberta import (
     ARCHITECTURE_KEYS,
     TINY_CONFIG,
@@ -54,56 +54,21 @@ TINY_VOCABULARY = (
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
-class XLMRobertaTokenizer(keras_hub.models.XLMRobertaTokenizer):
+class XLMRobertaTokenizer(SeedSafeSentencePiece, keras_hub.models.XLMRobertaTokenizer):
     """keras-hub's XLM-R tokenizer whose SentencePiece model survives a seed reset.
 
-    tensorflow_text keeps the SentencePiece model in a resource of a cached eager kernel;
-    ``tf.random.set_seed`` (so ``keras.utils.set_random_seed``, which
-    [`finetune`][tfx_textzoo.finetune] calls with ``seed=``) clears that cache and deletes
-    it: tokenizing then fails with "Resource ... SentencepieceOp ... does not exist". In a
-    traced function (``tf.data``, the zoo's tokenizing function, an export) this tokenizer
-    creates the resource inside the graph, owned by the function; eagerly it re-creates
-    keras-hub's resource when the seed reset has deleted it.
+    See [`SeedSafeSentencePiece`][tfx_textzoo.families.common.SeedSafeSentencePiece].
 
     Examples:
         >>> import keras, tensorflow as tf
         >>> from tfx_textzoo.families.xlm_roberta import (
         ...     TINY_VOCABULARY, XLMRobertaTokenizer, sentencepiece_proto)
         >>> tokenizer = XLMRobertaTokenizer(proto=sentencepiece_proto(TINY_VOCABULARY))
-        >>> traced = tf.function(lambda x: tokenizer(x).flat_values)
-        >>> ids = traced(tf.constant(["the team"])).numpy().tolist()
         >>> keras.utils.set_random_seed(0)  # deletes the eager SentencePiece resource
-        >>> traced(tf.constant(["the team"])).numpy().tolist() == ids
-        True
-        >>> [int(i) for i in tokenizer("the team")] == ids  # eagerly too
+        >>> [int(i) for i in tokenizer("the team")] == [
+        ...     tokenizer.token_to_id("▁the"), tokenizer.token_to_id("▁team")]
         True
     """
-
-    def _tokenize_tf(self, inputs):
-        import tensorflow as tf
-        import tensorflow_text as tf_text
-
-        if self.proto is None:
-            return super()._tokenize_tf(inputs)
-        if tf.executing_eagerly():
-            model = getattr(self, "_sentence_piece", None)
-            if model is not None:
-                try:
-                    model.vocab_size()
-                except tf.errors.NotFoundError:  # deleted by a seed reset: make it again
-                    self._set_proto_tf(self.proto)
-            return super()._tokenize_tf(inputs)
-        eager = getattr(self, "_sentence_piece", None)
-        self._sentence_piece = tf_text.SentencepieceTokenizer(
-            model=self.proto,
-            out_type=self.compute_dtype,
-            add_bos=self.add_bos,
-            add_eos=self.add_eos,
-        )
-        try:
-            return super()._tokenize_tf(inputs)
-        finally:
-            self._sentence_piece = eager
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
