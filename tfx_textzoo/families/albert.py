@@ -35,6 +35,7 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    resolve_sequence_length,
     set_dense,
     zoo_config,
 )
@@ -570,24 +571,7 @@ def build(
         differences = architecture_differences(spec, backbone)
         if differences and not allow_mismatch:
             raise ArchitectureMismatchError(_mismatch_message(spec, weights, differences))
-    if sequence_length is None:  # the default, capped by what the backbone can take
-        sequence_length = min(
-            _checks.check_int(
-                "sequence_length",
-                spec.tokenizer.get("sequence_length", 128),
-                minimum=3,
-                source=f"the catalog entry of {spec.name!r}",
-            ),
-            backbone.max_sequence_length,
-        )
-    sequence_length = _checks.check_int("sequence_length", sequence_length, minimum=1)
-    if not 2 < sequence_length <= backbone.max_sequence_length:
-        raise _checks.InvalidArgumentError(
-            "sequence_length",
-            sequence_length,
-            f"between 3 and the backbone's max_sequence_length ({backbone.max_sequence_length})",
-            f"it is out of range for {spec.name}",
-        )
+    sequence_length = resolve_sequence_length(spec, sequence_length, backbone.max_sequence_length)
     model = AlbertClassifier(
         backbone,
         num_classes,

@@ -315,3 +315,42 @@ class SeedSafeSentencePiece:
             return super()._tokenize_tf(inputs)
         finally:
             self._sentence_piece = eager
+
+
+def resolve_sequence_length(spec: Any, sequence_length: Any, maximum: int) -> int:
+    """The preprocessor's length: as given, or the entry's default capped by the backbone.
+
+    Args:
+        spec: The catalog entry (its ``tokenizer.sequence_length`` is the default).
+        sequence_length: What the user passed to ``load`` (None for the default).
+        maximum: The backbone's ``max_sequence_length``.
+
+    Raises:
+        tfx_textzoo.errors.InvalidArgumentError: A length outside ``3..maximum``.
+
+    Examples:
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.families.common import resolve_sequence_length
+        >>> spec = textzoo.registry.get_spec("bert-tiny")
+        >>> resolve_sequence_length(spec, None, 64), resolve_sequence_length(spec, 32, 512)
+        (64, 32)
+    """
+    if sequence_length is None:  # the default, capped by what the backbone can take
+        sequence_length = min(
+            _checks.check_int(
+                "sequence_length",
+                spec.tokenizer.get("sequence_length", 128),
+                minimum=3,
+                source=f"the catalog entry of {spec.name!r}",
+            ),
+            maximum,
+        )
+    sequence_length = _checks.check_int("sequence_length", sequence_length, minimum=1)
+    if not 2 < sequence_length <= maximum:
+        raise _checks.InvalidArgumentError(
+            "sequence_length",
+            sequence_length,
+            f"between 3 and the backbone's max_sequence_length ({maximum})",
+            f"it is out of range for {spec.name}",
+        )
+    return sequence_length

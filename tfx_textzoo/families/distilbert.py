@@ -38,6 +38,7 @@ from tfx_textzoo.families.common import (
     check_string_tensor,
     compile_classifier,
     hf_tensors,
+    resolve_sequence_length,
     set_dense,
     zoo_config,
 )
@@ -455,7 +456,7 @@ def build(
         differences = architecture_differences(spec, backbone)
         if differences and not allow_mismatch:
             raise ArchitectureMismatchError(_mismatch_message(spec, weights, differences))
-    sequence_length = _sequence_length(spec, sequence_length, backbone.max_sequence_length)
+    sequence_length = resolve_sequence_length(spec, sequence_length, backbone.max_sequence_length)
     model = DistilBertClassifier(
         backbone,
         num_classes,
@@ -681,29 +682,6 @@ def _hf_finetune_settings() -> Mapping[str, Any]:
         return get_spec(HF_CLASSIFIER_SETTINGS).finetune
     except UnknownModelError:  # the entry is gone from the catalog: compile's defaults
         return {}
-
-
-def _sequence_length(spec: ModelSpec, sequence_length: Any, maximum: int) -> int:
-    """The preprocessor's length: given, or the entry's default capped by the backbone."""
-    if sequence_length is None:
-        sequence_length = min(
-            _checks.check_int(
-                "sequence_length",
-                spec.tokenizer.get("sequence_length", 128),
-                minimum=3,
-                source=f"the catalog entry of {spec.name!r}",
-            ),
-            maximum,
-        )
-    sequence_length = _checks.check_int("sequence_length", sequence_length, minimum=1)
-    if not 2 < sequence_length <= maximum:
-        raise _checks.InvalidArgumentError(
-            "sequence_length",
-            sequence_length,
-            f"between 3 and the backbone's max_sequence_length ({maximum})",
-            f"it is out of range for {spec.name}",
-        )
-    return sequence_length
 
 
 def _vocabulary(spec: ModelSpec, vocabulary: Any) -> Any:

@@ -36,6 +36,7 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    resolve_sequence_length,
     set_dense,
     zoo_config,
 )
@@ -606,24 +607,7 @@ def _random_init_tokenizer(flavour: Flavour, spec: ModelSpec, overrides: Mapping
 
 
 def _sequence_length(spec: ModelSpec, sequence_length: Any, backbone: Any) -> int:
-    if sequence_length is None:  # the default, capped by what the backbone can take
-        sequence_length = min(
-            _checks.check_int(
-                "sequence_length",
-                spec.tokenizer.get("sequence_length", 128),
-                minimum=3,
-                source=f"the catalog entry of {spec.name!r}",
-            ),
-            backbone.max_sequence_length,
-        )
-    sequence_length = _checks.check_int("sequence_length", sequence_length, minimum=1)
-    if not 2 < sequence_length <= backbone.max_sequence_length:
-        raise _checks.InvalidArgumentError(
-            "sequence_length",
-            sequence_length,
-            f"between 3 and the backbone's max_sequence_length ({backbone.max_sequence_length})",
-            f"it is out of range for {spec.name}",
-        )
+    sequence_length = resolve_sequence_length(spec, sequence_length, backbone.max_sequence_length)
     return sequence_length
 
 
