@@ -39,6 +39,9 @@ from tfx_textzoo.families.common import (
     set_dense,
     zoo_config,
 )
+from tfx_textzoo.families.common import (
+    mismatch_message as _mismatch_message,
+)
 from tfx_textzoo.registry import ModelSpec, register_family
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
@@ -871,19 +874,6 @@ def _check_shapes(arch: Mapping[str, Any], given: set[str], spec_name: str) -> N
         if catalog:
             detail += f"; {' and '.join(catalog)} came from the catalog entry of {spec_name!r}"
         raise _checks.InvalidArgumentError(argument, value, expected, detail)
-
-
-def _mismatch_message(spec: ModelSpec, weights: Any, differences: Mapping[str, tuple]) -> str:
-    listed = "; ".join(
-        f"{key} is {real} in the weights but {expected} for {spec.name}"
-        for key, (expected, real) in differences.items()
-    )
-    return (
-        f"weights={weights!r} do not have {spec.name}'s architecture: {listed}. Load them "
-        f"under the name of their architecture, or pass {ALLOW_MISMATCH}=True to use them "
-        f"anyway: the model then records its real architecture (model.architecture, "
-        f"model.architecture_overrides) instead of passing for {spec.name}'s."
-    )
 
 
 def _load_backbone(local: LocalWeights, *, spec: ModelSpec, lowercase: bool, check_arch: bool):

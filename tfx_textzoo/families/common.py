@@ -354,3 +354,56 @@ def resolve_sequence_length(spec: Any, sequence_length: Any, maximum: int) -> in
             f"it is out of range for {spec.name}",
         )
     return sequence_length
+
+
+#: The ``load()`` argument that accepts weights whose architecture is not the name's.
+ALLOW_MISMATCH = "allow_architecture_mismatch"
+
+
+def check_heads(arch: Mapping[str, Any], given: set[str], spec_name: str) -> None:
+    """keras-hub gives each head ``hidden_dim // num_heads`` dims: it must divide evenly.
+
+    The error names the argument the user passed (or says which came from the catalog).
+
+    Examples:
+        >>> from tfx_textzoo.families.common import check_heads
+        >>> check_heads({"hidden_dim": 8, "num_heads": 3}, {"num_heads"}, "bert-tiny")
+        ...  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        tfx_textzoo.errors.InvalidArgumentError: num_heads must be a divisor of hidden_dim (8)...
+    """
+    hidden, heads = arch["hidden_dim"], arch["num_heads"]
+    if hidden % heads == 0:
+        return
+    if "num_heads" in given or "hidden_dim" not in given:
+        argument, value, expected = "num_heads", heads, f"a divisor of hidden_dim ({hidden})"
+    else:
+        argument, value, expected = "hidden_dim", hidden, f"a multiple of num_heads ({heads})"
+    catalog = [k for k in ("hidden_dim", "num_heads") if k not in given]
+    detail = "each attention head gets hidden_dim // num_heads dimensions"
+    if catalog:
+        detail += f"; {' and '.join(catalog)} came from the catalog entry of {spec_name!r}"
+    raise _checks.InvalidArgumentError(argument, value, expected, detail)
+
+
+def mismatch_message(spec: Any, weights: Any, differences: Mapping[str, tuple]) -> str:
+    """The message of an ``ArchitectureMismatchError``: each differing number, both values.
+
+    Examples:
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.families.common import mismatch_message
+        >>> spec = textzoo.registry.get_spec("bert-tiny")
+        >>> mismatch_message(spec, "dir", {"num_layers": (2, 6)})[:61]
+        "weights='dir' do not have small-bert-L2-H128's architecture: "
+    """
+    listed = "; ".join(
+        f"{key} is {real} in the weights but {expected} for {spec.name}"
+        for key, (expected, real) in differences.items()
+    )
+    return (
+        f"weights={weights!r} do not have {spec.name}'s architecture: {listed}. Load them "
+        f"under the name of their architecture, or pass {ALLOW_MISMATCH}=True to use them "
+        f"anyway: the model then records its real architecture (model.architecture, "
+        f"model.architecture_overrides) instead of passing for {spec.name}'s."
+    )

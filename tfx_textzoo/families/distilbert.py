@@ -42,6 +42,12 @@ from tfx_textzoo.families.common import (
     set_dense,
     zoo_config,
 )
+from tfx_textzoo.families.common import (
+    check_heads as _check_heads,
+)
+from tfx_textzoo.families.common import (
+    mismatch_message as _mismatch_message,
+)
 from tfx_textzoo.registry import ModelSpec, get_spec, register_family
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
@@ -715,35 +721,6 @@ def _vocabulary(spec: ModelSpec, vocabulary: Any) -> Any:
             f"({vocab_id!r}), which is not shipped with tfx_textzoo.\n{err}\n"
             "Alternatively pass vocabulary=[...] or vocabulary='path/to/vocab.txt'."
         ) from None
-
-
-def _check_heads(arch: Mapping[str, Any], given: set[str], spec_name: str) -> None:
-    """keras-hub gives each head ``hidden_dim // num_heads`` dims: it must divide evenly."""
-    hidden, heads = arch["hidden_dim"], arch["num_heads"]
-    if hidden % heads == 0:
-        return
-    if "num_heads" in given or "hidden_dim" not in given:
-        argument, value, expected = "num_heads", heads, f"a divisor of hidden_dim ({hidden})"
-    else:
-        argument, value, expected = "hidden_dim", hidden, f"a multiple of num_heads ({heads})"
-    catalog = [k for k in ("hidden_dim", "num_heads") if k not in given]
-    detail = "each attention head gets hidden_dim // num_heads dimensions"
-    if catalog:
-        detail += f"; {' and '.join(catalog)} came from the catalog entry of {spec_name!r}"
-    raise _checks.InvalidArgumentError(argument, value, expected, detail)
-
-
-def _mismatch_message(spec: ModelSpec, weights: Any, differences: Mapping[str, tuple]) -> str:
-    listed = "; ".join(
-        f"{key} is {real} in the weights but {expected} for {spec.name}"
-        for key, (expected, real) in differences.items()
-    )
-    return (
-        f"weights={weights!r} do not have {spec.name}'s architecture: {listed}. Load them "
-        f"under the name of their architecture, or pass {ALLOW_MISMATCH}=True to use them "
-        f"anyway: the model then records its real architecture (model.architecture, "
-        f"model.architecture_overrides) instead of passing for {spec.name}'s."
-    )
 
 
 def _load_backbone(local: LocalWeights, *, spec: ModelSpec, lowercase: bool, check_arch: bool):
