@@ -127,6 +127,18 @@ def test_commands_that_start_tensorflow_print_none_of_its_lines(tmp_path):
     assert report["network"]["HF_TOKEN"] in ("set (hidden)", "not set")
 
 
+def test_train_prints_none_of_tensorflows_lines(tmp_path):
+    """The demo's command (it builds, trains and saves a model) shows no start-up lines."""
+    result, stderr, modules, _ = _cli(
+        "train", "scratch-tiny", "--dataset", "ag_news-sample", "--max-train", "80",
+        "--max-eval", "20", "--epochs", "1", "--output", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode == 0, stderr
+    assert "tensorflow" in modules
+    assert not NOISE.search(stderr), stderr
+    assert "accuracy" in result.stdout
+
+
 def test_env_never_prints_a_token():
     result, stderr, _, _ = _cli("env", env={"HF_TOKEN": "hf_secret_startup_token"})
     assert result.returncode == 0, stderr

@@ -538,6 +538,7 @@ def _train_command(
     The evaluation table is printed at the end.
     """
     textzoo = _textzoo()
+    _start_tensorflow()  # quietly, before the strategy below imports TensorFlow
     from tfx_textzoo import training  # TF_CONFIG set: a cluster's worker, from the start
 
     strategy = training.cluster_strategy()
