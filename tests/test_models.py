@@ -52,6 +52,7 @@ def test_every_family_end_to_end(name, tmp_path):
 )
 def test_every_name_end_to_end(name, tmp_path):
     """Both checks for every other canonical name (its tokenizer settings and pooling differ)."""
+    (tmp_path / "keras").mkdir()
     check_model(tiny_model(name), tmp_path / "keras")
     check_family(tiny_model(name, labels=["W", "S", "B", "T"], num_classes=None), tmp_path)
 
