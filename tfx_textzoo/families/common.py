@@ -407,3 +407,22 @@ def mismatch_message(spec: Any, weights: Any, differences: Mapping[str, tuple]) 
         f"anyway: the model then records its real architecture (model.architecture, "
         f"model.architecture_overrides) instead of passing for {spec.name}'s."
     )
+
+
+def refuse_pretrained_overrides(overrides: Mapping[str, Any], vocabulary: Any = None) -> None:
+    """Architecture numbers and a vocabulary apply only with ``weights=None``: refuse them.
+
+    Examples:
+        >>> from tfx_textzoo.families.common import refuse_pretrained_overrides
+        >>> refuse_pretrained_overrides({})
+        >>> refuse_pretrained_overrides({"num_layers": 1})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Architecture/vocabulary overrides (['num_layers']) only apply to a ...
+    """
+    if overrides or vocabulary is not None:
+        raise ValueError(
+            f"Architecture/vocabulary overrides ({sorted(overrides) or ['vocabulary']}) "
+            "only apply to a randomly initialised model: pass weights=None, or drop them "
+            "to use the pretrained architecture."
+        )

@@ -38,6 +38,7 @@ from tfx_textzoo.families.common import (
     check_string_tensor,
     compile_classifier,
     hf_tensors,
+    refuse_pretrained_overrides,
     resolve_sequence_length,
     set_dense,
     zoo_config,
@@ -449,12 +450,7 @@ def build(
         arch["vocabulary_size"] = tokenizer.vocabulary_size()
         backbone = keras_hub.models.DistilBertBackbone(**arch)
     else:
-        if overrides or vocabulary is not None:
-            raise ValueError(
-                f"Architecture/vocabulary overrides ({sorted(overrides) or ['vocabulary']}) "
-                "only apply to a randomly initialised model: pass weights=None, or drop them "
-                "to use the pretrained architecture."
-            )
+        refuse_pretrained_overrides(overrides, vocabulary)
         load_fn = functools.partial(
             _load_backbone, spec=spec, lowercase=lowercase, check_arch=weights == "auto"
         )

@@ -51,6 +51,7 @@ from tfx_textzoo.families.common import (
     check_string_tensor,
     compile_classifier,
     hf_tensors,
+    refuse_pretrained_overrides,
     resolve_sequence_length,
     set_dense,
     zoo_config,
@@ -535,12 +536,7 @@ def build(
         arch.setdefault("embedding_dim", arch["hidden_dim"])
         backbone = keras_hub.models.ElectraBackbone(vocab_size=tokenizer.vocabulary_size(), **arch)
     else:
-        if overrides or vocabulary is not None:
-            raise ValueError(
-                f"Architecture/vocabulary overrides ({sorted(overrides) or ['vocabulary']}) "
-                "only apply to a randomly initialised model: pass weights=None, or drop them "
-                "to use the pretrained architecture."
-            )
+        refuse_pretrained_overrides(overrides, vocabulary)
         load_fn = functools.partial(
             _load_backbone, spec=spec, lowercase=lowercase, check_arch=weights == "auto"
         )
