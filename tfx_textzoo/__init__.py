@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getat
     from tfx_textzoo.evaluation import Prediction, Report, evaluate, predict
     from tfx_textzoo.hub import push_to_hub
     from tfx_textzoo.saving import export, save_pretrained
+    from tfx_textzoo.tasks import Task
     from tfx_textzoo.training import FinetuneHistory, finetune
     from tfx_textzoo.weights import WeightsNotFoundError
     from tfx_textzoo.zoo import load
@@ -46,6 +47,7 @@ __all__ = [
     "FinetuneHistory",
     "Prediction",
     "Report",
+    "Task",
     "datasets",
     "evaluate",
     "export",
@@ -71,6 +73,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "saving": ("tfx_textzoo.saving", None),
     "Prediction": ("tfx_textzoo.evaluation", "Prediction"),
     "Report": ("tfx_textzoo.evaluation", "Report"),
+    "Task": ("tfx_textzoo.tasks", "Task"),
     "evaluate": ("tfx_textzoo.evaluation", "evaluate"),
     "predict": ("tfx_textzoo.evaluation", "predict"),
     "push_to_hub": ("tfx_textzoo.hub", "push_to_hub"),

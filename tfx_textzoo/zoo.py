@@ -7,8 +7,9 @@ from typing import Any
 
 import keras
 
-from tfx_textzoo import _checks, hf_classifiers, saving
+from tfx_textzoo import _checks, hf_classifiers, saving, tasks
 from tfx_textzoo.registry import get_family, get_spec
+from tfx_textzoo.tasks import Task
 
 
 def load(
@@ -16,6 +17,7 @@ def load(
     num_classes: int | None = None,
     *,
     labels: list[str] | None = None,
+    multi_label: bool | None = None,
     weights: Any = "auto",
     sequence_length: int | None = None,
     **overrides: Any,
@@ -46,6 +48,10 @@ def load(
         labels: Optional class names; ``labels[i]`` names class ``i``. Stored on the
             model as ``model.labels`` and kept by save/load. For a saved model,
             optional; they must match the saved names.
+        multi_label: Any number of labels per text (a sigmoid head trained with binary
+            cross-entropy, one decision threshold per label) instead of exactly one
+            (softmax); the model's [`Task`][tfx_textzoo.tasks.Task] (``model.task``)
+            records it. Default False; for a saved model, optional, and it must match.
         weights: ``"auto"`` (default) tries the catalog's weight sources in order;
             ``None`` gives the same architecture with random initialisation (no
             download); or a local directory (keras-hub preset, Hugging Face
@@ -85,9 +91,11 @@ def load(
     sequence_length = _checks.check_int(
         "sequence_length", sequence_length, minimum=1, optional=True
     )
+    if multi_label is not None:
+        multi_label = _checks.check_bool("multi_label", multi_label)
     if saving.is_saved_location(name):
         if hf_classifiers.find(name) is not None:  # fine-tuned with transformers
-            return hf_classifiers.load(
+            model = hf_classifiers.load(
                 name,
                 num_classes,
                 labels=labels,
@@ -95,14 +103,17 @@ def load(
                 sequence_length=sequence_length,
                 **overrides,
             )
-        return saving.load_saved(
-            name,
-            num_classes,
-            labels=labels,
-            weights=weights,
-            sequence_length=sequence_length,
-            **overrides,
-        )
+        else:
+            model = saving.load_saved(
+                name,
+                num_classes,
+                labels=labels,
+                weights=weights,
+                sequence_length=sequence_length,
+                **overrides,
+            )
+        _check_saved_task(model, multi_label, name)
+        return model
     spec = get_spec(name)
     num_classes, labels = _checks.check_classes(num_classes, labels)
     if weights is True:
@@ -112,6 +123,8 @@ def load(
     elif isinstance(weights, os.PathLike):
         weights = os.fspath(weights)
     family = get_family(spec.family)
+    if multi_label:  # only then: a plugin family written before tasks builds single-label
+        overrides["task"] = Task(multi_label=True)
     return family.builder(
         spec,
         num_classes=num_classes,
@@ -120,3 +133,18 @@ def load(
         sequence_length=sequence_length,
         **overrides,
     )
+
+
+def _check_saved_task(model: keras.Model, multi_label: bool | None, location: Any) -> None:
+    """Refuse ``multi_label`` that contradicts the saved model's task."""
+    if multi_label is None:
+        return
+    saved = tasks.of(model).multi_label
+    if saved != multi_label:
+        kind = "multi-label" if saved else "single-label"
+        raise _checks.InvalidArgumentError(
+            "multi_label",
+            multi_label,
+            f"{saved} or None",
+            f"the model saved at {location} is {kind}",
+        )

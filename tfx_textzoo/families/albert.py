@@ -44,6 +44,7 @@ from tfx_textzoo.families.common import (
     mismatch_message as _mismatch_message,
 )
 from tfx_textzoo.registry import ModelSpec, register_family
+from tfx_textzoo.tasks import Task
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
 ARCHITECTURE_KEYS = (
@@ -279,6 +280,7 @@ class AlbertClassifier(ZooClassifier, keras_hub.models.AlbertTextClassifier):
         num_classes,
         preprocessor=None,
         activation=None,
+        task=None,
         dropout=0.1,
         pooling="pooler",
         labels=None,
@@ -298,6 +300,7 @@ class AlbertClassifier(ZooClassifier, keras_hub.models.AlbertTextClassifier):
             num_classes,
             dropout=dropout,
             activation=activation,
+            task=task,
             dtype=backbone.dtype_policy,
             names=("output_dropout", "logits"),
         )
@@ -310,7 +313,7 @@ class AlbertClassifier(ZooClassifier, keras_hub.models.AlbertTextClassifier):
         self.dropout = dropout
         self.pooling = pooling
         self.architecture_overrides = dict(architecture_overrides or {}) or None
-        self.set_contract(labels=labels, model_name=model_name, features=features)
+        self.set_contract(labels=labels, model_name=model_name, features=features, task=task)
         self.freeze_unused()
 
     @property
@@ -488,6 +491,7 @@ def build(
     sequence_length: int | None,
     vocabulary: Any = None,
     lowercase: bool | None = None,
+    task: Any = None,
     **overrides: Any,
 ) -> AlbertClassifier:
     """Build a compiled ALBERT classifier for ``spec`` (see [`load`][tfx_textzoo.load]).
@@ -504,6 +508,8 @@ def build(
             [`sentencepiece_model`][tfx_textzoo.families.albert.sentencepiece_model])
             instead of the entry's; the embedding table is sized to it.
         lowercase: Override the entry's lower-casing.
+        task: The [`Task`][tfx_textzoo.tasks.Task] (None: single-label); the head's
+            activation is its ``activation``.
         **overrides: With ``weights=None``: architecture numbers (``num_layers``,
             ``hidden_dim``, ``num_heads``, ``intermediate_dim``, ``embedding_dim``,
             ``num_groups``, ``num_inner_repetitions``, ``max_sequence_length``,
@@ -577,7 +583,8 @@ def build(
         preprocessor=AlbertPreprocessor(tokenizer, sequence_length=sequence_length),
         labels=labels,
         model_name=spec.name,
-        activation="softmax",
+        activation=Task.from_config(task).activation,
+        task=task,
         dropout=head["dropout"],
         pooling=pooling,
         architecture_overrides={

@@ -18,6 +18,7 @@ import keras
 from tfx_textzoo import _checks
 from tfx_textzoo.errors import InvalidArgumentTypeError
 from tfx_textzoo.families.common import CompileFromConfigMixin, MaskedAveragePooling
+from tfx_textzoo.tasks import Task
 
 #: The head's pooling choices: ``"cls"`` the first token's vector of the sequence output,
 #: ``"pooler"`` the backbone's own ``pooled_output`` (for BERT the tanh dense on
@@ -38,6 +39,9 @@ class ZooClassifier(CompileFromConfigMixin):
     What the core reads, and nothing else:
 
     - ``labels``: class names (``labels[i]`` names class ``i``) or None;
+    - ``task``: the [`Task`][tfx_textzoo.tasks.Task] (single- or multi-label, one text or a
+      pair, thresholds, truncation); the head is built with ``task.activation``, and the
+      task is saved in the model's config;
     - ``model_name``: the catalog name the model was built from (None for none);
     - ``features_output``: the tensor the head reads (the pooled features); ``finetune``
       computes it once for the frozen phase and trains the head on it;
@@ -69,11 +73,22 @@ class ZooClassifier(CompileFromConfigMixin):
     #: Architecture numbers in which the model differs from its catalog entry, or None.
     architecture_overrides: dict[str, Any] | None = None
 
-    def set_contract(self, *, labels: Any, model_name: str | None, features: Any) -> None:
-        """Record the contract attributes (call at the end of ``__init__``)."""
+    def set_contract(
+        self, *, labels: Any, model_name: str | None, features: Any, task: Any = None
+    ) -> None:
+        """Record the contract attributes (call at the end of ``__init__``).
+
+        ``task`` is a [`Task`][tfx_textzoo.tasks.Task] or its config (None: single-label);
+        the head must have been built with its ``activation``.
+        """
         self.features_output = features
         self.labels = list(labels) if labels else None
         self.model_name = model_name
+        self.task = Task.from_config(task)
+        self.activation = keras.activations.get(self.task.activation)
+
+    def get_config(self):  # noqa: D102
+        return {**super().get_config(), "task": self.task.to_config()}
 
     @property
     def architecture(self) -> dict[str, int] | None:
@@ -149,6 +164,7 @@ def classification_head(
     *,
     dropout: float,
     activation: Any = "softmax",
+    task: Any = None,
     hidden_units: int | None = None,
     hidden_activation: Any = "relu",
     input_dropout: bool = True,
@@ -166,7 +182,9 @@ def classification_head(
         features: The pooled features (see `pool`).
         num_classes: Width of the output layer.
         dropout: Dropout rate before each dense layer.
-        activation: Activation of the output layer.
+        activation: Activation of the output layer (ignored when ``task`` is given).
+        task: The model's [`Task`][tfx_textzoo.tasks.Task] (or its config): the output
+            activation is its ``activation`` (softmax, or sigmoid for multi-label).
         hidden_units: Width of an optional hidden dense layer (None: no hidden layer).
         hidden_activation: Activation of the hidden layer (``"relu"``, ``"tanh"``,
             ``"gelu"``: Keras' ``"gelu"`` is the exact erf form transformers uses).
@@ -190,6 +208,8 @@ def classification_head(
         >>> tuple(out.shape), [layer.name for layer in layers]
         ((None, 3), ['classifier_dropout', 'logits'])
     """
+    if task is not None:
+        activation = Task.from_config(task).activation
     names = list(names)
     layers: list[keras.layers.Layer] = []
     if input_dropout:

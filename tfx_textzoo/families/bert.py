@@ -36,6 +36,7 @@ from tfx_textzoo.families.common import (
     mismatch_message as _mismatch_message,
 )
 from tfx_textzoo.registry import ModelSpec, WeightSource, register_family
+from tfx_textzoo.tasks import Task
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
 ARCHITECTURE_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "vocabulary_size")
@@ -131,6 +132,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
         num_classes,
         preprocessor=None,
         activation=None,
+        task=None,
         dropout=0.1,
         pooling="cls",
         labels=None,
@@ -151,6 +153,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
             num_classes,
             dropout=dropout,
             activation=activation,
+            task=task,
             dtype=backbone.dtype_policy,
         )
         self.output_dropout, self.output_dense = head
@@ -160,7 +163,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
         self.dropout = dropout
         self.pooling = pooling
         self.architecture_overrides = dict(architecture_overrides or {}) or None
-        self.set_contract(labels=labels, model_name=model_name, features=features)
+        self.set_contract(labels=labels, model_name=model_name, features=features, task=task)
         self.freeze_unused()
 
     @property
@@ -251,6 +254,7 @@ def build(
     sequence_length: int | None,
     vocabulary: Any = None,
     lowercase: bool | None = None,
+    task: Any = None,
     **overrides: Any,
 ) -> BertClassifier:
     """Build a compiled BERT classifier for ``spec`` (see [`tfx_textzoo.load`][tfx_textzoo.load]).
@@ -264,6 +268,8 @@ def build(
         vocabulary: With ``weights=None``: a list of tokens or a ``vocab.txt`` path to use
             instead of the entry's vocabulary (the embedding table is sized to it).
         lowercase: Override the entry's lower-casing.
+        task: The [`Task`][tfx_textzoo.tasks.Task] (None: single-label); the head's
+            activation is its ``activation``.
         **overrides: With ``weights=None``: architecture numbers (``num_layers``,
             ``hidden_dim``, ``num_heads``, ``intermediate_dim``, ``max_sequence_length``);
             always allowed: ``dropout`` (of the classification head) and ``pooling``
@@ -327,7 +333,8 @@ def build(
         preprocessor=preprocessor,
         labels=labels,
         model_name=spec.name,
-        activation="softmax",
+        activation=Task.from_config(task).activation,
+        task=task,
         dropout=head_dropout,
         pooling=pooling,
         architecture_overrides={

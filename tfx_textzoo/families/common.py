@@ -151,21 +151,28 @@ def compile_classifier(model: keras.Model, finetune: Mapping[str, Any], pretrain
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
     else:
         optimizer = keras.optimizers.Adam(learning_rate=lr)
-    model.compile(optimizer=optimizer, **loss_and_metrics())
+    model.compile(optimizer=optimizer, **loss_and_metrics(getattr(model, "task", None)))
 
 
-def loss_and_metrics() -> dict[str, Any]:
-    """The loss and metrics every zoo classifier is compiled with (probability outputs).
+def loss_and_metrics(task: Any = None) -> dict[str, Any]:
+    """The loss and metrics a zoo classifier is compiled with (probability outputs).
+
+    They come from its [`Task`][tfx_textzoo.tasks.Task]: categorical cross-entropy and
+    accuracy (single-label, the default), or binary cross-entropy and micro F1
+    (multi-label).
 
     Examples:
         >>> from tfx_textzoo.families.common import loss_and_metrics
+        >>> from tfx_textzoo.tasks import Task
         >>> [m.name for m in loss_and_metrics()["metrics"]]
         ['accuracy']
+        >>> [m.name for m in loss_and_metrics(Task(multi_label=True))["metrics"]]
+        ['micro_f1']
     """
-    return {
-        "loss": keras.losses.SparseCategoricalCrossentropy(),
-        "metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    }
+    from tfx_textzoo.tasks import Task
+
+    task = Task.from_config(task)
+    return {"loss": task.loss(), "metrics": task.metrics()}
 
 
 def hf_tensors(directory: Any, names: Any) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from tfx_textzoo.families.common import (
     mismatch_message as _mismatch_message,
 )
 from tfx_textzoo.registry import ModelSpec, register_family
+from tfx_textzoo.tasks import Task
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
 FAMILY = "deberta-v3"
@@ -191,6 +192,7 @@ class DebertaV3Classifier(ZooClassifier, keras_hub.models.DebertaV3TextClassifie
         num_classes,
         preprocessor=None,
         activation=None,
+        task=None,
         hidden_dim=None,
         dropout=0.1,
         pooling="cls",
@@ -217,6 +219,7 @@ class DebertaV3Classifier(ZooClassifier, keras_hub.models.DebertaV3TextClassifie
             num_classes,
             dropout=dropout,
             activation=activation,
+            task=task,
             hidden_units=hidden_dim,
             hidden_activation="gelu",  # Keras' gelu is the exact erf form, as transformers'
             input_dropout=False,
@@ -231,7 +234,7 @@ class DebertaV3Classifier(ZooClassifier, keras_hub.models.DebertaV3TextClassifie
         self.dropout = dropout
         self.pooling = pooling
         self.architecture_overrides = dict(architecture_overrides or {}) or None
-        self.set_contract(labels=labels, model_name=model_name, features=features)
+        self.set_contract(labels=labels, model_name=model_name, features=features, task=task)
 
     @property
     def architecture(self) -> dict[str, int]:
@@ -393,6 +396,7 @@ def build(
     weights: Any,
     sequence_length: int | None,
     proto: Any = None,
+    task: Any = None,
     **overrides: Any,
 ) -> DebertaV3Classifier:
     """Build a compiled DeBERTa-v3 classifier for ``spec`` (see [`load`][tfx_textzoo.load]).
@@ -407,6 +411,8 @@ def build(
         sequence_length: Tokens per text (default: the entry's ``tokenizer.sequence_length``).
         proto: With ``weights=None``: a SentencePiece model (path or bytes) to use instead
             of the entry's (which is fetched from its first source).
+        task: The [`Task`][tfx_textzoo.tasks.Task] (None: single-label); the head's
+            activation is its ``activation``.
         **overrides: With ``weights=None``: architecture numbers (``num_layers``,
             ``hidden_dim``, ``num_heads``, ``intermediate_dim``, ``vocabulary_size``,
             ``bucket_size``, ``max_sequence_length``); always allowed: ``dropout`` (of
@@ -473,7 +479,8 @@ def build(
         preprocessor=DebertaV3Preprocessor(tokenizer, sequence_length=sequence_length),
         labels=labels,
         model_name=spec.name,
-        activation="softmax",
+        activation=Task.from_config(task).activation,
+        task=task,
         dropout=head["dropout"],
         pooling=pooling,
         architecture_overrides={

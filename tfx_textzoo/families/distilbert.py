@@ -50,6 +50,7 @@ from tfx_textzoo.families.common import (
     mismatch_message as _mismatch_message,
 )
 from tfx_textzoo.registry import ModelSpec, get_spec, register_family
+from tfx_textzoo.tasks import Task
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
 ARCHITECTURE_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "vocabulary_size")
@@ -198,6 +199,7 @@ class DistilBertClassifier(ZooClassifier, keras_hub.models.DistilBertTextClassif
         num_classes,
         preprocessor=None,
         activation=None,
+        task=None,
         hidden_dim=None,
         dropout=HF_HEAD_DROPOUT,
         pooling="cls",
@@ -220,6 +222,7 @@ class DistilBertClassifier(ZooClassifier, keras_hub.models.DistilBertTextClassif
             num_classes,
             dropout=dropout,
             activation=activation,
+            task=task,
             hidden_units=hidden_dim,
             hidden_activation="relu",
             input_dropout=False,
@@ -234,7 +237,7 @@ class DistilBertClassifier(ZooClassifier, keras_hub.models.DistilBertTextClassif
         self.dropout = dropout
         self.pooling = pooling
         self.architecture_overrides = dict(architecture_overrides or {}) or None
-        self.set_contract(labels=labels, model_name=model_name, features=features)
+        self.set_contract(labels=labels, model_name=model_name, features=features, task=task)
 
     @property
     def architecture(self) -> dict[str, int]:
@@ -384,6 +387,7 @@ def build(
     sequence_length: int | None,
     vocabulary: Any = None,
     lowercase: bool | None = None,
+    task: Any = None,
     **overrides: Any,
 ) -> DistilBertClassifier:
     """Build a compiled DistilBERT classifier for ``spec`` (see [`load`][tfx_textzoo.load]).
@@ -398,6 +402,8 @@ def build(
         vocabulary: With ``weights=None``: a list of tokens or a ``vocab.txt`` path to use
             instead of the entry's vocabulary (the embedding table is sized to it).
         lowercase: Override the entry's lower-casing.
+        task: The [`Task`][tfx_textzoo.tasks.Task] (None: single-label); the head's
+            activation is its ``activation``.
         **overrides: With ``weights=None``: architecture numbers (``num_layers``,
             ``hidden_dim``, ``num_heads``, ``intermediate_dim``, ``max_sequence_length``);
             always allowed: ``dropout`` (of the classification head, default the entry's
@@ -463,7 +469,8 @@ def build(
         backbone,
         num_classes,
         preprocessor=DistilBertPreprocessor(tokenizer, sequence_length=sequence_length),
-        activation="softmax",
+        activation=Task.from_config(task).activation,
+        task=task,
         dropout=head_dropout,
         pooling=pooling,
         labels=labels,

@@ -63,6 +63,7 @@ from tfx_textzoo.families.common import (
     mismatch_message as _mismatch_message,
 )
 from tfx_textzoo.registry import ModelSpec, get_spec, register_family
+from tfx_textzoo.tasks import Task
 from tfx_textzoo.weights import LocalWeights, resolve_and_load
 
 ARCHITECTURE_KEYS = (
@@ -281,6 +282,7 @@ class ElectraClassifier(ZooClassifier, keras_hub.models.TextClassifier):
         num_classes,
         preprocessor=None,
         activation=None,
+        task=None,
         dropout=0.1,
         pooling="cls",
         labels=None,
@@ -300,6 +302,7 @@ class ElectraClassifier(ZooClassifier, keras_hub.models.TextClassifier):
             num_classes,
             dropout=dropout,
             activation=activation,
+            task=task,
             hidden_units=backbone.hidden_dim,
             hidden_activation="gelu",  # Keras' "gelu" is the exact erf form, as transformers'
             dtype=backbone.dtype_policy,
@@ -314,7 +317,7 @@ class ElectraClassifier(ZooClassifier, keras_hub.models.TextClassifier):
         self.dropout = dropout
         self.pooling = pooling
         self.architecture_overrides = dict(architecture_overrides or {}) or None
-        self.set_contract(labels=labels, model_name=model_name, features=features)
+        self.set_contract(labels=labels, model_name=model_name, features=features, task=task)
         self.freeze_unused()
 
     @property
@@ -471,6 +474,7 @@ def build(
     sequence_length: int | None,
     vocabulary: Any = None,
     lowercase: bool | None = None,
+    task: Any = None,
     **overrides: Any,
 ) -> ElectraClassifier:
     """Build a compiled ELECTRA classifier for ``spec`` (see [`load`][tfx_textzoo.load]).
@@ -487,6 +491,8 @@ def build(
             of the entry's vocabulary (the embedding table is sized to it).
         lowercase: Override the entry's lower-casing (a Hugging Face directory's
             ``tokenizer_config.json`` ``do_lower_case`` wins).
+        task: The [`Task`][tfx_textzoo.tasks.Task] (None: single-label); the head's
+            activation is its ``activation``.
         **overrides: With ``weights=None``: architecture numbers (``num_layers``,
             ``hidden_dim``, ``embedding_dim``, ``num_heads``, ``intermediate_dim``,
             ``max_sequence_length``, ``num_segments``); always allowed: ``dropout`` (of
@@ -551,7 +557,8 @@ def build(
         preprocessor=ElectraPreprocessor(tokenizer, sequence_length=sequence_length),
         labels=labels,
         model_name=spec.name,
-        activation="softmax",
+        activation=Task.from_config(task).activation,
+        task=task,
         dropout=head_dropout,
         pooling=pooling,
         architecture_overrides={

@@ -47,6 +47,7 @@ from tfx_textzoo.families.common import (
     mismatch_message as _mismatch_message,
 )
 from tfx_textzoo.registry import ModelSpec, register_family
+from tfx_textzoo.tasks import Task
 from tfx_textzoo.weights import LocalWeights, WeightsNotFoundError, resolve_and_load
 
 ARCHITECTURE_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "vocabulary_size")
@@ -157,6 +158,7 @@ class RobertaClassifierBase(ZooClassifier):
         num_classes,
         preprocessor=None,
         activation=None,
+        task=None,
         hidden_dim=None,
         dropout=0.1,
         pooling="cls",
@@ -180,6 +182,7 @@ class RobertaClassifierBase(ZooClassifier):
             num_classes,
             dropout=dropout,
             activation=activation,
+            task=task,
             hidden_units=hidden_dim,
             hidden_activation="tanh",
             dtype=backbone.dtype_policy,
@@ -193,7 +196,7 @@ class RobertaClassifierBase(ZooClassifier):
         self.dropout = dropout
         self.pooling = pooling
         self.architecture_overrides = dict(architecture_overrides or {}) or None
-        self.set_contract(labels=labels, model_name=model_name, features=features)
+        self.set_contract(labels=labels, model_name=model_name, features=features, task=task)
 
     @property
     def architecture(self) -> dict[str, int]:
@@ -316,6 +319,7 @@ def build_classifier(
     labels: list[str] | None,
     weights: Any,
     sequence_length: int | None,
+    task: Any = None,
     **overrides: Any,
 ) -> RobertaClassifierBase:
     """Build a compiled classifier of a RoBERTa-architecture ``flavour`` for ``spec``.
@@ -378,7 +382,8 @@ def build_classifier(
         preprocessor=flavour.preprocessor_cls(tokenizer, sequence_length=sequence_length),
         labels=labels,
         model_name=spec.name,
-        activation="softmax",
+        activation=Task.from_config(task).activation,
+        task=task,
         dropout=head_dropout,
         pooling=pooling,
         architecture_overrides={

@@ -321,6 +321,7 @@ class ScratchClassifier(ZooClassifier, keras_hub.models.TextClassifier):
         dropout=0.1,
         labels=None,
         model_name=None,
+        task=None,
         **kwargs,
     ):
         self.backbone = backbone
@@ -331,6 +332,7 @@ class ScratchClassifier(ZooClassifier, keras_hub.models.TextClassifier):
             features,
             num_classes,
             dropout=dropout,
+            task=task,
             hidden_units=hidden_units,
             names=("head_dropout_1", "head_hidden", "head_dropout_2", "probabilities"),
             kernel_initializer="glorot_uniform",
@@ -339,8 +341,7 @@ class ScratchClassifier(ZooClassifier, keras_hub.models.TextClassifier):
         self.num_classes = num_classes
         self.hidden_units = hidden_units
         self.dropout = dropout
-        self.activation = keras.activations.softmax
-        self.set_contract(labels=labels, model_name=model_name, features=features)
+        self.set_contract(labels=labels, model_name=model_name, features=features, task=task)
 
     def prepare_tokenizer(self, texts: list[str]) -> None:
         """Learn the vocabulary from ``texts`` unless it has been learned already."""
@@ -409,6 +410,7 @@ def build(
     weights: Any,
     sequence_length: int | None,
     vocabulary: Any = None,
+    task: Any = None,
     **overrides: Any,
 ) -> ScratchClassifier:
     """Build a compiled from-scratch classifier for ``spec`` (see `tfx_textzoo.load`).
@@ -421,6 +423,7 @@ def build(
         sequence_length: Tokens per text (default: the entry's).
         vocabulary: Optional fixed vocabulary (list of tokens); otherwise call
             ``model.preprocessor.adapt(texts)`` before training.
+        task: The [`Task`][tfx_textzoo.tasks.Task] (None: single-label).
         **overrides: Architecture numbers (``embedding_dim``, ``num_heads``,
             ``intermediate_dim``, ``num_layers``, ``hidden_units``, ``dropout``,
             ``vocabulary_size``).
@@ -475,6 +478,7 @@ def build(
         dropout=arch["dropout"],
         labels=labels,
         model_name=spec.name,
+        task=task,
     )
     compile_classifier(model, spec.finetune, pretrained=False)
     return model
