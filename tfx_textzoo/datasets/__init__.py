@@ -43,8 +43,12 @@ Environment variables:
 """
 
 from tfx_textzoo.datasets.adapters import (
+    Examples,
+    as_examples,
+    as_inputs,
     as_texts_and_labels,
     check_text_list,
+    check_text_pairs,
     check_two_classes,
 )
 from tfx_textzoo.datasets.catalog import (
@@ -89,11 +93,15 @@ __all__ = [
     "DataFormatError",
     "DatasetNotFoundError",
     "DatasetSpec",
+    "Examples",
     "MissingColumnsError",
     "SkippedRow",
     "TextDataset",
+    "as_examples",
+    "as_inputs",
     "as_texts_and_labels",
     "check_text_list",
+    "check_text_pairs",
     "check_two_classes",
     "decode_text",
     "from_csv",
