@@ -100,6 +100,9 @@ def test_to_tf_dataset_pairs_and_label_sets():
     assert ex.labels.tolist() == MATRIX and ex.labels.dtype == np.float32
     ex = as_examples(tags.to_tf_dataset(batch_size=3), multi_label=True, num_classes=3)
     assert ex.labels.tolist() == MATRIX
+    single = TextDataset(["a", "b", "c"], [0, 2, 1], NAMES)  # unbatched ids: sets of one
+    ex = as_examples(single.to_tf_dataset(), multi_label=True, num_classes=3)
+    assert ex.labels.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
 
 
 def test_align_labels_moves_multi_label_columns_by_name():

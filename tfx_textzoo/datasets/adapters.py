@@ -617,16 +617,16 @@ def _split_tf_dataset(data, multi_label, what):
         else:
             texts.extend(np.asarray(x, dtype=object).reshape(-1).tolist())
         y = np.asarray(y)
-        if multi_label:
-            labels.extend(y.reshape(-1, y.shape[-1]) if y.ndim else [y])
-        else:
+        if multi_label and rank in (1, 2):  # 0/1 vectors, one per text
+            labels.extend(y.reshape(-1, y.shape[-1]))
+        else:  # class ids (single labels: sets of one when multi_label)
             labels.extend(y.reshape(-1).tolist())
-    if multi_label:
-        if rank is not None and rank not in (1, 2):
-            raise ValueError(
-                f"{what}: multi-label tf.data labels are 0/1 vectors (one per text), got "
-                f"label shape {spec[1].shape}."
-            )
+    if multi_label and rank is not None and rank > 2:
+        raise ValueError(
+            f"{what}: multi-label tf.data labels are 0/1 vectors (one per text), got label "
+            f"shape {spec[1].shape}."
+        )
+    if multi_label and rank in (1, 2):
         k = len(labels[0]) if labels else 0
         return texts, pairs if paired else None, np.asarray(labels).reshape(-1, k), None
     return texts, pairs if paired else None, labels, None
