@@ -335,3 +335,16 @@ def test_as_inputs_errors():
         as_inputs("a", text_pair=["b"])
     with pytest.raises(ValueError, match=r"empty text\(s\), at positions \[1\]"):
         as_inputs(["a", ""])
+
+
+def test_check_two_classes_on_label_sets():
+    from tfx_textzoo.datasets import check_two_classes
+    from tfx_textzoo.errors import SingleClassError
+
+    check_two_classes(np.array(MATRIX), NAMES, "train")  # different sets: fine
+    with pytest.raises(SingleClassError, match=r"train: all 3 texts have the same labels, \[\]"):
+        check_two_classes(np.zeros((3, 3), "int32"), NAMES, "train")
+    with pytest.raises(
+        SingleClassError, match=r"all 2 texts have the same labels, \['anger', 'joy'\]"
+    ):
+        check_two_classes(np.array([[1, 0, 1], [1, 0, 1]]), NAMES, "train")
