@@ -314,7 +314,7 @@ def _inputs(model, texts, text_pair, text_column, text_pair_column, what):
         if pairs is not None:
             raise InvalidArgumentError(
                 "text_pair",
-                "given",
+                _Described(f"second texts besides {len(firsts):,} pairs in texts"),
                 "None when texts already holds the pairs",
                 "pass the pairs one way: a list of (first, second) tuples, "
                 "text_pair=seconds, or a table with text_pair_column=",
@@ -322,7 +322,9 @@ def _inputs(model, texts, text_pair, text_column, text_pair_column, what):
         seconds, nested = datasets.as_inputs(text_pair, what=f"{what} (text_pair)")
         if nested is not None:
             raise InvalidArgumentError(
-                "text_pair", "pairs", "the second texts (a list of str), not pairs"
+                "text_pair",
+                _Described(f"{len(seconds):,} pairs"),
+                "the second texts (a list of str), not pairs",
             )
         if len(seconds) != len(firsts):
             raise ValueError(
@@ -331,16 +333,28 @@ def _inputs(model, texts, text_pair, text_column, text_pair_column, what):
             )
         pairs = list(seconds)
     if pairs is None and tasks.of(model).text_pair:
-        raise InvalidArgumentError(
-            "texts",
-            f"{len(firsts)} single text(s)",
-            "pairs of texts",
-            "this model was fine-tuned on text pairs (model.task.text_pair is True); "
-            "pass them as a list of (first, second) tuples, as texts plus "
-            "text_pair=second_texts, or as a DataFrame with text_column= and "
-            "text_pair_column=",
-        )
+        raise _needs_pairs(len(firsts))
     return list(firsts), pairs
+
+
+class _Described(str):
+    """A value shown in an error message as plain words (its ``repr`` is the text)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _needs_pairs(num_texts: int) -> InvalidArgumentError:
+    """The error for single texts given to a model fine-tuned on pairs."""
+    return InvalidArgumentError(
+        "texts",
+        _Described(f"{num_texts:,} single text(s)"),
+        "pairs of texts",
+        "this model was fine-tuned on text pairs (model.task.text_pair is True); "
+        "pass them as a list of (first, second) tuples, as texts plus "
+        "text_pair=second_texts, or as a DataFrame with text_column= and "
+        "text_pair_column=",
+    )
 
 
 def _probabilities(
@@ -362,7 +376,7 @@ def _probabilities(
             raise InvalidArgumentError(
                 "long_text",
                 "chunks",
-                '"truncate" for pairs of texts',
+                "'truncate' for pairs of texts",
                 "windows are for single long texts; a pair is read as its preprocessor "
                 "packs it, truncated (choose which tokens with truncation=)",
             )
@@ -520,7 +534,7 @@ def evaluate(
     texts = list(examples.texts)
     pairs = None if examples.text_pairs is None else list(examples.text_pairs)
     if pairs is None and task.text_pair:
-        _inputs(model, texts, None, None, None, "evaluate")  # raises: it needs pairs
+        raise _needs_pairs(len(texts))
     start = time.perf_counter()
     probs, num_long = _probabilities(model, texts, pairs, **settings)
     return Report.from_predictions(
