@@ -194,7 +194,7 @@ def test_a_pair_model_refuses_single_texts_and_says_how_to_pass_pairs(classifier
 
 
 def test_pair_input_errors(classifier):
-    with pytest.raises(ValueError, match="3 texts but 2 second texts"):
+    with pytest.raises(ValueError, match="3 first texts but 2 second texts"):
         textzoo.predict(classifier, TEXTS[:3], text_pair=SECONDS[:2])
     with pytest.raises(ValueError, match="text_pair must be None when texts already holds"):
         textzoo.predict(classifier, [("a", "b")], text_pair=["c"])

@@ -250,14 +250,7 @@ def predict_proba(
     settings = _check_settings(
         batch_size, verbose, jit_compile, truncation, long_text, aggregate, stride
     )
-    firsts, pairs = _inputs(
-        model,
-        [texts] if isinstance(texts, str) else texts,
-        [text_pair] if isinstance(text_pair, str) else text_pair,
-        text_column,
-        text_pair_column,
-        "predict",
-    )
+    firsts, pairs = _inputs(model, texts, text_pair, text_column, text_pair_column, "predict")
     probs, _ = _probabilities(model, firsts, pairs, **settings)
     return probs
 
@@ -307,10 +300,9 @@ def _check_settings(batch_size, verbose, jit_compile, truncation, long_text, agg
 
 def _inputs(model, texts, text_pair, text_column, text_pair_column, what):
     """``(texts, pairs or None)`` to predict on, with the model's pair contract checked."""
-    firsts, pairs = datasets.as_inputs(
-        texts, text_column=text_column, text_pair_column=text_pair_column, what=what
-    )
+    columns = {"text_column": text_column, "text_pair_column": text_pair_column, "what": what}
     if text_pair is not None:
+        firsts, pairs = datasets.as_inputs(texts, **columns)
         if pairs is not None:
             raise InvalidArgumentError(
                 "text_pair",
@@ -319,19 +311,7 @@ def _inputs(model, texts, text_pair, text_column, text_pair_column, what):
                 "pass the pairs one way: a list of (first, second) tuples, "
                 "text_pair=seconds, or a table with text_pair_column=",
             )
-        seconds, nested = datasets.as_inputs(text_pair, what=f"{what} (text_pair)")
-        if nested is not None:
-            raise InvalidArgumentError(
-                "text_pair",
-                _Described(f"{len(seconds):,} pairs"),
-                "the second texts (a list of str), not pairs",
-            )
-        if len(seconds) != len(firsts):
-            raise ValueError(
-                f"{what}: {len(firsts)} texts but {len(seconds)} second texts (text_pair); "
-                "text_pair[i] is paired with texts[i], so they must have the same length."
-            )
-        pairs = list(seconds)
+    firsts, pairs = datasets.as_inputs(texts, text_pair=text_pair, **columns)
     if pairs is None and tasks.of(model).text_pair:
         raise _needs_pairs(len(firsts))
     return list(firsts), pairs
