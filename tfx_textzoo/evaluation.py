@@ -34,7 +34,7 @@ import tensorflow as tf
 
 from tfx_textzoo import _checks, datasets, inference, preprocessing, tasks
 from tfx_textzoo._files import atomic_path, atomic_write_text
-from tfx_textzoo.errors import InvalidArgumentError
+from tfx_textzoo.errors import InvalidArgumentError, InvalidArgumentTypeError
 from tfx_textzoo.families.base import check_zoo_classifier
 
 #: With ``jit_compile="auto"`` on a CPU, XLA is used from this many texts on (and for
@@ -300,6 +300,13 @@ def _check_settings(batch_size, verbose, jit_compile, truncation, long_text, agg
 
 def _inputs(model, texts, text_pair, text_column, text_pair_column, what):
     """``(texts, pairs or None)`` to predict on, with the model's pair contract checked."""
+    if isinstance(texts, bytes):
+        raise InvalidArgumentTypeError(
+            "texts",
+            _Described("bytes"),
+            "a str or a sequence of strings",
+            f"{what}: decode them first (texts.decode('utf-8'))",
+        )
     columns = {"text_column": text_column, "text_pair_column": text_pair_column, "what": what}
     if text_pair is not None:
         firsts, pairs = datasets.as_inputs(texts, **columns)
