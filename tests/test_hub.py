@@ -726,7 +726,9 @@ def test_cli_push_in_a_fresh_process_never_prints_the_token(fake_hub, tmp_path, 
 
 
 @pytest.mark.parametrize("how", ["weights", "saved"])
-def test_download_echoing_the_token_never_shows_it(fake_hub, monkeypatch, capfd, caplog, how):
+def test_download_echoing_the_token_never_shows_it(
+    fake_hub, monkeypatch, capfd, caplog, how
+):
     """hf:// downloads (pretrained weights, or a saved model) fail on a repo the token cannot
     read; the echoing Hub quotes the token in its 404, which must not reach the error."""
     import logging

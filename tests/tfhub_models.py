@@ -84,15 +84,8 @@ class HubBertEncoder(tf.Module):
     variables = None
     trainable_variables = None
 
-    def __init__(
-        self,
-        named: dict[str, np.ndarray],
-        roles: dict[str, str],
-        num_heads: int,
-        num_layers: int,
-        vocab_path: str,
-        do_lower_case: bool,
-    ):
+    def __init__(self, named: dict[str, np.ndarray], roles: dict[str, str], num_heads: int,
+                 num_layers: int, vocab_path: str, do_lower_case: bool):
         super().__init__()
         ordered = sorted(named)
         self.variables = [tf.Variable(named[n], name=n) for n in ordered]
@@ -117,9 +110,8 @@ class HubBertEncoder(tf.Module):
             + self._w("position_embedding/embeddings")[None, :seq]
             + tf.gather(self._w("type_embeddings/embeddings"), types)
         )
-        x = _layer_norm(
-            x, self._w("embeddings/layer_norm/gamma"), self._w("embeddings/layer_norm/beta")
-        )
+        x = _layer_norm(x, self._w("embeddings/layer_norm/gamma"),
+                        self._w("embeddings/layer_norm/beta"))
         hidden = x.shape[-1]
         n = self._num_heads
         d = hidden // n
@@ -141,11 +133,8 @@ class HubBertEncoder(tf.Module):
                 context,
                 self._w(p + "self_attention/attention_output/kernel", [n, d, hidden]),
             ) + self._w(p + "self_attention/attention_output/bias")
-            x = _layer_norm(
-                x + attn,
-                self._w(p + "self_attention_layer_norm/gamma"),
-                self._w(p + "self_attention_layer_norm/beta"),
-            )
+            x = _layer_norm(x + attn, self._w(p + "self_attention_layer_norm/gamma"),
+                            self._w(p + "self_attention_layer_norm/beta"))
             inter = tf.nn.gelu(
                 tf.einsum("btd,di->bti", x, self._w(p + "intermediate/kernel"))
                 + self._w(p + "intermediate/bias"),
@@ -154,11 +143,8 @@ class HubBertEncoder(tf.Module):
             out = tf.einsum("bti,id->btd", inter, self._w(p + "output/kernel")) + self._w(
                 p + "output/bias"
             )
-            x = _layer_norm(
-                x + out,
-                self._w(p + "output_layer_norm/gamma"),
-                self._w(p + "output_layer_norm/beta"),
-            )
+            x = _layer_norm(x + out, self._w(p + "output_layer_norm/gamma"),
+                            self._w(p + "output_layer_norm/beta"))
             outputs.append(x)
         pooled = tf.tanh(
             tf.matmul(x[:, 0], self._w("pooler_transform/kernel"))
