@@ -294,3 +294,16 @@ def test_truncation_argument_is_the_model_task_s_truncation(classifier):
 def test_long_text_setting_errors(classifier, kwargs, match):
     with pytest.raises(ValueError, match=match):
         textzoo.predict(classifier, LONG, **kwargs)
+
+
+def test_evaluate_multi_label_dataset_with_labels_in_another_order(tagger):
+    from tfx_textzoo.datasets import TextDataset
+
+    label_sets = [[NAMES[(2 * i + j) % 4] for j in range(i % 3)] for i in range(len(TEXTS))]
+    straight = textzoo.evaluate(tagger, (TEXTS, label_sets))
+    shuffled = ["tech", "sport", "politics", "money"]
+    matrix = np.array([[name in s for name in shuffled] for s in label_sets], dtype="int32")
+    remapped = textzoo.evaluate(tagger, TextDataset(TEXTS, matrix, shuffled, name="shuffled"))
+    np.testing.assert_array_equal(remapped.labels, straight.labels)
+    assert remapped.per_class == straight.per_class and remapped.micro_f1 == straight.micro_f1
+    assert remapped.dataset_name == "shuffled" and remapped.label_names == NAMES
