@@ -71,7 +71,7 @@ def predict(
     jit_compile: bool | str = "auto",
     verbose: int | str = "auto",
     text_column: str | Sequence[str] | None = None,
-    text_pair_column: str | None = None,
+    text_pair_column: str | Sequence[str] | None = None,
     truncation: str | None = None,
     long_text: str = "truncate",
     aggregate: str = "mean",
@@ -206,7 +206,7 @@ def predict_proba(
     text_column: str | Sequence[str] | None = None,
     *,
     text_pair: Any = None,
-    text_pair_column: str | None = None,
+    text_pair_column: str | Sequence[str] | None = None,
     truncation: str | None = None,
     long_text: str = "truncate",
     aggregate: str = "mean",
@@ -430,7 +430,7 @@ def evaluate(
     *,
     batch_size: int = 64,
     text_column: str | Sequence[str] | None = None,
-    text_pair_column: str | None = None,
+    text_pair_column: str | Sequence[str] | None = None,
     label_column: str | Sequence[str] | None = None,
     label_delimiter: str | None = None,
     jit_compile: bool | str = "auto",
@@ -503,9 +503,9 @@ def evaluate(
         batch_size, verbose, jit_compile, truncation, long_text, aggregate, stride
     )
     text_column = _checks.check_columns("text_column", text_column)
-    text_pair_column = _checks.check_columns("text_pair_column", text_pair_column, several=False)
-    if not task.multi_label:
-        label_column = _checks.check_columns("label_column", label_column, several=False)
+    text_pair_column = _checks.check_columns("text_pair_column", text_pair_column)
+    # multi-label labels may be one 0/1 column per label
+    label_column = _checks.check_columns("label_column", label_column, several=task.multi_label)
     data = _checks.align_labels(data, model.labels, "evaluate")
     examples = datasets.as_examples(
         data,
