@@ -151,6 +151,14 @@ def test_evaluate_multi_label_dataframe_with_a_delimited_label_column(tagger):
         "politics": 1,
         "tech": 2,
     }
+    # the same labels as one 0/1 column per label (in another order than the model's)
+    for name in reversed(NAMES):
+        frame[name] = [int(name in tags.split("|")) for tags in frame["tags"]]
+    by_columns = textzoo.evaluate(
+        tagger, frame, text_column="body", label_column=list(reversed(NAMES))
+    )
+    np.testing.assert_array_equal(by_columns.labels, report.labels)
+    assert by_columns.per_class == report.per_class
 
 
 # --- pairs -------------------------------------------------------------------------
