@@ -88,10 +88,11 @@ def predict(
     in label order; the list may be empty.
 
     A model fine-tuned on pairs of texts (``model.task.text_pair``) needs pairs, and
-    says so when given single texts. A single-text model given pairs reads them as
-    its preprocessor packs them (two segments with a separator), which is what such
-    a model was built for only if it was fine-tuned on pairs; fine-tune with pairs
-    first (``finetune(..., text_pair_column=...)``) for a pair model.
+    says so when given single texts. A single-text model takes pairs too: its
+    preprocessor packs them as two segments with a separator, as the encoder saw
+    them in pre-training, but a head fine-tuned on single texts has not learned what
+    a pair means; for a pair task fine-tune on pairs first
+    (``finetune(..., text_pair_column=...)``).
 
     Args:
         model: A zoo classifier (it takes raw strings).
@@ -125,7 +126,8 @@ def predict(
             probabilities, or ``"max"`` (per label, the most confident window; for a
             single-label model the maxima are then divided by their sum).
         stride: With ``"chunks"``: tokens between the starts of consecutive windows
-            (None: the pipeline's default overlap).
+            (None: half a window; see
+            [`tokenize_windows`][tfx_textzoo.preprocessing.tokenize_windows]).
 
     Returns:
         For a list of texts, a list with one item per text, in input order: a label
