@@ -34,7 +34,7 @@ from typing import Any
 
 import keras
 
-from tfx_textzoo import _files
+from tfx_textzoo import _files, tasks
 from tfx_textzoo.errors import CorruptModelError, InvalidArgumentError
 from tfx_textzoo.registry import get_spec
 from tfx_textzoo.weights import _hf_snapshot, cache_dir
@@ -155,14 +155,34 @@ def export(
     format: str = "saved_model",
     *,
     overwrite: bool = False,
+    long_text: str = "truncate",
+    stride: int | None = None,
+    aggregate: str = "mean",
 ) -> Path:
     """Export a classifier for serving: raw strings in, probabilities and labels out.
 
-    The TensorFlow SavedModel's ``serving_default`` signature takes ``text``, a
-    batch of strings (``tf.TensorSpec([None], tf.string)``), and returns
-    ``probabilities`` (float32 ``[N, num_classes]``), ``label`` (string ``[N]``,
-    the most likely class name) and ``label_id`` (int32 ``[N]``). The tokenizer
-    and the rest of the preprocessor are inside the graph.
+    The TensorFlow SavedModel's ``serving_default`` signature takes ``text``, a batch
+    of strings (``tf.TensorSpec([None], tf.string)``); a pair model
+    (``model.task.text_pair``) takes ``text`` and ``text_pair``, two batches of the same
+    length, packed as two segments as in training. The tokenizer and the rest of the
+    preprocessor are inside the graph. What it returns depends on the model's
+    [`Task`][tfx_textzoo.tasks.Task]:
+
+    - single-label: ``probabilities`` (float32 ``[N, num_classes]``), ``label``
+      (string ``[N]``, the most likely class name) and ``label_id`` (int32 ``[N]``);
+    - multi-label: ``probabilities`` (float32 ``[N, num_labels]``, one sigmoid per
+      label), ``decisions`` (bool ``[N, num_labels]``: ``probability >= threshold``
+      at the model's ``task.thresholds``, 0.5 where none were tuned, in the column
+      order of ``model.labels``), ``labels`` (string ``[N, num_labels]``: the chosen
+      label names, most likely first, padded with ``""``), ``label_ids`` (int32
+      ``[N, num_labels]``, the same padded with -1) and ``num_labels`` (int32 ``[N]``,
+      how many were chosen: ``labels[i, :num_labels[i]]`` are text ``i``'s). Dense
+      tensors only, so TF Serving's REST and gRPC APIs return them as they are.
+
+    A text longer than the sequence length keeps its first tokens (``task.truncation``
+    ``"head"``); a model whose truncation is ``"tail"`` or ``"head+tail"`` is refused
+    (the in-graph tokenizer only cuts the end; serve it with
+    [`predict`][tfx_textzoo.evaluation.predict] instead).
 
     Loading needs TensorFlow only (``tf.saved_model.load(path)``), not tfx_textzoo
     nor keras-hub. A BERT-family export uses TensorFlow Text ops for its WordPiece
@@ -177,6 +197,11 @@ def export(
         format: ``"saved_model"`` (the only format so far; see `EXPORT_FORMATS`).
         overwrite: Replace ``path`` when it exists (a previous export, or an empty
             directory; never a saved model).
+        long_text: ``"truncate"`` (the only one an export supports so far). Reading
+            long texts in overlapping windows (``"chunks"``) is done by
+            [`predict`][tfx_textzoo.evaluation.predict], not in the exported graph.
+        stride: For ``long_text="chunks"`` only (must stay None).
+        aggregate: For ``long_text="chunks"`` only (must stay ``"mean"``).
 
     Returns:
         The directory written.
@@ -185,7 +210,9 @@ def export(
         ValueError: An unsupported ``format``.
         tfx_textzoo.errors.InvalidArgumentError: ``path`` is the directory the model
             was loaded from, or inside or above it (the export would replace the
-            trained model).
+            trained model); a truncation other than ``"head"``; ``long_text`` other
+            than ``"truncate"``.
+        TypeError: A pair model whose preprocessor does not take pairs of texts.
         FileExistsError: ``path`` exists and ``overwrite`` is False, or it holds a
             saved model (``textzoo.json``) rather than an export.
 
@@ -200,6 +227,16 @@ def export(
         >>> result = serve(text=tf.constant(["a good film", "a bad one"]))
         >>> result["probabilities"].shape, result["label"].dtype
         (TensorShape([2, 2]), tf.string)
+
+        A multi-label model returns its decisions and the chosen names:
+
+        >>> tagger = textzoo.load("scratch-tiny", labels=["a", "b", "c"], multi_label=True)
+        >>> tagger.preprocessor.adapt(["a good film", "a bad film"])
+        >>> tagger.task = tagger.task.replace(thresholds=(0.1, 0.5, 0.9))
+        >>> out = textzoo.export(tagger, pathlib.Path(tempfile.mkdtemp()) / "serving")
+        >>> serve = tf.saved_model.load(str(out)).signatures["serving_default"]
+        >>> sorted(serve(text=tf.constant(["a good film"])))
+        ['decisions', 'label_ids', 'labels', 'num_labels', 'probabilities']
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(
@@ -208,38 +245,169 @@ def export(
             "tfx_textzoo.load reads back use tfx_textzoo.save_pretrained.)"
         )
     _check_model(model)
+    _check_export_long_text(long_text, stride, aggregate)
+    task = tasks.of(model)
+    _check_export_truncation(task)
     target = Path(os.path.expanduser(os.fspath(path)))
     _check_export_target(model, target)
     import tensorflow as tf
 
-    from tfx_textzoo.evaluation import label_names
-
     preprocessor = model.preprocessor
     if hasattr(preprocessor, "check_adapted"):
         preprocessor.check_adapted()
-    names = tf.constant(label_names(model))
+    outputs = _serving_outputs(model, task)
 
-    def serve(text):
-        probabilities = tf.cast(model(preprocessor(text), training=False), tf.float32)
-        label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-        return {
-            "probabilities": probabilities,
-            "label": tf.gather(names, label_id),
-            "label_id": label_id,
-        }
+    if task.text_pair:
+        _check_pairs_in_graph(preprocessor)
+
+        def serve(text, text_pair):
+            features = pack_pair(preprocessor, text, text_pair)
+            return outputs(tf.cast(model(features, training=False), tf.float32))
+
+        signature = [
+            tf.TensorSpec([None], tf.string, name="text"),
+            tf.TensorSpec([None], tf.string, name="text_pair"),
+        ]
+    else:
+
+        def serve(text):
+            return outputs(tf.cast(model(preprocessor(text), training=False), tf.float32))
+
+        signature = [tf.TensorSpec([None], tf.string, name="text")]
 
     with _files.atomic_directory(
         target, overwrite=overwrite, replaceable=_check_export_replaceable
     ) as tmp:
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint(
-            "serving_default",
-            serve,
-            input_signature=[tf.TensorSpec([None], tf.string, name="text")],
-        )
+        archive.add_endpoint("serving_default", serve, input_signature=signature)
         archive.write_out(str(tmp), verbose=False)
     return target
+
+
+def _check_pairs_in_graph(preprocessor: Any) -> None:
+    """Refuse a pair model whose preprocessor cannot pack two texts inside a graph."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([None], tf.string)
+    try:
+        tf.function(lambda a, b: pack_pair(preprocessor, a, b)).get_concrete_function(spec, spec)
+    except Exception as err:
+        raise TypeError(
+            "The model is a pair model (model.task.text_pair) but its preprocessor "
+            f"({type(preprocessor).__name__}) could not pack two texts in the graph: "
+            f"{type(err).__name__}: {_gist(err)}. Export a family "
+            "whose preprocessor takes pairs, or serve the model with "
+            "tfx_textzoo.predict(model, texts, text_pair=...)."
+        ) from err
+
+
+def _gist(err: BaseException) -> str:
+    """The telling line of a (Keras-in-graph) error message, without terminal colours."""
+    import re
+
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    bold = [line for line in lines if "\x1b[1m" in line]
+    text = (bold or lines or [type(err).__name__])[0 if bold else -1]
+    return re.sub(r"\x1b\[[0-9;]*m", "", text).rstrip(".")
+
+
+def pack_pair(preprocessor: Any, text: Any, text_pair: Any) -> Any:
+    """The model inputs of text pairs: ``preprocessor`` packs them as two segments.
+
+    keras-hub preprocessors read a lone 2-tuple argument as ``(x, y)`` (texts and
+    labels), so the pair is passed as ``x`` with ``y=None`` explicitly.
+
+    Examples:
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.saving import pack_pair
+        >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
+        >>> features = pack_pair(model.preprocessor, ["a question"], ["an answer"])
+        >>> sorted(set(features["segment_ids"][0].numpy().tolist()))
+        [0, 1]
+    """
+    return preprocessor((text, text_pair), None)
+
+
+def _serving_outputs(model: keras.Model, task: tasks.Task):
+    """The function from probabilities to the serving signature's outputs (see `export`)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from tfx_textzoo.evaluation import label_names
+
+    names = tf.constant(label_names(model))
+    if not task.multi_label:
+
+        def single(probabilities):
+            label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+            return {
+                "probabilities": probabilities,
+                "label": tf.gather(names, label_id),
+                "label_id": label_id,
+            }
+
+        return single
+
+    # float32 probabilities p: p >= t (t a float64) exactly when p >= the smallest
+    # float32 not below t, so the graph decides as Task.decide does in float64.
+    wanted = task.threshold_array(len(label_names(model)))
+    rounded = wanted.astype("float32")
+    rounded = np.where(
+        rounded.astype("float64") < wanted, np.nextafter(rounded, np.float32(np.inf)), rounded
+    )
+    thresholds = tf.constant(rounded, tf.float32)
+
+    def multi(probabilities):
+        decisions = probabilities >= thresholds
+        # Chosen labels first, most likely first; ties keep the label order.
+        order = tf.argsort(
+            tf.where(decisions, probabilities, -1.0), axis=-1, direction="DESCENDING", stable=True
+        )
+        chosen = tf.gather(decisions, order, batch_dims=1)
+        return {
+            "probabilities": probabilities,
+            "decisions": decisions,
+            "labels": tf.where(chosen, tf.gather(names, order), ""),
+            "label_ids": tf.where(chosen, order, -1),
+            "num_labels": tf.reduce_sum(tf.cast(decisions, tf.int32), axis=-1),
+        }
+
+    return multi
+
+
+def _check_export_long_text(long_text: Any, stride: Any, aggregate: Any) -> None:
+    if long_text == "chunks":
+        raise InvalidArgumentError(
+            "long_text",
+            long_text,
+            "'truncate' for an export",
+            "the exported graph reads each text once, truncated to the sequence length; "
+            "reading long texts in overlapping windows is not in the graph yet. Use "
+            "tfx_textzoo.predict(model, texts, long_text='chunks') for long documents",
+        )
+    if long_text != "truncate":
+        raise InvalidArgumentError("long_text", long_text, "'truncate' or 'chunks'")
+    if stride is not None:
+        raise InvalidArgumentError("stride", stride, "None", "stride is for long_text='chunks'")
+    if aggregate != "mean":
+        raise InvalidArgumentError(
+            "aggregate", aggregate, "'mean'", "aggregate is for long_text='chunks'"
+        )
+
+
+def _check_export_truncation(task: tasks.Task) -> None:
+    if task.truncation != "head":
+        raise InvalidArgumentError(
+            "model.task.truncation",
+            task.truncation,
+            "'head' for an export",
+            "the exported graph's tokenizer keeps the first tokens of a long text, so it "
+            f"would not read the tokens the model was trained on ({task.truncation!r}). "
+            "Serve the model with tfx_textzoo.predict (which applies its truncation), or "
+            "export a copy with model.task = model.task.replace(truncation='head') if "
+            "reading the start is acceptable",
+        )
 
 
 def model_card(
@@ -446,6 +614,7 @@ def load_saved(
     _check_files(directory, metadata, origin)
     model = _restore(directory, metadata, origin)
     _check_saved_labels(model, metadata, origin)
+    _check_saved_task(model, metadata, origin)
     _check_and_set_labels(model, num_classes, labels, origin)
     # export() refuses to write over (or inside, or above) the directory it came from.
     model._textzoo_saved_dir = str(directory.resolve())
@@ -554,6 +723,9 @@ def _metadata(
         "keras_hub_loadable": keras_hub_loadable,
         "num_classes": num_classes(model),
         "labels": list(labels) if labels else None,
+        # Added within format version 1: what the outputs mean (single- or multi-label,
+        # thresholds, text pairs, truncation), also in task.json; checked on load.
+        "task": tasks.of(model).to_config(),
         "sequence_length": _sequence_length(model),
         "catalog_entry": _jsonable(spec.to_dict()) if spec is not None else None,
         # What the model really is: differs from the catalog entry's numbers only when
@@ -1057,6 +1229,43 @@ def _check_saved_labels(model: keras.Model, metadata: dict[str, Any], origin: st
         raise CorruptModelError(
             f"{TEXTZOO_FILE} in {origin} records num_classes={recorded_count!r} but the model "
             f"has {outputs} outputs. {_remedy(origin)}"
+        )
+
+
+def _check_saved_task(model: keras.Model, metadata: dict[str, Any], origin: str) -> None:
+    """The task in ``textzoo.json`` and the model's own (``task.json``) must agree.
+
+    A directory saved before the task was recorded has no ``"task"`` in its metadata; its
+    model then has the task its config says (the single-label default for one saved
+    before tasks existed).
+    """
+    from tfx_textzoo.evaluation import num_classes
+
+    in_model = tasks.of(model)
+    if in_model.multi_label and in_model.thresholds is not None:
+        if len(in_model.thresholds) != num_classes(model):
+            raise CorruptModelError(
+                f"task.json in {origin} records {len(in_model.thresholds)} decision "
+                f"thresholds but the model has {num_classes(model)} outputs. "
+                f"{_remedy(origin)}"
+            )
+    recorded = metadata.get("task")
+    if recorded is None:
+        return
+    try:
+        recorded = tasks.Task.from_config(recorded)
+    except (TypeError, ValueError, AttributeError) as err:
+        raise CorruptModelError(
+            f"'task' in {TEXTZOO_FILE} of {origin} is not a valid task ({err}): "
+            f"{metadata.get('task')!r}. {_remedy(origin)}"
+        ) from err
+    if recorded != in_model:
+        raise CorruptModelError(
+            f"{TEXTZOO_FILE} in {origin} records the task {recorded.to_config()} but the "
+            f"model itself (task.json) has {in_model.to_config()}: one of them was edited. "
+            "To change the thresholds (or another task setting) load the model, assign "
+            "model.task = model.task.replace(...) and save it again. "
+            f"{_remedy(origin)}"
         )
 
 
