@@ -291,7 +291,10 @@ def _check_pairs_in_graph(preprocessor: Any) -> None:
 
     spec = tf.TensorSpec([None], tf.string)
     try:
-        tf.function(lambda a, b: pack_pair(preprocessor, a, b)).get_concrete_function(spec, spec)
+        with warnings.catch_warnings():  # Keras repeats the failure as a build warning
+            warnings.filterwarnings("ignore", message=".*looks like it has unbuilt state")
+            pair = tf.function(lambda a, b: pack_pair(preprocessor, a, b))
+            pair.get_concrete_function(spec, spec)
     except Exception as err:
         raise TypeError(
             "The model is a pair model (model.task.text_pair) but its preprocessor "
@@ -458,7 +461,7 @@ def model_card(
         >>> 'textzoo.load("hf://me/sentiment")' in card.text
         True
     """
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    from huggingface_hub import ModelCard, ModelCardData
 
     report = _as_dict(report, "report")
     history = _as_dict(history, "history")
@@ -474,30 +477,15 @@ def model_card(
         title = Path(path).name
     else:
         title = f"{getattr(model, 'model_name', None) or 'textzoo'}-classifier"
-    eval_results = None
-    if report:
-        common = dict(
-            task_type="text-classification",
-            task_name="Text Classification",
-            dataset_type=dataset or "custom",
-            dataset_name=dataset or "custom",
-        )
-        eval_results = [
-            EvalResult(metric_type="accuracy", metric_value=report["accuracy"], **common)
-        ]
-        if report.get("macro_f1") is not None:
-            eval_results.append(
-                EvalResult(
-                    metric_type="f1",
-                    metric_name="Macro F1",
-                    metric_config="macro",
-                    metric_value=report["macro_f1"],
-                    **common,
-                )
-            )
+    task = tasks.of(model)
+    eval_results = _eval_results(report, dataset, task) if report else None
     family = spec.family if spec is not None else None
     keras_hub_loadable = keras_hub_equivalent(model) is not None
     tags = ["tfx_textzoo", "keras", "text-classification"]
+    if task.multi_label:
+        tags.append("multi-label-classification")
+    if task.text_pair:
+        tags.append("sentence-pair-classification")
     tags += [t for t in (family, getattr(model, "model_name", None)) if t and t not in tags]
     data = ModelCardData(
         library_name="keras-hub" if keras_hub_loadable else "tfx_textzoo",
@@ -508,12 +496,64 @@ def model_card(
         tags=tags,
         model_name=title if eval_results else None,
         eval_results=eval_results,
-        metrics=["accuracy", "f1"] if report else None,
+        metrics=_metric_types(eval_results),
     )
     body = _card_body(
         model, spec, title, report, history, dataset, repo_id, path, keras_hub_loadable
     )
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
+
+
+#: The multi-label metrics of a report the card shows: key, metric type, name, config.
+_MULTI_LABEL_METRICS = (
+    ("micro_f1", "f1", "Micro F1", "micro"),
+    ("macro_f1", "f1", "Macro F1", "macro"),
+    ("samples_f1", "f1", "Samples F1", "samples"),
+    ("subset_accuracy", "accuracy", "Subset accuracy", "subset"),
+    ("hamming_loss", "hamming_loss", "Hamming loss", None),
+)
+
+
+def _eval_results(report: dict[str, Any], dataset: str | None, task: tasks.Task) -> list:
+    """The ``model-index`` entries of a report: its accuracy and F1, or multi-label ones."""
+    from huggingface_hub import EvalResult
+
+    common = dict(
+        task_type="text-classification",
+        task_name="Text Classification",
+        dataset_type=dataset or "custom",
+        dataset_name=dataset or "custom",
+    )
+    if task.multi_label:
+        return [
+            EvalResult(
+                metric_type=kind,
+                metric_name=name,
+                metric_config=config,
+                metric_value=report[key],
+                **common,
+            )
+            for key, kind, name, config in _MULTI_LABEL_METRICS
+            if report.get(key) is not None
+        ] or None
+    results = [EvalResult(metric_type="accuracy", metric_value=report["accuracy"], **common)]
+    if report.get("macro_f1") is not None:
+        results.append(
+            EvalResult(
+                metric_type="f1",
+                metric_name="Macro F1",
+                metric_config="macro",
+                metric_value=report["macro_f1"],
+                **common,
+            )
+        )
+    return results
+
+
+def _metric_types(eval_results: list | None) -> list[str] | None:
+    if not eval_results:
+        return None
+    return list(dict.fromkeys(result.metric_type for result in eval_results))
 
 
 def is_saved_location(name: Any) -> bool:
@@ -857,12 +897,25 @@ def _card_body(
         if spec is not None:
             about += f" ({spec.description.rstrip('.')})"
     lines += [about + ".", ""]
+    task = tasks.of(model)
     lines += ["## Intended use", ""]
-    lines.append(
-        f"Sorting short texts into {len(names)} classes: "
-        + ", ".join(f"`{n}`" for n in names)
-        + ". It takes raw strings; the tokenizer is part of the model."
-    )
+    listed = ", ".join(f"`{n}`" for n in names)
+    inputs = (
+        "It takes pairs of raw strings (a text and a second text, such as a premise and "
+        "a hypothesis or a question and a passage), packed as two segments; "
+        if task.text_pair
+        else "It takes raw strings; "
+    ) + "the tokenizer is part of the model."
+    if task.multi_label:
+        lines.append(
+            f"Tagging {'pairs of texts' if task.text_pair else 'short texts'} with any "
+            f"number of {len(names)} labels (multi-label: one sigmoid probability per "
+            f"label, each label chosen on its own): {listed}. {inputs}"
+        )
+        lines += ["", *_threshold_lines(task, names)]
+    else:
+        what = "pairs of texts" if task.text_pair else "short texts"
+        lines.append(f"Sorting {what} into {len(names)} classes: {listed}. {inputs}")
     lines += ["", "## Training data", ""]
     if dataset:
         lines.append(f"Fine-tuned on `{dataset}`.")
@@ -871,24 +924,86 @@ def _card_body(
     lines += ["", "## Training procedure", ""]
     lines += _training_lines(history, spec)
     lines += ["", "## Results", ""]
-    if report:
+    if report and task.multi_label:
+        lines += _multi_label_results(report)
+    elif report:
         lines.append(Report.from_dict(report).to_markdown().rstrip())
     else:
         lines.append("No evaluation report was saved with this model.")
     lines += ["", "## Limitations", ""]
     seq = _sequence_length(model)
     if seq:
-        lines.append(f"- Texts are truncated to {seq} tokens; the rest is not read.")
-    lines += [
-        "- It only knows the classes above, and it gives every text one of them, also "
-        "texts unlike its training data.",
+        kept = {
+            "head": "the first tokens are read, the rest is not",
+            "tail": "the last tokens are read, the start is not",
+            "head+tail": "the first and the last tokens are read, the middle is not",
+        }[task.truncation]
+        per = "Each pair is" if task.text_pair else "Texts are"
+        lines.append(f"- {per} truncated to {seq} tokens ({task.truncation!r}: {kept}).")
+    if task.multi_label:
+        lines.append(
+            "- It only knows the labels above; it may choose none of them, or several, "
+            "and its thresholds were set on the data it was tuned on."
+        )
+    else:
+        lines.append(
+            "- It only knows the classes above, and it gives every text one of them, also "
+            "texts unlike its training data."
+        )
+    lines.append(
         "- It reflects the topics, language and biases of its training data; check it on "
-        "your own data before relying on it.",
-    ]
+        "your own data before relying on it."
+    )
     if spec is not None and spec.citation:
         lines += ["", "## Citation", "", f"Base model: {spec.citation}"]
     lines += ["", *_how_to_use(model, repo_id, path, keras_hub_loadable)]
     return "\n".join(lines)
+
+
+def _threshold_lines(task: tasks.Task, names: list[str]) -> list[str]:
+    thresholds = task.threshold_array(len(names))
+    how = "tuned on validation data" if task.thresholds is not None else "the default 0.5"
+    lines = [
+        f"A label is chosen when its probability reaches its decision threshold ({how}):",
+        "",
+        "| label | threshold |",
+        "|---|---:|",
+    ]
+    return lines + [f"| {n} | {t:.4g} |" for n, t in zip(names, thresholds, strict=True)]
+
+
+def _multi_label_results(report: dict[str, Any]) -> list[str]:
+    """A multi-label report as Markdown: the summary metrics, then per label."""
+    shown = [
+        f"{name} {report[key]:.4f}"
+        for key, _, name, _ in _MULTI_LABEL_METRICS
+        if isinstance(report.get(key), int | float)
+    ]
+    count = report.get("num_examples")
+    where = f" of {report['dataset_name']}" if report.get("dataset_name") else ""
+    head = ", ".join(shown) if shown else "Multi-label evaluation"
+    lines = [f"**{head}**" + (f" on {count:,} texts{where}" if count else where), ""]
+    per_label = report.get("per_label") or report.get("per_class") or {}
+    if per_label:
+        columns = ("precision", "recall", "f1", "support", "roc_auc")
+        present = [c for c in columns if any(c in m for m in per_label.values())]
+        titles = {"f1": "F1", "roc_auc": "ROC AUC"}
+        lines += [
+            "| label | " + " | ".join(titles.get(c, c) for c in present) + " |",
+            "|---|" + "---:|" * len(present),
+        ]
+        for name, metrics in per_label.items():
+            cells = [_cell(metrics.get(c)) for c in present]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
@@ -899,6 +1014,17 @@ def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
 
     where = f"hf://{repo_id}" if repo_id else (str(path) if path is not None else "path/to/dir")
     version = tfx_textzoo.__version__
+    task = tasks.of(model)
+    said = "label lists" if task.multi_label else "class names"
+    if task.text_pair:
+        predict = (
+            'print(textzoo.predict(model, ["A man is playing a guitar."], '
+            f'text_pair=["Someone plays music."]))  # {said}'
+        )
+        inputs = '(["A man is playing a guitar."], ["Someone plays music."])'
+    else:
+        predict = f'print(textzoo.predict(model, ["Some text to classify"]))  # {said}'
+        inputs = '["Some text to classify"]'
     lines = [
         "## How to use",
         "",
@@ -909,7 +1035,7 @@ def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
         "import tfx_textzoo as textzoo",
         "",
         f'model = textzoo.load("{where}")',
-        'print(textzoo.predict(model, ["Some text to classify"]))  # class names',
+        predict,
         "```",
         "",
     ]
@@ -937,12 +1063,19 @@ def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
         "import keras_hub",
         "",
         f'model = {entry}.from_preset("{preset}")',
-        'probabilities = model.predict(["Some text to classify"])',
+        f"probabilities = model.predict({inputs})",
         f"labels = {label_names(model)!r}",
-        "print([labels[i] for i in probabilities.argmax(axis=-1)])",
-        "```",
-        "",
     ]
+    if task.multi_label:
+        thresholds = [float(t) for t in task.threshold_array(len(label_names(model)))]
+        lines += [
+            f"thresholds = {thresholds!r}",
+            "print([[l for l, p, t in zip(labels, row, thresholds) if p >= t] "
+            "for row in probabilities])",
+        ]
+    else:
+        lines.append("print([labels[i] for i in probabilities.argmax(axis=-1)])")
+    lines += ["```", ""]
     return lines
 
 
@@ -1399,9 +1532,7 @@ def _split_config(cls: type, config: dict[str, Any]) -> tuple[dict[str, Any], di
 
 def _head_layers(model: keras.Model) -> dict[str, keras.layers.Layer]:
     return {
-        layer.name: layer
-        for layer in model.layers
-        if layer is not model.backbone and layer.weights
+        layer.name: layer for layer in model.layers if layer is not model.backbone and layer.weights
     }
 
 
