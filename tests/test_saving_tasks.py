@@ -140,7 +140,7 @@ def test_multi_label_export_serves_probabilities_decisions_and_labels(tagger, tm
     assert expected.any() and not expected.all()  # the medians split the texts
     np.testing.assert_array_equal(result["num_labels"], expected.sum(axis=1))
     for row in range(len(texts)):
-        chosen = sorted(np.flatnonzero(expected[row]), key=lambda j: (-probs[row, j], j))
+        chosen = np.flatnonzero(expected[row]).tolist()  # in label order, as predict
         width = len(TAGS)
         assert result["label_ids"][row].tolist() == chosen + [-1] * (width - len(chosen))
         names = [TAGS[j].encode() for j in chosen]
@@ -208,57 +208,50 @@ def test_export_refuses_what_the_graph_cannot_apply(tmp_path):
     assert not (tmp_path / "serving").exists()
 
 
-def _multi_label_report(probs: np.ndarray, targets: np.ndarray, thresholds) -> dict:
-    """The multi-label metrics of a report, computed here with sklearn."""
-    from sklearn import metrics
-
-    predicted = probs >= np.asarray(thresholds)
-    p, r, f, s = metrics.precision_recall_fscore_support(targets, predicted, zero_division=0)
-    return {
-        "dataset_name": "tags",
-        "num_examples": len(targets),
-        "micro_f1": metrics.f1_score(targets, predicted, average="micro", zero_division=0),
-        "macro_f1": metrics.f1_score(targets, predicted, average="macro", zero_division=0),
-        "samples_f1": metrics.f1_score(targets, predicted, average="samples", zero_division=0),
-        "subset_accuracy": metrics.accuracy_score(targets, predicted),
-        "hamming_loss": metrics.hamming_loss(targets, predicted),
-        "per_label": {
-            name: {"precision": p[i], "recall": r[i], "f1": f[i], "support": int(s[i])}
-            for i, name in enumerate(TAGS)
-        },
-    }
-
-
 def test_multi_label_model_card(tagger, tmp_path):
     from huggingface_hub import ModelCard
+    from sklearn import metrics
+
+    from tfx_textzoo.evaluation import Report
 
     targets = np.array([[1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 1]])
     probs = _probabilities(tagger, TEXTS).astype("float64")
-    report = _multi_label_report(probs, targets, tagger.task.thresholds)
+    thresholds = tagger.task.thresholds
+    report = Report.from_predictions(
+        targets, probs, label_names=TAGS, thresholds=thresholds, dataset_name="tags"
+    )
     out = textzoo.save_pretrained(tagger, tmp_path / "tagger", report=report)
     card = ModelCard.load(out / "README.md")
     assert card.data.pipeline_tag == "text-classification"
     assert "multi-label-classification" in card.data.tags
-    metrics = {(r.metric_type, r.metric_config): r.metric_value for r in card.data.eval_results}
-    assert metrics == {
-        ("f1", "micro"): pytest.approx(report["micro_f1"]),
-        ("f1", "macro"): pytest.approx(report["macro_f1"]),
-        ("f1", "samples"): pytest.approx(report["samples_f1"]),
-        ("accuracy", "subset"): pytest.approx(report["subset_accuracy"]),
-        ("hamming_loss", None): pytest.approx(report["hamming_loss"]),
+    assert card.data.datasets == ["tags"]
+    results = {(r.metric_type, r.metric_config): r.metric_value for r in card.data.eval_results}
+    predicted = probs >= np.array(thresholds)  # sklearn on the decisions, independently
+    f1 = {
+        average: metrics.f1_score(targets, predicted, average=average, zero_division=0)
+        for average in ("micro", "macro", "samples")
+    }
+    assert results == {
+        ("f1", "micro"): pytest.approx(f1["micro"]),
+        ("f1", "macro"): pytest.approx(f1["macro"]),
+        ("f1", "samples"): pytest.approx(f1["samples"]),
+        ("accuracy", "subset"): pytest.approx(metrics.accuracy_score(targets, predicted)),
+        ("hamming_loss", None): pytest.approx(metrics.hamming_loss(targets, predicted)),
     }
     text = card.text
     assert "multi-label" in text and "Confusion matrix" not in text
-    for name, threshold in zip(TAGS, tagger.task.thresholds, strict=True):
+    for name, threshold in zip(TAGS, thresholds, strict=True):
         assert f"| {name} | {threshold:.4g} |" in text
-    assert f"Micro F1 {report['micro_f1']:.4f}" in text
-    assert f"Hamming loss {report['hamming_loss']:.4f}" in text
-    tech = report["per_label"]["tech"]
-    assert f"| tech | {tech['precision']:.4f} | {tech['recall']:.4f} |" in text
+    assert report.to_markdown().splitlines()[0] in text
     assert "label lists" in text and "may choose none of them, or several" in text
     # The keras-hub snippet thresholds the probabilities instead of taking the argmax.
-    assert f"thresholds = {list(tagger.task.thresholds)!r}" in text
+    assert f"thresholds = {list(thresholds)!r}" in text
     assert "argmax" not in text
+
+    single = Report.from_predictions([0, 1], np.eye(2), label_names=["a", "b"])
+    with pytest.raises(ValueError, match="single-label evaluation report but the model is"):
+        textzoo.save_pretrained(tagger, tmp_path / "other", report=single)
+    assert not (tmp_path / "other").exists()
 
 
 def test_pair_model_card_shows_pair_input():

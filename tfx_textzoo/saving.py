@@ -174,7 +174,8 @@ def export(
       label), ``decisions`` (bool ``[N, num_labels]``: ``probability >= threshold``
       at the model's ``task.thresholds``, 0.5 where none were tuned, in the column
       order of ``model.labels``), ``labels`` (string ``[N, num_labels]``: the chosen
-      label names, most likely first, padded with ``""``), ``label_ids`` (int32
+      label names in label order, as [`predict`][tfx_textzoo.evaluation.predict] lists
+      them, padded with ``""``), ``label_ids`` (int32
       ``[N, num_labels]``, the same padded with -1) and ``num_labels`` (int32 ``[N]``,
       how many were chosen: ``labels[i, :num_labels[i]]`` are text ``i``'s). Dense
       tensors only, so TF Serving's REST and gRPC APIs return them as they are.
@@ -363,10 +364,8 @@ def _serving_outputs(model: keras.Model, task: tasks.Task):
 
     def multi(probabilities):
         decisions = probabilities >= thresholds
-        # Chosen labels first, most likely first; ties keep the label order.
-        order = tf.argsort(
-            tf.where(decisions, probabilities, -1.0), axis=-1, direction="DESCENDING", stable=True
-        )
+        # The chosen labels first, in label order (as predict lists them), then the rest.
+        order = tf.argsort(tf.cast(~decisions, tf.int32), axis=-1, stable=True)
         chosen = tf.gather(decisions, order, batch_dims=1)
         return {
             "probabilities": probabilities,
@@ -478,6 +477,8 @@ def model_card(
     else:
         title = f"{getattr(model, 'model_name', None) or 'textzoo'}-classifier"
     task = tasks.of(model)
+    if report:
+        _check_report_kind(report, task)
     eval_results = _eval_results(report, dataset, task) if report else None
     family = spec.family if spec is not None else None
     keras_hub_loadable = keras_hub_equivalent(model) is not None
@@ -548,6 +549,17 @@ def _eval_results(report: dict[str, Any], dataset: str | None, task: tasks.Task)
             )
         )
     return results
+
+
+def _check_report_kind(report: dict[str, Any], task: tasks.Task) -> None:
+    """A report of the other kind (multi- vs single-label) does not describe the model."""
+    kind = report.get("task", "single_label")  # reports before multi-label: single-label
+    if kind != task.kind:
+        raise ValueError(
+            f"report is a {kind.replace('_', '-')} evaluation report but the model is "
+            f"{task.kind.replace('_', '-')}: pass the report of "
+            "tfx_textzoo.evaluate(model, ...) for this model."
+        )
 
 
 def _metric_types(eval_results: list | None) -> list[str] | None:
@@ -924,9 +936,7 @@ def _card_body(
     lines += ["", "## Training procedure", ""]
     lines += _training_lines(history, spec)
     lines += ["", "## Results", ""]
-    if report and task.multi_label:
-        lines += _multi_label_results(report)
-    elif report:
+    if report:
         lines.append(Report.from_dict(report).to_markdown().rstrip())
     else:
         lines.append("No evaluation report was saved with this model.")
@@ -970,40 +980,6 @@ def _threshold_lines(task: tasks.Task, names: list[str]) -> list[str]:
         "|---|---:|",
     ]
     return lines + [f"| {n} | {t:.4g} |" for n, t in zip(names, thresholds, strict=True)]
-
-
-def _multi_label_results(report: dict[str, Any]) -> list[str]:
-    """A multi-label report as Markdown: the summary metrics, then per label."""
-    shown = [
-        f"{name} {report[key]:.4f}"
-        for key, _, name, _ in _MULTI_LABEL_METRICS
-        if isinstance(report.get(key), int | float)
-    ]
-    count = report.get("num_examples")
-    where = f" of {report['dataset_name']}" if report.get("dataset_name") else ""
-    head = ", ".join(shown) if shown else "Multi-label evaluation"
-    lines = [f"**{head}**" + (f" on {count:,} texts{where}" if count else where), ""]
-    per_label = report.get("per_label") or report.get("per_class") or {}
-    if per_label:
-        columns = ("precision", "recall", "f1", "support", "roc_auc")
-        present = [c for c in columns if any(c in m for m in per_label.values())]
-        titles = {"f1": "F1", "roc_auc": "ROC AUC"}
-        lines += [
-            "| label | " + " | ".join(titles.get(c, c) for c in present) + " |",
-            "|---|" + "---:|" * len(present),
-        ]
-        for name, metrics in per_label.items():
-            cells = [_cell(metrics.get(c)) for c in present]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return lines
-
-
-def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "n/a"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
