@@ -3,14 +3,15 @@
 [`save_pretrained`][tfx_textzoo.saving.save_pretrained] writes a keras-hub preset (``config.json``,
 ``task.json``,
 ``preprocessor.json``, ``tokenizer.json``, ``model.weights.h5``, ``task.weights.h5``,
-tokenizer assets) plus ``textzoo.json`` (labels, the zoo entry, training settings,
-evaluation report, the size and SHA-256 of every file) and a Hugging Face model card
-``README.md``. Only JSON, text and ``.weights.h5`` files: nothing is pickled.
+tokenizer assets) plus ``textzoo.json`` (labels, the task, the zoo entry, training
+settings, evaluation report, the size and SHA-256 of every file) and a Hugging Face
+model card ``README.md``. Only JSON, text and ``.weights.h5`` files: nothing is pickled.
 [`tfx_textzoo.load`][tfx_textzoo.load] reads such a directory, or an ``hf://owner/name`` repository
 holding one (through the same cache and offline rules as pretrained weights).
 [`export`][tfx_textzoo.saving.export] writes a TensorFlow SavedModel that takes raw strings, with
 the tokenizer
-inside the graph.
+inside the graph; a multi-label model's export also returns its decisions at the model's
+thresholds, a pair model's takes two strings per example.
 
 Writes go through `tfx_textzoo._files.atomic_directory`: everything goes to a
 temporary directory beside the target, published at the end with a rename that never
@@ -69,17 +70,21 @@ def save_pretrained(
 
     The directory is a keras-hub preset (architecture, weights, tokenizer and
     preprocessor, classification head) plus ``textzoo.json`` (format version,
-    tfx_textzoo version, label names, the zoo entry and family, training settings and
-    per-epoch records, the evaluation report, the size and SHA-256 of every file) and a
-    model card ``README.md``. [`tfx_textzoo.load`][tfx_textzoo.load] restores it from the path, or
-    from
+    tfx_textzoo version, label names, the model's [`Task`][tfx_textzoo.tasks.Task] as
+    ``task.to_config()`` (single- or multi-label, decision thresholds, text pairs,
+    truncation; ``task.json`` holds it too), the zoo entry and family, training settings
+    and per-epoch records, the evaluation report, the size and SHA-256 of every file)
+    and a model card ``README.md`` (for a multi-label model: its thresholds and
+    multi-label metrics; for a pair model: pair input in the usage snippet).
+    [`tfx_textzoo.load`][tfx_textzoo.load] restores it from the path, or from
     ``hf://owner/name`` once pushed to the Hugging Face Hub.
 
     Args:
         model: A zoo classifier (a keras-hub ``TextClassifier`` with its preprocessor).
         path: The directory to write. Its parent is created when missing.
         report: Optional [`Report`][tfx_textzoo.evaluation.Report] (or its ``to_dict()``):
-            stored in ``textzoo.json`` and shown in the model card.
+            stored in ``textzoo.json`` and shown in the model card. It must be of the
+            model's kind (a multi-label report for a multi-label model).
         history: Optional [`FinetuneHistory`][tfx_textzoo.training.FinetuneHistory] (or its
             ``to_dict()``): the training settings and per-epoch records.
         dataset: Name of the training data set (e.g. ``"ag_news"``), for the card;
@@ -101,6 +106,8 @@ def save_pretrained(
             process saved there while this one was writing: its model is kept), or it
             is not a directory this module wrote.
         TypeError: ``model`` is not a keras-hub text classifier with a preprocessor.
+        ValueError: ``report`` is a single-label report of a multi-label model, or the
+            other way round.
 
     Examples:
         >>> import json, pathlib, tempfile
@@ -112,6 +119,8 @@ def save_pretrained(
         ['neg', 'pos']
         >>> textzoo.load(out).labels
         ['neg', 'pos']
+        >>> json.loads((out / "textzoo.json").read_text())["task"]["kind"]
+        'single_label'
     """
     _check_model(model)
     history_data = _as_dict(history, "history")
@@ -425,15 +434,20 @@ def model_card(
 ):
     """The Hugging Face model card (``README.md``) of a classifier.
 
-    Metadata: ``library_name``, ``pipeline_tag: text-classification``, ``license``
-    (given, else the catalog entry's), ``base_model``, ``datasets``, ``tags`` and, with a
-    report, a ``model-index`` holding accuracy and macro F1. ``library_name`` is
+    Metadata: ``library_name``, ``pipeline_tag: text-classification`` (also for
+    multi-label and pair models, tagged ``multi-label-classification`` and
+    ``sentence-pair-classification``), ``license`` (given, else the catalog entry's),
+    ``base_model``, ``datasets``, ``tags`` and, with a report, a ``model-index``
+    holding accuracy and macro F1 (multi-label: micro, macro and samples F1, subset
+    accuracy and Hamming loss). ``library_name`` is
     ``keras-hub`` only where plain keras-hub loads the saved directory and predicts
     identically (see [`keras_hub_equivalent`][tfx_textzoo.saving.keras_hub_equivalent]),
     else ``tfx_textzoo``, so the Hub never offers a keras-hub snippet that fails. The
     text covers intended use, training data, both fine-tuning phases and their
     settings, the results table, limitations and how to load the model: what to
-    install and the lines to run, with keras-hub alone where that works.
+    install and the lines to run, with keras-hub alone where that works. A multi-label
+    card lists each label's decision threshold, and its snippets apply them; a pair
+    model's snippets pass pairs.
 
     Args:
         model: A zoo classifier.
@@ -614,8 +628,11 @@ def load_saved(
     """Load a model written by `save_pretrained`, from a directory or ``hf://``.
 
     This is what [`tfx_textzoo.load`][tfx_textzoo.load] does for such a location. The model comes
-    back compiled (catalog optimizer settings), with its labels, zoo name, head and
-    preprocessor, predicting as it did when saved.
+    back compiled (catalog optimizer settings), with its labels, zoo name, head,
+    preprocessor and [`Task`][tfx_textzoo.tasks.Task] (multi-label thresholds, text
+    pairs, truncation), predicting as it did when saved. A directory saved before the
+    task was recorded loads with the task its config says (single-label for one saved
+    before tasks existed).
 
     Args:
         location: The directory, or ``hf://owner/name`` (fetched into the cache at
@@ -634,7 +651,8 @@ def load_saved(
     Raises:
         FileNotFoundError: A missing directory or file (named in the message).
         tfx_textzoo.errors.CorruptModelError: A file whose size or SHA-256 differs from
-            the recorded one, or label names that contradict the model's outputs.
+            the recorded one, label names that contradict the model's outputs, or a task
+            in ``textzoo.json`` that differs from the model's own (``task.json``).
         tfx_textzoo.errors.UnsafePathError: ``textzoo.json`` names a path outside the
             directory (nothing outside is read).
         ValueError: A corrupt file, a plain weights repository, or ``num_classes`` /
@@ -1081,7 +1099,8 @@ def _training_lines(history: dict[str, Any] | None, spec: Any) -> list[str]:
     lines += ["", "| setting | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in settings.items()]
     if epochs:
-        keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in epochs[0]]
+        names = ("loss", "accuracy", "micro_f1", "val_loss", "val_accuracy", "val_micro_f1")
+        keys = [k for k in names if k in epochs[0]]
         lines += ["", "| epoch | phase | " + " | ".join(keys) + " |"]
         lines.append("|---|---|" + "---:|" * len(keys))
         for record in epochs:
