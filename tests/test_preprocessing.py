@@ -138,7 +138,9 @@ def test_multi_label_labels_go_through_every_dataset_and_fit():
 
     core = inference.core_model(model)  # token ids -> probabilities, the model's layers
     core.compile(optimizer="adam", loss=model.task.loss())
-    history = core.fit(preprocessing.training_dataset(tok, 8, seed=0), epochs=1, verbose=0, shuffle=False)
+    history = core.fit(
+        preprocessing.training_dataset(tok, 8, seed=0), epochs=1, verbose=0, shuffle=False
+    )
     assert np.isfinite(history.history["loss"][0])
     probs = preprocessing.run_sorted(lambda x: model(x, training=False), tok, 8)
     direct = model.predict(np.array(LONG), verbose=0)
