@@ -115,9 +115,9 @@ def test_pairs_end_to_end(name, tmp_path):
     pairs = list(zip(PREMISES, HYPOTHESES, strict=True))
     probs = textzoo.evaluation.predict_proba(model, pairs)
     # Independent: the model's own preprocessor on (a, b), then the Keras model.
-    by_hand = model.predict(
-        model.preprocessor((tf.constant(PREMISES), tf.constant(HYPOTHESES))), verbose=0
-    )
+    # (A lone 2-tuple would read as (texts, labels): pass y=None explicitly.)
+    features = model.preprocessor((tf.constant(PREMISES), tf.constant(HYPOTHESES)), None)
+    by_hand = np.asarray(model(features, training=False))
     np.testing.assert_allclose(probs, by_hand, atol=1e-5)
     assert textzoo.predict(model, pairs) == [model.labels[i] for i in by_hand.argmax(1)]
     with pytest.raises(ValueError, match="pair"):
