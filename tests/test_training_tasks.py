@@ -158,7 +158,9 @@ def test_multi_label_frozen_phase_trains_the_head_only(cache_features):
     history = tune(model, epochs=1, freeze_epochs=1, cache_features=cache_features)
     assert [r["phase"] for r in history.epochs] == ["frozen"]
     assert np.isfinite(history.epochs[0]["loss"])
-    assert all(np.array_equal(a, b) for a, b in zip(backbone, model.backbone.get_weights()))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(backbone, model.backbone.get_weights(), strict=True)
+    )
     after = [v.numpy() for v in model.trainable_variables if "logits" in v.path]
     assert any(not np.array_equal(a, b) for a, b in zip(head, after, strict=True))
 
