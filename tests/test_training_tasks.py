@@ -242,6 +242,12 @@ def test_multi_label_data_without_any_label_is_refused():
         tune(model, (["a", "b", "c", "d"], [[], [], [], []]), epochs=1, freeze_epochs=0)
 
 
+def test_multi_label_data_with_one_label_set_for_all_is_refused():
+    model = bert()
+    with pytest.raises(SingleClassError, match=r"all 4 texts have the same labels, \['tech'\]"):
+        tune(model, (["a", "b", "c", "d"], [["tech"]] * 4), epochs=1, freeze_epochs=0)
+
+
 def test_labels_never_or_always_present_are_named_in_a_warning():
     model = bert()
     texts = ["football stocks", "football", "football chip", "football today"]

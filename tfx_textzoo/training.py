@@ -1100,10 +1100,11 @@ def _check_pairs(task: tasks.Task, pairs, validation) -> None:
 
 
 def _check_label_sets(labels: np.ndarray, label_names, what: str) -> None:
-    """Multi-label training data: some label somewhere; warn about labels never (or always) on.
+    """Refuse multi-label data of empty sets only, or of one set; warn about rare labels.
 
-    A label no text has (or every text has) can only learn to say no (yes): the
-    warning names them, so that a label column or delimiter mistake shows at once.
+    Labels never (or always) on are named in a warning: a label no text has (or every
+    text has) can only learn to say no (yes), and a label column or delimiter mistake
+    shows at once.
     """
     labels = np.asarray(labels)
     names = list(label_names or [str(i) for i in range(labels.shape[1])])
@@ -1113,6 +1114,7 @@ def _check_label_sets(labels: np.ndarray, label_names, what: str) -> None:
             "empty), so there is nothing to learn. Check label_column (and "
             "label_delimiter for strings such as 'joy|love')."
         )
+    check_two_classes(labels, names, what)  # the same label set for every text
     positives = labels.sum(axis=0)
     never = [n for n, c in zip(names, positives, strict=True) if c == 0]
     always = [n for n, c in zip(names, positives, strict=True) if c == len(labels)]
