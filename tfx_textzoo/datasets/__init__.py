@@ -53,21 +53,31 @@ from tfx_textzoo.datasets.adapters import (
 )
 from tfx_textzoo.datasets.catalog import (
     AG_NEWS_LABELS,
+    BBC_NEWS_LABELS,
     DATASETS,
     DBPEDIA_LABELS,
+    GOEMOTIONS_LABELS,
     TREC_LABELS,
     DatasetSpec,
     list_datasets,
 )
 from tfx_textzoo.datasets.loading import load
 from tfx_textzoo.datasets.readers import (
+    BBC_SPLIT_SEED,
+    BBC_TEST_FRACTION,
     MAX_FIELD_CHARS,
     decode_text,
+    deduplicated,
     from_csv,
     from_parquet,
     read_ag_news_csv,
+    read_bbc_csv,
+    read_goemotions_tsv,
+    read_mrpc_tsv,
+    read_rte_tsv,
     read_sst2_tsv,
     read_trec,
+    stratified_split,
 )
 from tfx_textzoo.datasets.sources import load_ag_news_sample, sample_path
 from tfx_textzoo.datasets.textdataset import (
@@ -83,8 +93,12 @@ from tfx_textzoo.datasets.textdataset import (
 
 __all__ = [
     "AG_NEWS_LABELS",
+    "BBC_NEWS_LABELS",
+    "BBC_SPLIT_SEED",
+    "BBC_TEST_FRACTION",
     "DATASETS",
     "DBPEDIA_LABELS",
+    "GOEMOTIONS_LABELS",
     "MAX_FIELD_CHARS",
     "TREC_LABELS",
     "BadRowsError",
@@ -104,13 +118,19 @@ __all__ = [
     "check_text_pairs",
     "check_two_classes",
     "decode_text",
+    "deduplicated",
     "from_csv",
     "from_parquet",
     "list_datasets",
     "load",
     "load_ag_news_sample",
     "read_ag_news_csv",
+    "read_bbc_csv",
+    "read_goemotions_tsv",
+    "read_mrpc_tsv",
+    "read_rte_tsv",
     "read_sst2_tsv",
     "read_trec",
     "sample_path",
+    "stratified_split",
 ]
