@@ -916,6 +916,7 @@ def _evaluate_command(
         _check_column_options(dataset, text_pair_columns, label_columns, True, None, "evaluate")
     _start_tensorflow()
     from tfx_textzoo import tasks
+    from tfx_textzoo.evaluation import label_names
 
     model = _load_saved(model_dir)
     multi_label = tasks.of(model).multi_label
@@ -925,7 +926,12 @@ def _evaluate_command(
     on_bad_rows = "skip" if skip_bad_rows else "raise"
     if _is_csv(dataset):
         columns = _Columns(
-            text_columns, text_pair_columns, label_columns, multi_label, label_delimiter
+            text_columns,
+            text_pair_columns,
+            label_columns,
+            multi_label,
+            label_delimiter,
+            label_names=label_names(model) if multi_label else None,
         )
         data = _read_csv_dataset(dataset, columns, on_bad_rows, encoding)
     else:
@@ -1476,7 +1482,9 @@ class _Columns:
         label_columns: Sequence[str] = (),
         multi_label: bool = False,
         label_delimiter: str | None = None,
+        label_names: Sequence[str] | None = None,
     ) -> None:
+        self.label_names = None if label_names is None else list(label_names)
         self.text_columns = list(text_columns) or ["text"]
         self.text_pair_columns = list(text_pair_columns)
         self.label_columns = list(label_columns) or ["label"]
@@ -1502,16 +1510,18 @@ class _Columns:
         )
         return cls(text_columns, text_pair_columns, label_columns, multi_label, label_delimiter)
 
-    def csv_arguments(self) -> dict[str, Any]:
+    def csv_arguments(self, label_column: str | None = None) -> dict[str, Any]:
         """The keyword arguments of ``datasets.from_csv`` beyond the path."""
-        label: Any = self.label_columns if len(self.label_columns) > 1 else self.label_columns[0]
-        arguments: dict[str, Any] = {"text_columns": self.text_columns, "label_column": label}
+        arguments: dict[str, Any] = {
+            "text_columns": self.text_columns,
+            "label_column": label_column or self.label_columns[0],
+        }
         if self.text_pair_columns:
             arguments["text_pair_columns"] = self.text_pair_columns
-        if self.multi_label:
-            arguments["multi_label"] = True
-            if self.label_delimiter is not None:
-                arguments["label_delimiter"] = self.label_delimiter
+        if self.multi_label and label_column is None:
+            arguments["label_delimiter"] = self.label_delimiter
+            if self.label_names is not None:  # a model's: its labels, in its order
+                arguments["label_names"] = self.label_names
         return arguments
 
 
@@ -1587,19 +1597,48 @@ def _read_csv_dataset(path, columns: _Columns, on_bad_rows, encoding):
             "name the first text's column with --text-column and the second's with "
             "--text-pair-column",
         )
-    data = textzoo.datasets.from_csv(
-        path,
-        **columns.csv_arguments(),
-        delimiter="\t" if path.lower().endswith(".tsv") else ",",
-        encoding=encoding,
-        on_bad_rows=on_bad_rows,
-    )
-    if columns.multi_label and not data.multi_label:  # defensive: a reader of one label
+    read = {
+        "delimiter": "\t" if path.lower().endswith(".tsv") else ",",
+        "encoding": encoding,
+        "on_bad_rows": on_bad_rows,
+    }
+    if len(columns.label_columns) == 1:
+        return textzoo.datasets.from_csv(path, **columns.csv_arguments(), **read)
+    return _read_label_columns(path, columns, read)
+
+
+def _read_label_columns(path, columns: _Columns, read: dict[str, Any]):
+    """A multi-label file with one 0/1 column per label (the column names name the labels).
+
+    Each column is read as a two-class label column ("0" / "1") by ``from_csv``, which
+    checks every row; the columns make the 0/1 matrix.
+    """
+    import numpy as np
+
+    from tfx_textzoo.datasets import TextDataset, from_csv
+
+    if len(set(columns.label_columns)) != len(columns.label_columns):
+        raise UserError("a --label-column is given twice", "name each label's 0/1 column once")
+    parts = [
+        from_csv(path, **columns.csv_arguments(column), label_names=["0", "1"], **read)
+        for column in columns.label_columns
+    ]
+    first = parts[0]
+    if any(part.texts != first.texts for part in parts[1:]):  # rows skipped in one column
         raise UserError(
-            f"{path} was read with one label per text, not label sets",
-            "check --label-column and --label-delimiter",
+            f"{path}: the label columns have bad values in different rows",
+            "fix the rows named above (each label column holds 0 or 1 in every row)",
         )
-    return data
+    matrix = np.stack([part.labels for part in parts], axis=1)
+    return TextDataset(
+        first.texts,
+        matrix,
+        list(columns.label_columns),
+        first.name,
+        first.source,
+        skipped=list(first.skipped),
+        text_pairs=first.text_pairs,
+    )
 
 
 def _check_multi_label(train, dataset: str, asked: bool) -> bool:
