@@ -414,8 +414,9 @@ def environment_report() -> dict[str, dict[str, Any]]:
 @click.option(
     "--dataset",
     required=True,
-    help="A dataset name (ag_news, ag_news-sample, dbpedia, imdb, sst2, trec, yelp_polarity) "
-    "or a .csv/.tsv file (then see --text-column/--label-column).",
+    help="A dataset name (ag_news, ag_news-sample, dbpedia, imdb, sst2, trec, yelp_polarity; "
+    "long documents: bbc_news; multi-label: goemotions; sentence pairs: rte, mrpc) or a "
+    ".csv/.tsv file (then see --text-column/--label-column).",
 )
 @click.option(
     "--data-dir",
