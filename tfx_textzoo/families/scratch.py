@@ -247,6 +247,11 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
             name="vectorizer",
         )
 
+    def build(self, input_shape=None):  # noqa: D102
+        if not self.vectorizer.built:
+            self.vectorizer.build(None)
+        self.built = True
+
     @property
     def is_adapted(self) -> bool:
         """Whether the vectorizer has a vocabulary beyond padding and OOV."""
