@@ -25,15 +25,39 @@ SECOND = [
 
 
 def _probabilities(model, texts, pairs=None) -> np.ndarray:
-    """The Keras model's probabilities of raw texts (or pairs), preprocessed eagerly."""
+    """The Keras model's probabilities of raw texts (or pairs) through its preprocessor.
+
+    keras-hub's preprocessor reads a lone 2-tuple as (texts, labels): the pair goes in
+    as x with y=None.
+    """
     import tensorflow as tf
 
     texts = tf.constant(texts)
     if pairs is None:
         features = model.preprocessor(texts)
     else:
-        features = saving.pack_pair(model.preprocessor, texts, tf.constant(pairs))
+        features = model.preprocessor((texts, tf.constant(pairs)), None)
     return np.asarray(model(features, training=False), dtype="float32")
+
+
+def _bert_features(model, rows: list[list[int]]) -> dict[str, np.ndarray]:
+    """BERT inputs packed by hand: [CLS] ids [SEP], padded to the sequence length."""
+    vocab = model.preprocessor.tokenizer
+    cls, sep = vocab.token_to_id("[CLS]"), vocab.token_to_id("[SEP]")
+    length = model.preprocessor.sequence_length
+    token_ids = np.zeros((len(rows), length), "int32")
+    for i, ids in enumerate(rows):
+        packed = [cls, *ids, sep]
+        token_ids[i, : len(packed)] = packed
+    return {
+        "token_ids": token_ids,
+        "padding_mask": token_ids != 0,
+        "segment_ids": np.zeros_like(token_ids),
+    }
+
+
+def _token_ids(model, text: str) -> list[int]:
+    return np.asarray(model.preprocessor.tokenizer(text)).astype(int).tolist()
 
 
 def _tagger(**task_changes):
@@ -175,7 +199,7 @@ def test_pair_export_takes_text_and_text_pair(tmp_path):
     # The pair is packed as two segments, not read as the first text alone.
     import tensorflow as tf
 
-    segments = saving.pack_pair(model.preprocessor, tf.constant(TEXTS), tf.constant(SECOND))
+    segments = model.preprocessor((tf.constant(TEXTS), tf.constant(SECOND)), None)
     assert set(np.unique(segments["segment_ids"].numpy())) == {0, 1}
 
 
@@ -190,22 +214,114 @@ def test_multi_label_pair_export(tmp_path):
     )
 
 
-def test_export_refuses_what_the_graph_cannot_apply(tmp_path):
-    model = textzoo.load("scratch-tiny", labels=["neg", "pos"], sequence_length=16)
-    model.prepare_tokenizer(TEXTS)
-    for truncation in ("tail", "head+tail"):
-        model.task = Task(truncation=truncation)
-        with pytest.raises(InvalidArgumentError, match="keeps the first tokens"):
-            textzoo.export(model, tmp_path / "serving")
-    model.task = Task()
-    with pytest.raises(InvalidArgumentError, match="long_text='chunks'"):
-        textzoo.export(model, tmp_path / "serving", long_text="chunks")
-    with pytest.raises(InvalidArgumentError, match="stride is for"):
-        textzoo.export(model, tmp_path / "serving", stride=8)
+LONG = [
+    "the team won the final after extra time and the fans sang all night long",
+    "stocks rallied",
+    "new chips double the battery life of phones and laptops sold this year",
+]
+
+
+@pytest.mark.parametrize("truncation", ["tail", "head+tail"])
+def test_export_applies_the_models_truncation(tmp_path, truncation):
+    model = textzoo.load("bert-tiny", labels=["a", "b"], sequence_length=8, **TINY)
+    model.task = model.task.replace(truncation=truncation)
+    serve = _serve(textzoo.export(model, tmp_path / "serving"))
+    budget = 8 - 2  # [CLS] and [SEP]
+    head, tail = {"tail": (0, budget), "head+tail": textzoo.tasks.head_tail_split(budget)}[
+        truncation
+    ]
+    rows = []
+    for text in LONG:
+        ids = _token_ids(model, text)
+        rows.append(ids if len(ids) <= budget else ids[:head] + ids[len(ids) - tail :])
+    assert len(_token_ids(model, LONG[0])) > budget  # it is cut
+    expected = np.asarray(model(_bert_features(model, rows), training=False))
+    served = serve(text=np.array(LONG))["probabilities"].numpy()
+    np.testing.assert_allclose(served, expected, atol=1e-6)
+    head_only = _probabilities(model, LONG)  # what reading the start gives: not that
+    assert np.abs(served[0] - head_only[0]).max() > 1e-7
+
+
+@pytest.mark.parametrize("aggregate", ["mean", "max"])
+def test_chunks_export_aggregates_windows_as_numpy(tmp_path, aggregate):
+    model = textzoo.load("bert-tiny", labels=TAGS[:3], multi_label=True, sequence_length=8, **TINY)
+    budget, stride = 8 - 2, 4
+    windows, documents = [], []
+    for d, text in enumerate(LONG):
+        ids = _token_ids(model, text)
+        count = 1 if len(ids) <= budget else -(-(len(ids) - budget) // stride) + 1
+        for k in range(count):
+            start = min(k * stride, max(len(ids) - budget, 0))
+            windows.append(ids[start : start + budget])
+            documents.append(d)
+    documents = np.array(documents)
+    window_probs = np.asarray(model(_bert_features(model, windows), training=False), "float64")
+    reduce = np.mean if aggregate == "mean" else np.max
+    expected = np.stack([reduce(window_probs[documents == d], axis=0) for d in range(3)])
+    # Between each label's two lowest probabilities: one text below, two above.
+    lowest = np.sort(expected, axis=0)[:2]
+    thresholds = tuple(float(t) for t in lowest.mean(axis=0))
+    model.task = model.task.replace(thresholds=thresholds)
+
+    out = textzoo.export(
+        model, tmp_path / "serving", long_text="chunks", stride=stride, aggregate=aggregate
+    )
+    result = _serve(out)(text=np.array(LONG))
+    assert result["num_windows"].numpy().tolist() == np.bincount(documents).tolist()
+    assert result["num_windows"].numpy().max() > 1
+    np.testing.assert_allclose(result["probabilities"].numpy(), expected, atol=1e-6)
+    np.testing.assert_array_equal(result["decisions"].numpy(), expected >= np.array(thresholds))
+
+
+def test_single_label_chunks_export_renormalises_max(tmp_path):
+    model = textzoo.load("bert-tiny", labels=["a", "b", "c"], sequence_length=8, **TINY)
+    served = _serve(textzoo.export(model, tmp_path / "s", long_text="chunks", aggregate="max"))
+    probs = served(text=np.array(LONG))["probabilities"].numpy()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_export_refuses_what_it_cannot_serve(tmp_path):
+    import keras_hub
+
+    model = textzoo.load("bert-tiny", labels=["a", "b"], sequence_length=8, **TINY)
+    with pytest.raises(InvalidArgumentError, match="long_text must be 'truncate' or 'chunks'"):
+        textzoo.export(model, tmp_path / "serving", long_text="windows")
+    with pytest.raises(InvalidArgumentError, match="stride is for long_text='chunks'"):
+        textzoo.export(model, tmp_path / "serving", stride=4)
+    with pytest.raises(InvalidArgumentError, match="aggregate is for long_text='chunks'"):
+        textzoo.export(model, tmp_path / "serving", aggregate="max")
+    with pytest.raises(InvalidArgumentError, match="aggregate must be"):
+        textzoo.export(model, tmp_path / "serving", long_text="chunks", aggregate="median")
+    with pytest.raises(InvalidArgumentError, match="stride"):
+        textzoo.export(model, tmp_path / "serving", long_text="chunks", stride=7)  # budget 6
     model.task = Task(text_pair=True)
-    with pytest.raises(TypeError, match="could not pack two texts"):
+    with pytest.raises(InvalidArgumentError, match="'truncate' for a pair model"):
+        textzoo.export(model, tmp_path / "serving", long_text="chunks")
+    model.task = Task(text_pair=True, truncation="tail")
+    with pytest.raises(InvalidArgumentError, match="'head' for a pair model"):
         textzoo.export(model, tmp_path / "serving")
+    plain = keras_hub.models.BertTextClassifier(
+        backbone=model.backbone,
+        num_classes=2,
+        preprocessor=keras_hub.models.BertTextClassifierPreprocessor(
+            tokenizer=model.preprocessor.tokenizer, sequence_length=8
+        ),
+    )
+    with pytest.raises(TypeError, match="not a tfx_textzoo classifier"):
+        textzoo.export(plain, tmp_path / "serving", long_text="chunks")
     assert not (tmp_path / "serving").exists()
+
+
+def test_scratch_pair_export_takes_two_inputs(tmp_path):
+    model = textzoo.load("scratch-tiny", labels=["same", "other"], sequence_length=16)
+    model.prepare_tokenizer(TEXTS, SECOND)
+    model.task = model.task.replace(text_pair=True)
+    serve = _serve(textzoo.export(model, tmp_path / "serving"))
+    assert set(serve.structured_input_signature[1]) == {"text", "text_pair"}
+    both = serve(text=np.array(TEXTS), text_pair=np.array(SECOND))["probabilities"].numpy()
+    swapped = serve(text=np.array(SECOND), text_pair=np.array(TEXTS))["probabilities"].numpy()
+    assert both.shape == (4, 2) and np.isfinite(both).all()
+    assert np.abs(both - swapped).max() > 1e-7  # the order of the two texts counts
 
 
 def test_multi_label_model_card(tagger, tmp_path):

@@ -174,8 +174,11 @@ def export(
     of strings (``tf.TensorSpec([None], tf.string)``); a pair model
     (``model.task.text_pair``) takes ``text`` and ``text_pair``, two batches of the same
     length, packed as two segments as in training. The tokenizer and the rest of the
-    preprocessor are inside the graph. What it returns depends on the model's
-    [`Task`][tfx_textzoo.tasks.Task]:
+    preprocessor are inside the graph, and a text longer than the sequence length is
+    cut as the model's ``task.truncation`` says (``"head"``, ``"tail"`` or
+    ``"head+tail"``: the tokens [`predict`][tfx_textzoo.evaluation.predict] reads; a
+    pair that does not fit is trimmed round robin). What it returns depends on the
+    model's [`Task`][tfx_textzoo.tasks.Task]:
 
     - single-label: ``probabilities`` (float32 ``[N, num_classes]``), ``label``
       (string ``[N]``, the most likely class name) and ``label_id`` (int32 ``[N]``);
@@ -184,15 +187,17 @@ def export(
       at the model's ``task.thresholds``, 0.5 where none were tuned, in the column
       order of ``model.labels``), ``labels`` (string ``[N, num_labels]``: the chosen
       label names in label order, as [`predict`][tfx_textzoo.evaluation.predict] lists
-      them, padded with ``""``), ``label_ids`` (int32
-      ``[N, num_labels]``, the same padded with -1) and ``num_labels`` (int32 ``[N]``,
-      how many were chosen: ``labels[i, :num_labels[i]]`` are text ``i``'s). Dense
-      tensors only, so TF Serving's REST and gRPC APIs return them as they are.
+      them, padded with ``""``), ``label_ids`` (int32 ``[N, num_labels]``, the same
+      padded with -1) and ``num_labels`` (int32 ``[N]``, how many were chosen:
+      ``labels[i, :num_labels[i]]`` are text ``i``'s). Dense tensors only, so TF
+      Serving's REST and gRPC APIs return them as they are.
 
-    A text longer than the sequence length keeps its first tokens (``task.truncation``
-    ``"head"``); a model whose truncation is ``"tail"`` or ``"head+tail"`` is refused
-    (the in-graph tokenizer only cuts the end; serve it with
-    [`predict`][tfx_textzoo.evaluation.predict] instead).
+    With ``long_text="chunks"`` each text is read in overlapping windows (those of
+    [`tokenize_windows`][tfx_textzoo.preprocessing.tokenize_windows]) whose
+    probabilities are aggregated per text (``"mean"``, or ``"max"`` as
+    [`aggregate`][tfx_textzoo.inference.aggregate] does it), in float64 as
+    ``predict(..., long_text="chunks")`` does, before the decisions; the outputs gain
+    ``num_windows`` (int32 ``[N]``). Single texts only (not pairs).
 
     Loading needs TensorFlow only (``tf.saved_model.load(path)``), not tfx_textzoo
     nor keras-hub. A BERT-family export uses TensorFlow Text ops for its WordPiece
@@ -207,11 +212,11 @@ def export(
         format: ``"saved_model"`` (the only format so far; see `EXPORT_FORMATS`).
         overwrite: Replace ``path`` when it exists (a previous export, or an empty
             directory; never a saved model).
-        long_text: ``"truncate"`` (the only one an export supports so far). Reading
-            long texts in overlapping windows (``"chunks"``) is done by
-            [`predict`][tfx_textzoo.evaluation.predict], not in the exported graph.
-        stride: For ``long_text="chunks"`` only (must stay None).
-        aggregate: For ``long_text="chunks"`` only (must stay ``"mean"``).
+        long_text: ``"truncate"`` (one window per text, cut as ``task.truncation``
+            says) or ``"chunks"`` (overlapping windows, aggregated).
+        stride: With ``"chunks"``: tokens between window starts (default: half the
+            token budget).
+        aggregate: With ``"chunks"``: ``"mean"`` or ``"max"``.
 
     Returns:
         The directory written.
@@ -220,9 +225,12 @@ def export(
         ValueError: An unsupported ``format``.
         tfx_textzoo.errors.InvalidArgumentError: ``path`` is the directory the model
             was loaded from, or inside or above it (the export would replace the
-            trained model); a truncation other than ``"head"``; ``long_text`` other
-            than ``"truncate"``.
-        TypeError: A pair model whose preprocessor does not take pairs of texts.
+            trained model); an unknown ``long_text`` or ``aggregate``; ``stride`` or
+            ``aggregate`` without ``"chunks"``, or a ``stride`` outside 1 to the token
+            budget; ``"chunks"`` for a pair model; a pair model whose truncation is
+            not ``"head"``.
+        TypeError: A model that is not a zoo classifier (a plain keras-hub one) with
+            anything but single texts read from the start.
         FileExistsError: ``path`` exists and ``overwrite`` is False, or it holds a
             saved model (``textzoo.json``) rather than an export.
 
@@ -255,35 +263,57 @@ def export(
             "tfx_textzoo.load reads back use tfx_textzoo.save_pretrained.)"
         )
     _check_model(model)
-    _check_export_long_text(long_text, stride, aggregate)
     task = tasks.of(model)
-    _check_export_truncation(task)
+    stride = _check_export_reading(model, task, long_text, stride, aggregate)
     target = Path(os.path.expanduser(os.fspath(path)))
     _check_export_target(model, target)
     import tensorflow as tf
+
+    from tfx_textzoo import preprocessing
 
     preprocessor = model.preprocessor
     if hasattr(preprocessor, "check_adapted"):
         preprocessor.check_adapted()
     outputs = _serving_outputs(model, task)
+    text_spec = tf.TensorSpec([None], tf.string, name="text")
+
+    def classify(features):
+        if isinstance(features, dict) and len(features) == 1 == len(model.inputs):
+            (features,) = features.values()  # a one-input model takes the tensor itself
+        return tf.cast(model(features, training=False), tf.float32)
 
     if task.text_pair:
-        _check_pairs_in_graph(preprocessor)
 
         def serve(text, text_pair):
-            features = pack_pair(preprocessor, text, text_pair)
-            return outputs(tf.cast(model(features, training=False), tf.float32))
+            segments = (model.text_token_ids(text), model.text_token_ids(text_pair))
+            return outputs(classify(model.pack_token_ids(segments)))
 
-        signature = [
-            tf.TensorSpec([None], tf.string, name="text"),
-            tf.TensorSpec([None], tf.string, name="text_pair"),
-        ]
-    else:
+        signature = [text_spec, tf.TensorSpec([None], tf.string, name="text_pair")]
+    elif long_text == "chunks":
 
         def serve(text):
-            return outputs(tf.cast(model(preprocessor(text), training=False), tf.float32))
+            features, documents = preprocessing.window_features(model, text, stride)
+            count = tf.shape(text, out_type=tf.int64)[0]
+            probabilities = tf.cast(classify(features), tf.float64)
+            served = outputs(_aggregate_windows(probabilities, documents, count, aggregate, task))
+            served["num_windows"] = tf.math.bincount(
+                tf.cast(documents, tf.int32), minlength=tf.cast(count, tf.int32)
+            )
+            return served
 
-        signature = [tf.TensorSpec([None], tf.string, name="text")]
+        signature = [text_spec]
+    elif _is_zoo(model):
+
+        def serve(text):
+            return outputs(classify(preprocessing.truncated_features(model, text)))
+
+        signature = [text_spec]
+    else:  # a plain keras-hub classifier: its own preprocessor (checked: head only)
+
+        def serve(text):
+            return outputs(classify(preprocessor(text)))
+
+        signature = [text_spec]
 
     with _files.atomic_directory(
         target, overwrite=overwrite, replaceable=_check_export_replaceable
@@ -295,55 +325,76 @@ def export(
     return target
 
 
-def _check_pairs_in_graph(preprocessor: Any) -> None:
-    """Refuse a pair model whose preprocessor cannot pack two texts inside a graph."""
+def _is_zoo(model: keras.Model) -> bool:
+    from tfx_textzoo.families.base import ZooClassifier
+
+    return isinstance(model, ZooClassifier)
+
+
+def _check_export_reading(
+    model: keras.Model, task: tasks.Task, long_text: Any, stride: Any, aggregate: Any
+) -> int | None:
+    """Check how the export reads texts; returns the stride of ``"chunks"`` (else None)."""
+    from tfx_textzoo import inference, preprocessing
+
+    if long_text not in ("truncate", "chunks"):
+        raise InvalidArgumentError("long_text", long_text, "'truncate' or 'chunks'")
+    if aggregate not in inference.AGGREGATIONS:
+        raise InvalidArgumentError(
+            "aggregate", aggregate, " or ".join(map(repr, inference.AGGREGATIONS))
+        )
+    if long_text == "truncate" and stride is not None:
+        raise InvalidArgumentError("stride", stride, "None", "stride is for long_text='chunks'")
+    if long_text == "truncate" and aggregate != "mean":
+        raise InvalidArgumentError(
+            "aggregate", aggregate, "'mean'", "aggregate is for long_text='chunks'"
+        )
+    if (task.text_pair or long_text == "chunks" or task.truncation != "head") and not _is_zoo(
+        model
+    ):
+        raise TypeError(
+            f"{type(model).__name__} is not a tfx_textzoo classifier, so its export reads "
+            "single texts from their start only (no pairs, no 'tail' or 'head+tail' "
+            "truncation, no chunks). Load it with tfx_textzoo.load to export those."
+        )
+    if task.text_pair and long_text == "chunks":
+        raise InvalidArgumentError(
+            "long_text",
+            long_text,
+            "'truncate' for a pair model",
+            "windows are for single long texts; a pair that does not fit is trimmed round robin",
+        )
+    if task.text_pair and task.truncation != "head":
+        raise InvalidArgumentError(
+            "model.task.truncation",
+            task.truncation,
+            "'head' for a pair model",
+            "a pair that does not fit is trimmed round robin; 'tail' and 'head+tail' are "
+            "for single texts",
+        )
+    if long_text == "chunks":
+        return preprocessing.check_stride(stride, preprocessing.token_budget(model))
+    return None
+
+
+def _aggregate_windows(probabilities, documents, count, how: str, task: tasks.Task):
+    """Per-text probabilities from their windows', in the graph, as `inference.aggregate`."""
     import tensorflow as tf
 
-    spec = tf.TensorSpec([None], tf.string)
-    try:
-        with warnings.catch_warnings():  # Keras repeats the failure as a build warning
-            warnings.filterwarnings("ignore", message=".*looks like it has unbuilt state")
-            pair = tf.function(lambda a, b: pack_pair(preprocessor, a, b))
-            pair.get_concrete_function(spec, spec)
-    except Exception as err:
-        raise TypeError(
-            "The model is a pair model (model.task.text_pair) but its preprocessor "
-            f"({type(preprocessor).__name__}) could not pack two texts in the graph: "
-            f"{type(err).__name__}: {_gist(err)}. Export a family "
-            "whose preprocessor takes pairs, or serve the model with "
-            "tfx_textzoo.predict(model, texts, text_pair=...)."
-        ) from err
-
-
-def _gist(err: BaseException) -> str:
-    """The telling line of a (Keras-in-graph) error message, without terminal colours."""
-    import re
-
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    bold = [line for line in lines if "\x1b[1m" in line]
-    text = (bold or lines or [type(err).__name__])[0 if bold else -1]
-    return re.sub(r"\x1b\[[0-9;]*m", "", text).rstrip(".")
-
-
-def pack_pair(preprocessor: Any, text: Any, text_pair: Any) -> Any:
-    """The model inputs of text pairs: ``preprocessor`` packs them as two segments.
-
-    keras-hub preprocessors read a lone 2-tuple argument as ``(x, y)`` (texts and
-    labels), so the pair is passed as ``x`` with ``y=None`` explicitly.
-
-    Examples:
-        >>> import tfx_textzoo as textzoo
-        >>> from tfx_textzoo.saving import pack_pair
-        >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
-        >>> features = pack_pair(model.preprocessor, ["a question"], ["an answer"])
-        >>> sorted(set(features["segment_ids"][0].numpy().tolist()))
-        [0, 1]
-    """
-    return preprocessor((text, text_pair), None)
+    if how == "mean":
+        return tf.math.unsorted_segment_mean(probabilities, documents, count)
+    top = tf.math.unsorted_segment_max(probabilities, documents, count)
+    if task.multi_label:
+        return top
+    return top / tf.reduce_sum(top, axis=-1, keepdims=True)
 
 
 def _serving_outputs(model: keras.Model, task: tasks.Task):
-    """The function from probabilities to the serving signature's outputs (see `export`)."""
+    """The function from probabilities to the serving signature's outputs (see `export`).
+
+    It takes float32 probabilities, or float64 ones (chunks aggregated as ``predict``
+    aggregates them); the outputs hold them as float32.
+    """
     import numpy as np
     import tensorflow as tf
 
@@ -355,29 +406,29 @@ def _serving_outputs(model: keras.Model, task: tasks.Task):
         def single(probabilities):
             label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
             return {
-                "probabilities": probabilities,
+                "probabilities": tf.cast(probabilities, tf.float32),
                 "label": tf.gather(names, label_id),
                 "label_id": label_id,
             }
 
         return single
 
-    # float32 probabilities p: p >= t (t a float64) exactly when p >= the smallest
-    # float32 not below t, so the graph decides as Task.decide does in float64.
     wanted = task.threshold_array(len(label_names(model)))
+    # A float32 probability p is >= t (a float64) exactly when p >= the smallest float32
+    # not below t: so the graph decides as Task.decide does in float64.
     rounded = wanted.astype("float32")
     rounded = np.where(
         rounded.astype("float64") < wanted, np.nextafter(rounded, np.float32(np.inf)), rounded
     )
-    thresholds = tf.constant(rounded, tf.float32)
+    thresholds = {tf.float32: tf.constant(rounded, tf.float32), tf.float64: tf.constant(wanted)}
 
     def multi(probabilities):
-        decisions = probabilities >= thresholds
+        decisions = probabilities >= thresholds[probabilities.dtype]
         # The chosen labels first, in label order (as predict lists them), then the rest.
         order = tf.argsort(tf.cast(~decisions, tf.int32), axis=-1, stable=True)
         chosen = tf.gather(decisions, order, batch_dims=1)
         return {
-            "probabilities": probabilities,
+            "probabilities": tf.cast(probabilities, tf.float32),
             "decisions": decisions,
             "labels": tf.where(chosen, tf.gather(names, order), ""),
             "label_ids": tf.where(chosen, order, -1),
@@ -385,40 +436,6 @@ def _serving_outputs(model: keras.Model, task: tasks.Task):
         }
 
     return multi
-
-
-def _check_export_long_text(long_text: Any, stride: Any, aggregate: Any) -> None:
-    if long_text == "chunks":
-        raise InvalidArgumentError(
-            "long_text",
-            long_text,
-            "'truncate' for an export",
-            "the exported graph reads each text once, truncated to the sequence length; "
-            "reading long texts in overlapping windows is not in the graph yet. Use "
-            "tfx_textzoo.predict(model, texts, long_text='chunks') for long documents",
-        )
-    if long_text != "truncate":
-        raise InvalidArgumentError("long_text", long_text, "'truncate' or 'chunks'")
-    if stride is not None:
-        raise InvalidArgumentError("stride", stride, "None", "stride is for long_text='chunks'")
-    if aggregate != "mean":
-        raise InvalidArgumentError(
-            "aggregate", aggregate, "'mean'", "aggregate is for long_text='chunks'"
-        )
-
-
-def _check_export_truncation(task: tasks.Task) -> None:
-    if task.truncation != "head":
-        raise InvalidArgumentError(
-            "model.task.truncation",
-            task.truncation,
-            "'head' for an export",
-            "the exported graph's tokenizer keeps the first tokens of a long text, so it "
-            f"would not read the tokens the model was trained on ({task.truncation!r}). "
-            "Serve the model with tfx_textzoo.predict (which applies its truncation), or "
-            "export a copy with model.task = model.task.replace(truncation='head') if "
-            "reading the start is acceptable",
-        )
 
 
 def model_card(
