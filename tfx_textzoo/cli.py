@@ -636,6 +636,12 @@ def _train_command(
         on_bad_rows="skip" if skip_bad_rows else "raise",
     )
     multi_label = _check_multi_label(train, dataset, multi_label)
+    if train.text_pairs is not None and truncation not in (None, "head"):
+        raise UserError(
+            f"--truncation {truncation} is for single texts; {train.name} holds sentence "
+            "pairs, which are trimmed round robin (a token of each text in turn) to fit",
+            "drop --truncation for pairs",
+        )
     params = f" ({info['params']:,} parameters)" if info.get("params") else ""
     log(f"model {info['name']}{params}")
     if train.multi_label:
