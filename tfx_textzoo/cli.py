@@ -495,7 +495,8 @@ def environment_report() -> dict[str, dict[str, Any]]:
     type=click.Choice(TRUNCATIONS),
     help="Which tokens of a text longer than the sequence length the model reads, in "
     "training and later predictions: head (the first; the default), tail (the last), or "
-    "head+tail (the first 128 and the last sequence length - 128; Sun et al. 2019).",
+    "head+tail (a quarter of the tokens from the start, the rest from the end: 128 + 382 "
+    "at 512 tokens; Sun et al. 2019).",
 )
 @click.option(
     "--max-train",
@@ -762,7 +763,7 @@ def _long_text_options(command):
             "--truncation",
             type=click.Choice(TRUNCATIONS),
             help="Which tokens of a text longer than the sequence length are read: head, "
-            "tail or head+tail (the first 128 and the last sequence length - 128). "
+            "tail or head+tail (128 + 382 tokens at 512: a quarter from the start). "
             "Default: the model's (set by 'textzoo train --truncation').",
         ),
         click.option(
