@@ -133,6 +133,13 @@ def test_task_metadata_that_disagrees_with_the_model_is_refused(tagger, tmp_path
     with pytest.raises(CorruptModelError, match="'task' in textzoo.json .* not a valid task"):
         textzoo.load(out)
 
+    def two_thresholds(task):  # task.json's own task (keras-hub names: under tfx_textzoo)
+        task["tfx_textzoo"]["task_config"]["task"]["thresholds"] = [0.5, 0.5]
+
+    _rewrite(out, "task.json", two_thresholds)
+    with pytest.raises(CorruptModelError, match="records 2 decision thresholds but the model"):
+        textzoo.load(out)
+
 
 def test_models_saved_before_the_task_was_recorded_load_single_label(tmp_path):
     model = textzoo.load("scratch-tiny", labels=["neg", "pos"])

@@ -10,8 +10,9 @@ model card ``README.md``. Only JSON, text and ``.weights.h5`` files: nothing is 
 holding one (through the same cache and offline rules as pretrained weights).
 [`export`][tfx_textzoo.saving.export] writes a TensorFlow SavedModel that takes raw strings, with
 the tokenizer
-inside the graph; a multi-label model's export also returns its decisions at the model's
-thresholds, a pair model's takes two strings per example.
+inside the graph, reading texts as the model's [`Task`][tfx_textzoo.tasks.Task] says
+(truncation, pairs: two strings per example) or in windows; a multi-label model's export
+also returns its decisions at the model's thresholds.
 
 Writes go through `tfx_textzoo._files.atomic_directory`: everything goes to a
 temporary directory beside the target, published at the end with a rename that never
