@@ -422,11 +422,6 @@ def test_predict_and_evaluate_long_texts_in_chunks(tagger_dir, capsys, tmp_path)
     assert report["long_text"] == "chunks" and report["num_long_texts"] == 2  # 40 and 70 words
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evaluation.predict_proba calls inference.aggregate(how='max') without "
-    "multi_label= (i15-evaluation vs i15-pipeline); remove this mark once they agree",
-)
 def test_predict_long_texts_in_chunks_max(tagger_dir, capsys):
     import tfx_textzoo as textzoo
 
