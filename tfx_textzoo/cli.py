@@ -14,6 +14,15 @@
 Results go to stdout (a table, or JSON with ``--json``); progress bars and logs go to
 stderr, so ``textzoo ... --json > result.json`` holds only JSON.
 
+Beyond one label per short text: ``train --multi-label`` (labels joined by
+``--label-delimiter``, default ``|``, or several 0/1 ``--label-column``), pairs with
+``--text-pair-column`` (the named datasets rte and mrpc are pairs, goemotions is
+multi-label, by themselves), ``--truncation head|tail|head+tail``; ``predict`` prints
+label sets (``toxic, insult``, ``(none)``) and reads pairs as ``first<TAB>second``;
+``evaluate`` and ``predict`` read long texts in windows with ``--long-text chunks``
+(``--aggregate``, ``--stride``); ``evaluate`` of a multi-label model writes a per-label
+plot instead of a confusion matrix.
+
 ``list``, ``info`` and ``--help`` read the catalog's TOML files only and answer at once;
 the commands that build or load a model import TensorFlow when they start, with its
 start-up log lines (oneDNN, CUDA drivers, CPU features, ``cuInit``) held back unless
