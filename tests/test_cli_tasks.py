@@ -583,3 +583,44 @@ def test_train_rte_with_a_from_scratch_model(capsys, tmp_path):
         "--eval-split", "validation", "--epochs", 1, "--output", out, "--quiet",
     )  # fmt: skip
     assert code == 0, err
+
+
+def test_export_a_multi_label_model_serves_its_label_sets(tagger_dir, capsys, tmp_path):
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401 - the WordPiece ops of a BERT export
+
+    out, model = tagger_dir
+    serving = tmp_path / "serving"
+    code, stdout, err = run(capsys, "export", out, serving, "--json")
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert data["inputs"] == {"text": "string [N]"}
+    assert set(data["outputs"]) == {"probabilities", "decisions", "labels", "label_ids",
+                                    "num_labels"}  # fmt: skip
+    served = tf.saved_model.load(str(serving)).signatures["serving_default"]
+    result = served(text=tf.constant(TEXTS))
+    thresholds = np.array(model.task.thresholds)
+    decided = _graph_probs(model, TEXTS) >= thresholds
+    np.testing.assert_array_equal(result["decisions"].numpy(), decided)
+    got = [
+        [name.decode() for name in row[:n]]
+        for row, n in zip(result["labels"].numpy(), result["num_labels"].numpy(), strict=True)
+    ]
+    assert got == [[NAMES[j] for j in np.flatnonzero(row)] for row in decided]
+    code, _, err = run(capsys, "export", out, tmp_path / "x", "--stride", 4)
+    assert code == 1 and "--stride sets how --long-text chunks reads" in err
+
+
+def test_predict_csv_file_errors_name_the_column_and_row(capsys, tmp_path):
+    table = tmp_path / "pairs.csv"
+    table.write_text("premise,hypothesis\nA man sleeps.,He is awake.\n\nIt rains.,It is,wet\n")
+    args = ["predict", tmp_path / "model", "--file", table, "--text-column", "premise"]
+    code, out, err = run(capsys, *args, "--text-pair-column", "claim")
+    assert_user_error(code, out, err, "column(s) ['claim'] not found", "'hypothesis'")
+    code, out, err = run(capsys, *args, "--text-pair-column", "hypothesis")
+    assert_user_error(code, out, err, "row 4 has 3 columns, the header 2")
+    table.write_text('premise,hypothesis\n"A man sleeps.","He is, awake."\n')
+    assert cli._read_table_texts(str(table), ["premise"], ["hypothesis"], "utf-8") == (
+        ["A man sleeps."],
+        ["He is, awake."],
+    )

@@ -1194,10 +1194,11 @@ def _read_table_texts(path, text_columns, text_pair_columns, encoding):
             delimiter="\t" if path.lower().endswith(".tsv") else ",",
         )
     )
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows:
+    numbered = [(n, row) for n, row in enumerate(rows, 1) if any(c.strip() for c in row)]
+    if not numbered:
         raise UserError(f"--file {path} is empty", "pass a file with a header row and texts")
-    header, *records = rows
+    (_, header), *numbered = numbered
+    records = [row for _, row in numbered]
     wanted = [*(text_columns or ["text"]), *text_pair_columns]
     missing = [c for c in wanted if c not in header]
     if missing:
@@ -1209,7 +1210,7 @@ def _read_table_texts(path, text_columns, text_pair_columns, encoding):
     def joined(row, columns):
         return " ".join(p for p in (row[header.index(c)].strip() for c in columns) if p)
 
-    for n, row in enumerate(records, 2):
+    for n, row in numbered:
         if len(row) != len(header):
             raise UserError(
                 f"--file {path}: row {n} has {len(row)} columns, the header {len(header)}",
@@ -1229,44 +1230,101 @@ def _read_table_texts(path, text_columns, text_pair_columns, encoding):
     epilog=_examples(
         "textzoo export runs/demo serving/demo",
         "textzoo export runs/demo serving/demo --overwrite --json",
+        "textzoo export runs/bbc serving/bbc --long-text chunks --aggregate mean",
     ),
 )
 @click.argument("model_dir", metavar="DIR")
 @click.argument("serving_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--long-text",
+    type=click.Choice(["truncate", "chunks"]),
+    default="truncate",
+    show_default=True,
+    help="chunks: the graph reads every token of a long text in overlapping windows and "
+    "combines their probabilities (--aggregate); single texts only.",
+)
+@click.option(
+    "--aggregate",
+    type=click.Choice(["mean", "max"]),
+    help="With --long-text chunks: the mean (default) or the max of the windows.",
+)
+@click.option(
+    "--stride",
+    type=click.IntRange(min=1),
+    help="With --long-text chunks: tokens between the starts of consecutive windows.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace SERVING_DIR if it holds an export.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-def _export_command(model_dir: str, serving_dir: str, overwrite: bool, as_json: bool) -> None:
+def _export_command(
+    model_dir: str,
+    serving_dir: str,
+    long_text: str,
+    aggregate: str | None,
+    stride: int | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
     """Export the saved model DIR as a TensorFlow SavedModel in SERVING_DIR.
 
-    Its 'serving_default' signature takes a batch of raw strings ('text') and
-    returns 'probabilities', 'label' and 'label_id'; the tokenizer is inside the
-    graph. A BERT-family export needs 'import tensorflow_text' before loading.
+    Its 'serving_default' signature takes a batch of raw strings ('text'; a pair model
+    also 'text_pair') and returns 'probabilities', 'label' and 'label_id' (a multi-label
+    model: 'probabilities', 'decisions', 'labels', 'label_ids' and 'num_labels'); the
+    tokenizer is inside the graph. A BERT-family export needs 'import tensorflow_text'
+    before loading.
     """
     textzoo = _textzoo()
+    chunks = _long_text_arguments(None, long_text, aggregate, stride)
     target = _check_output(serving_dir, overwrite, what="SERVING_DIR")
     _start_tensorflow()
+    from tfx_textzoo import tasks
+
     model = _load_saved(model_dir)
     with _progress_to_stderr(), _writing(target, "SERVING_DIR"):
-        path = textzoo.export(model, target, overwrite=overwrite)
+        path = textzoo.export(model, target, overwrite=overwrite, **chunks)
     labels = list(getattr(model, "labels", None) or [])
+    task = tasks.of(model)
     if as_json:
         _print_json(
             {
                 "path": str(path),
                 "format": "saved_model",
                 "signature": "serving_default",
-                "inputs": {"text": "string [N]"},
-                "outputs": {
-                    "probabilities": "float32 [N, num_classes]",
-                    "label": "string [N]",
-                    "label_id": "int32 [N]",
-                },
+                "inputs": _export_inputs(task),
+                "outputs": _export_outputs(task, bool(chunks)),
                 "labels": labels,
             }
         )
         return
     click.echo(f"exported to {path}/ (TensorFlow SavedModel, signature 'serving_default')")
     click.echo(f"load it with: tf.saved_model.load({str(path)!r}).signatures['serving_default']")
+
+
+def _export_inputs(task) -> dict[str, str]:
+    inputs = {"text": "string [N]"}
+    if task.text_pair:
+        inputs["text_pair"] = "string [N]"
+    return inputs
+
+
+def _export_outputs(task, chunks: bool) -> dict[str, str]:
+    """The outputs of an export's signature, as ``saving.export`` documents them."""
+    if task.multi_label:
+        outputs = {
+            "probabilities": "float32 [N, num_labels]",
+            "decisions": "bool [N, num_labels]",
+            "labels": "string [N, num_labels]",
+            "label_ids": "int32 [N, num_labels]",
+            "num_labels": "int32 [N]",
+        }
+    else:
+        outputs = {
+            "probabilities": "float32 [N, num_classes]",
+            "label": "string [N]",
+            "label_id": "int32 [N]",
+        }
+    if chunks:
+        outputs["num_windows"] = "int32 [N]"
+    return outputs
 
 
 @cli.command(
@@ -2297,7 +2355,10 @@ def _type_from(module: str, name: str) -> type:
 
 def _missing_columns_hint(err: Exception, context: _Context) -> str:
     if context.dataset_is_file:
-        return "name the columns with --text-column (repeatable) and --label-column"
+        return (
+            "name the columns with --text-column (repeatable), --text-pair-column (the second "
+            "texts of pairs) and --label-column"
+        )
     return "give the files the columns named above (see --data-dir in `textzoo train --help`)"
 
 
