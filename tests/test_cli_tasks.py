@@ -624,3 +624,17 @@ def test_predict_csv_file_errors_name_the_column_and_row(capsys, tmp_path):
         ["A man sleeps."],
         ["He is, awake."],
     )
+
+
+def test_hidden_test_labels_hint_at_another_split():
+    from tfx_textzoo.datasets import DataFormatError
+
+    err = DataFormatError("test.tsv is GLUE's unlabelled RTE test.tsv")
+    hint = cli._as_user_error(err, ["train", "NAME", "--dataset", "rte", "--output", "x"]).hint
+    assert hint.startswith("rte's 'test' split has no public labels: pass --eval-split validation")
+    hint = cli._as_user_error(err, ["evaluate", "DIR", "--dataset", "rte", "--split", "test"]).hint
+    assert "pass --split validation" in hint
+    other = cli._as_user_error(
+        err, ["train", "NAME", "--dataset", "rte", "--eval-split", "validation"]
+    )
+    assert other.hint == "fix the file named above (or pass another one)"

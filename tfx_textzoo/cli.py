@@ -2283,12 +2283,14 @@ def _hints() -> list[tuple[type | tuple[type, ...], Any]]:
             "pass one of the dataset names above, or a .csv/.tsv file (with --text-column "
             "and --label-column)",
         ),
+        (lazy["DatasetNotFoundError"], _hidden_labels_hint),
         (
             lazy["DatasetNotFoundError"],
             "pass --data-dir DIR with the split's files (see above), or use --dataset "
             "ag_news-sample (embedded); with only one split on disk, train and evaluate on "
             "disjoint parts of it: --train-split test --eval-split test",
         ),
+        (lazy["DataFormatError"], _hidden_labels_hint),
         (lazy["MissingColumnsError"], _missing_columns_hint),
         (lazy["DataEncodingError"], _encoding_hint),
         (
@@ -2351,6 +2353,28 @@ def _type_from(module: str, name: str) -> type:
     """``module.name`` when ``module`` is imported; importing it here could be slow."""
     loaded = sys.modules.get(module)
     return getattr(loaded, name) if loaded is not None else _NeverRaised
+
+
+def _hidden_labels_hint(err: Exception, context: _Context) -> str | None:
+    """For a named dataset's split whose labels are not public (RTE's test): another split.
+
+    None (the next hint) for any other dataset or split.
+    """
+    from tfx_textzoo.datasets.catalog import DATASETS
+
+    spec = DATASETS.get(context.options.get("--dataset", ""))
+    option = "--split" if context.command == "evaluate" else "--eval-split"
+    split = context.options.get(option, "test")
+    if context.command == "train" and split not in getattr(spec, "hidden_label_splits", ()):
+        option, split = "--train-split", context.options.get("--train-split", "train")
+    if spec is None or split not in spec.hidden_label_splits:
+        return None
+    others = [s for s in spec.splits if s not in spec.hidden_label_splits and s != "train"]
+    other = others[0] if others else "validation"
+    return (
+        f"{spec.name}'s {split!r} split has no public labels: pass {option} {other} (or "
+        "--data-dir with a labelled copy of the split)"
+    )
 
 
 def _missing_columns_hint(err: Exception, context: _Context) -> str:
