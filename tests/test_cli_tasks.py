@@ -638,3 +638,60 @@ def test_hidden_test_labels_hint_at_another_split():
         err, ["train", "NAME", "--dataset", "rte", "--eval-split", "validation"]
     )
     assert other.hint == "fix the file named above (or pass another one)"
+
+
+# --- the real files in ../shared ------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_train_and_evaluate_on_real_goemotions(shared_dir, capsys, tmp_path):
+    data_dir = shared_dir / "data" / "goemotions"
+    if not (data_dir / "train.tsv").is_file():
+        pytest.skip(f"{data_dir}/train.tsv not found")
+    out = tmp_path / "model"
+    code, stdout, err = run(
+        capsys, "train", "scratch-tiny", "--dataset", "goemotions", "--data-dir", data_dir,
+        "--eval-split", "test", "--max-train", 1000, "--max-eval", 300, "--epochs", 1,
+        "--output", out, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert data["report"]["task"] == "multi_label" and data["report"]["num_examples"] == 300
+    assert len(data["report"]["thresholds"]) == 28
+    assert data["train"]["texts"] == 900 and data["validation"]["texts"] == 100
+    code, stdout, err = run(
+        capsys, "evaluate", out, "--dataset", "goemotions", "--data-dir", data_dir,
+        "--split", "validation", "--max-eval", 200, "--no-plot", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Micro F1" in stdout and "| neutral |" in stdout
+
+
+@pytest.mark.integration
+def test_evaluate_real_rte_pairs_and_bbc_chunks(shared_dir, capsys, tmp_path):
+    rte = shared_dir / "data" / "rte"
+    bbc = shared_dir / "data" / "bbc_news"
+    if not (rte / "dev.tsv").is_file() or not (bbc / "bbc-text.csv").is_file():
+        pytest.skip(f"{rte}/dev.tsv or {bbc}/bbc-text.csv not found")
+    out = tmp_path / "rte"
+    code, stdout, err = run(
+        capsys, "train", "bert-tiny", "--weights", "none", "--dataset", "rte", "--data-dir",
+        rte, "--eval-split", "validation", "--max-train", 200, "--epochs", 1, "--output", out,
+        "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "on 277 texts" in stdout  # the whole validation split, read as pairs
+    out = tmp_path / "bbc"
+    code, stdout, err = run(
+        capsys, "train", "bert-tiny", "--weights", "none", "--dataset", "bbc_news",
+        "--data-dir", bbc, "--max-train", 100, "--max-eval", 40, "--epochs", 1,
+        "--truncation", "head+tail", "--output", out, "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    code, stdout, err = run(
+        capsys, "evaluate", out, "--dataset", "bbc_news", "--data-dir", bbc, "--max-eval", 40,
+        "--long-text", "chunks", "--no-plot", "--json", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["long_text"] == "chunks" and 0 < report["num_long_texts"] <= 40
