@@ -14,6 +14,15 @@
 Results go to stdout (a table, or JSON with ``--json``); progress bars and logs go to
 stderr, so ``textzoo ... --json > result.json`` holds only JSON.
 
+Beyond one label per short text: ``train --multi-label`` (labels joined by
+``--label-delimiter``, default ``|``, or several 0/1 ``--label-column``), pairs with
+``--text-pair-column`` (the named datasets rte and mrpc are pairs, goemotions is
+multi-label, by themselves), ``--truncation head|tail|head+tail``; ``predict`` prints
+label sets (``toxic, insult``, ``(none)``) and reads pairs as ``first<TAB>second``;
+``evaluate`` and ``predict`` read long texts in windows with ``--long-text chunks``
+(``--aggregate``, ``--stride``); ``evaluate`` of a multi-label model writes a per-label
+plot instead of a confusion matrix.
+
 ``list``, ``info`` and ``--help`` read the catalog's TOML files only and answer at once;
 the commands that build or load a model import TensorFlow when they start, with its
 start-up log lines (oneDNN, CUDA drivers, CPU features, ``cuInit``) held back unless
@@ -51,6 +60,13 @@ if TYPE_CHECKING:
 REPORT_MARKDOWN = "report.md"
 REPORT_JSON = "report.json"
 CONFUSION_PNG = "confusion_matrix.png"
+#: The plot of a multi-label model, written instead of the confusion matrix.
+PER_LABEL_PNG = "per_label.png"
+#: What separates the labels of one text in a multi-label csv column, unless
+#: --label-delimiter says otherwise: ``|`` rather than ``,``, which would need quoting.
+DEFAULT_LABEL_DELIMITER = "|"
+#: The --truncation choices (``tasks.Task.truncation``).
+TRUNCATIONS = ("head", "tail", "head+tail")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -407,8 +423,9 @@ def environment_report() -> dict[str, dict[str, Any]]:
 @click.option(
     "--dataset",
     required=True,
-    help="A dataset name (ag_news, ag_news-sample, dbpedia, imdb, sst2, trec, yelp_polarity) "
-    "or a .csv/.tsv file (then see --text-column/--label-column).",
+    help="A dataset name (ag_news, ag_news-sample, dbpedia, imdb, sst2, trec, yelp_polarity; "
+    "long documents: bbc_news; multi-label: goemotions; sentence pairs: rte, mrpc) or a "
+    ".csv/.tsv file (then see --text-column/--label-column).",
 )
 @click.option(
     "--data-dir",
@@ -452,9 +469,44 @@ def environment_report() -> dict[str, dict[str, Any]]:
     "--text-column",
     "text_columns",
     multiple=True,
-    help="For a csv file: the text column (repeat to join several). Default: text.",
+    help="For a csv file: the text column (repeat to join several into one). Default: text.",
 )
-@click.option("--label-column", help="For a csv file: the label column. Default: label.")
+@click.option(
+    "--text-pair-column",
+    "text_pair_columns",
+    multiple=True,
+    help="For a csv file: the column of the second text of sentence pairs (entailment, "
+    "paraphrase...); the model reads both texts as two segments. Named datasets of pairs "
+    "(rte, mrpc) need no option.",
+)
+@click.option(
+    "--label-column",
+    "label_columns",
+    multiple=True,
+    help="For a csv file: the label column. Default: label. With --multi-label, repeat it "
+    "to name one 0/1 column per label (the column names are the label names).",
+)
+@click.option(
+    "--multi-label",
+    is_flag=True,
+    help="Any number of labels per text (sigmoid head, one tuned threshold per label). "
+    "For a csv file: labels separated by --label-delimiter in one column, or several "
+    "--label-column 0/1 columns. Multi-label datasets (goemotions) need no option.",
+)
+@click.option(
+    "--label-delimiter",
+    help=f"With --multi-label: what separates the labels of a text in its label column "
+    f"(default {DEFAULT_LABEL_DELIMITER!r}: 'toxic{DEFAULT_LABEL_DELIMITER}insult'; an empty "
+    "cell is a text with no label).",
+)
+@click.option(
+    "--truncation",
+    type=click.Choice(TRUNCATIONS),
+    help="Which tokens of a text longer than the sequence length the model reads, in "
+    "training and later predictions: head (the first; the default), tail (the last), or "
+    "head+tail (a quarter of the tokens from the start, the rest from the end: 128 + 382 "
+    "at 512 tokens; Sun et al. 2019).",
+)
 @click.option(
     "--max-train",
     type=click.IntRange(min=1),
@@ -509,7 +561,11 @@ def _train_command(
     validation_split: str | None,
     patience: int | None,
     text_columns: tuple[str, ...],
-    label_column: str | None,
+    text_pair_columns: tuple[str, ...],
+    label_columns: tuple[str, ...],
+    multi_label: bool,
+    label_delimiter: str | None,
+    truncation: str | None,
     max_train: int | None,
     max_eval: int | None,
     epochs: int | None,
@@ -532,11 +588,22 @@ def _train_command(
     textzoo evaluate/predict/export/push (and tfx_textzoo.load) read: the saved
     model with its model card, plus report.md, report.json and confusion_matrix.png.
     A validation set (--validation-fraction of the training texts, or
-    --validation-split) picks the epoch whose weights are kept (best val_accuracy) and
-    stops early with --patience; it never overlaps the evaluation texts.
+    --validation-split) picks the epoch whose weights are kept (best val_accuracy;
+    multi-label: val_micro_f1) and stops early with --patience; it never overlaps the
+    evaluation texts. A multi-label model's per-label thresholds are tuned on it too
+    (0.5 each without validation).
     Options left out take the catalog's fine-tuning defaults ('textzoo info NAME').
     The evaluation table is printed at the end.
+
+    Multi-label data (any number of labels per text: --multi-label for a csv file;
+    goemotions is one by itself) trains a sigmoid head and writes per_label.png instead
+    of the confusion matrix. Sentence pairs (--text-pair-column; rte and mrpc by
+    themselves) are read as two segments. Long texts: --truncation.
     """
+    # contradictory options fail at once, before TensorFlow starts or any data is read
+    columns = _Columns.for_train(
+        dataset, text_columns, text_pair_columns, label_columns, multi_label, label_delimiter
+    )
     textzoo = _textzoo()
     _start_tensorflow()  # quietly, before the strategy below imports TensorFlow
     from tfx_textzoo import training  # TF_CONFIG set: a cluster's worker, from the start
@@ -562,8 +629,7 @@ def _train_command(
         train_split=train_split,
         eval_split=eval_split,
         eval_fraction=eval_fraction,
-        text_columns=text_columns,
-        label_column=label_column,
+        columns=columns,
         max_train=max_train,
         max_eval=max_eval,
         seed=seed,
@@ -579,8 +645,20 @@ def _train_command(
         seed=seed,
         on_bad_rows="skip" if skip_bad_rows else "raise",
     )
+    multi_label = _check_multi_label(train, dataset, multi_label)
+    if train.text_pairs is not None and truncation not in (None, "head"):
+        raise UserError(
+            f"--truncation {truncation} is for single texts; {train.name} holds sentence "
+            "pairs, which are trimmed round robin (a token of each text in turn) to fit",
+            "drop --truncation for pairs",
+        )
     params = f" ({info['params']:,} parameters)" if info.get("params") else ""
     log(f"model {info['name']}{params}")
+    if train.multi_label:
+        log(f"multi-label: {train.num_classes} labels, any number per text")
+        _warn_labels_without_texts(train, log)
+    if train.text_pairs is not None:
+        log("sentence pairs: each example is two texts, read as two segments")
     log(f"train: {_describe(train)}")
     if validation is not None:
         log(f"validation: {_describe(validation)}")
@@ -595,12 +673,18 @@ def _train_command(
     with _progress_to_stderr():
         keras.utils.set_random_seed(seed)  # the head's initialisation too
         with strategy.scope():
-            model = textzoo.load(name, labels=train.label_names, weights=_weights_arg(weights))
+            model = textzoo.load(
+                name,
+                labels=train.label_names,
+                weights=_weights_arg(weights),
+                **({"multi_label": True} if multi_label else {}),
+            )
         started = time.perf_counter()
         history = textzoo.finetune(
             model,
             train,
             validation,
+            **({"truncation": truncation} if truncation else {}),
             patience=patience,
             epochs=epochs,
             freeze_epochs=freeze_epochs,
@@ -666,14 +750,89 @@ def _train_command(
         )
         return
     click.echo(report.to_markdown())
-    click.echo(
-        f"{report.dataset_name}: accuracy {report.accuracy:.4f}, macro F1 {report.macro_f1:.4f}; "
-        f"training took {train_seconds:.1f} s"
-    )
-    click.echo(f"saved to {out}/ (model, {REPORT_MARKDOWN}, {REPORT_JSON}, {CONFUSION_PNG})")
+    if _is_multi_label_report(report):
+        scores = (
+            f"micro F1 {report.micro_f1:.4f}, macro F1 {report.macro_f1:.4f}, subset accuracy "
+            f"{report.accuracy:.4f}"
+        )
+    else:
+        scores = f"accuracy {report.accuracy:.4f}, macro F1 {report.macro_f1:.4f}"
+    click.echo(f"{report.dataset_name}: {scores}; training took {train_seconds:.1f} s")
+    plot = _plot_name(report)
+    click.echo(f"saved to {out}/ (model, {REPORT_MARKDOWN}, {REPORT_JSON}, {plot})")
 
 
 # --- evaluate / predict --------------------------------------------------------------------
+
+
+def _long_text_options(command):
+    """The options of how long texts are read: --truncation, --long-text, --aggregate, --stride."""
+    options = [
+        click.option(
+            "--truncation",
+            type=click.Choice(TRUNCATIONS),
+            help="Which tokens of a text longer than the sequence length are read: head, "
+            "tail or head+tail (128 + 382 tokens at 512: a quarter from the start). "
+            "Default: the model's (set by 'textzoo train --truncation').",
+        ),
+        click.option(
+            "--long-text",
+            type=click.Choice(["truncate", "chunks"]),
+            default="truncate",
+            show_default=True,
+            help="truncate: read what --truncation keeps; chunks: read every token, in "
+            "overlapping windows of the sequence length whose probabilities are combined "
+            "per text (--aggregate). Single texts only, not pairs.",
+        ),
+        click.option(
+            "--aggregate",
+            type=click.Choice(["mean", "max"]),
+            help="With --long-text chunks: combine a text's windows by the mean (default) or "
+            "the max of their probabilities.",
+        ),
+        click.option(
+            "--stride",
+            type=click.IntRange(min=1),
+            help="With --long-text chunks: tokens between the starts of consecutive windows "
+            "(default: the library's overlap).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _long_text_arguments(truncation, long_text, aggregate, stride) -> dict[str, Any]:
+    """The keyword arguments of ``predict``/``evaluate`` for the long-text options.
+
+    Only settings that differ from the library's defaults are passed.
+
+    Examples:
+        >>> from tfx_textzoo.cli import _long_text_arguments
+        >>> _long_text_arguments(None, "chunks", None, 64)
+        {'long_text': 'chunks', 'aggregate': 'mean', 'stride': 64}
+        >>> _long_text_arguments("head+tail", "truncate", None, None)
+        {'truncation': 'head+tail'}
+    """
+    if long_text != "chunks":
+        given = "--aggregate" if aggregate is not None else "--stride" if stride else None
+        if given:
+            raise UserError(
+                f"{given} sets how --long-text chunks reads a long text in windows; "
+                "--long-text is truncate",
+                f"pass --long-text chunks with {given}, or drop {given}",
+            )
+        return {"truncation": truncation} if truncation else {}
+    if truncation is not None:
+        raise UserError(
+            f"--truncation {truncation} chooses the tokens one window keeps; --long-text "
+            "chunks reads every token, in several windows",
+            "pass either --truncation or --long-text chunks",
+        )
+    arguments: dict[str, Any] = {"long_text": "chunks", "aggregate": aggregate or "mean"}
+    if stride is not None:
+        arguments["stride"] = stride
+    return arguments
 
 
 @cli.command(
@@ -684,6 +843,8 @@ def _train_command(
         "textzoo evaluate runs/minilm --dataset ag_news --data-dir ~/data/ag_news "
         "--max-eval 1000 --json",
         "textzoo evaluate hf://me/ag-news-demo --dataset ag_news-sample --plot cm.png",
+        "textzoo evaluate runs/emotions --dataset goemotions --split test  # per_label.png",
+        "textzoo evaluate runs/bbc --dataset bbc_news --long-text chunks --aggregate max",
     ),
 )
 @click.argument("model_dir", metavar="DIR")
@@ -695,7 +856,23 @@ def _train_command(
 @click.option("--split", default="test", show_default=True, help="Split to evaluate on.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="The dataset's own files.")
 @click.option("--text-column", "text_columns", multiple=True, help="For a csv file.")
-@click.option("--label-column", help="For a csv file.")
+@click.option(
+    "--text-pair-column",
+    "text_pair_columns",
+    multiple=True,
+    help="For a csv file: the column of the second texts of sentence pairs.",
+)
+@click.option(
+    "--label-column",
+    "label_columns",
+    multiple=True,
+    help="For a csv file; for a multi-label model, repeat it to name one 0/1 column per label.",
+)
+@click.option(
+    "--label-delimiter",
+    help="For a csv file and a multi-label model: what separates a text's labels "
+    f"(default {DEFAULT_LABEL_DELIMITER!r}).",
+)
 @click.option(
     "--max-eval",
     type=click.IntRange(min=1),
@@ -705,12 +882,12 @@ def _train_command(
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False),
-    default=CONFUSION_PNG,
-    show_default=True,
-    help="Where to write the confusion-matrix image (relative to the current directory; "
-    "the model directory is left untouched).",
+    help=f"Where to write the image (relative to the current directory; the model "
+    f"directory is left untouched): the confusion matrix (default {CONFUSION_PNG}), or "
+    f"for a multi-label model per-label F1, precision and recall (default {PER_LABEL_PNG}).",
 )
 @click.option("--no-plot", is_flag=True, help="Do not write the image.")
+@_long_text_options
 @click.option("--encoding", default="utf-8", show_default=True, help=_ENCODING_HELP)
 @click.option("--skip-bad-rows", is_flag=True, help="Skip (and count) malformed data rows.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or logs on stderr.")
@@ -721,11 +898,17 @@ def _evaluate_command(
     split: str,
     data_dir: str | None,
     text_columns: tuple[str, ...],
-    label_column: str | None,
+    text_pair_columns: tuple[str, ...],
+    label_columns: tuple[str, ...],
+    label_delimiter: str | None,
     max_eval: int | None,
     seed: int,
-    plot: str,
+    plot: str | None,
     no_plot: bool,
+    truncation: str | None,
+    long_text: str,
+    aggregate: str | None,
+    stride: int | None,
     encoding: str,
     skip_bad_rows: bool,
     quiet: bool,
@@ -735,35 +918,63 @@ def _evaluate_command(
 
     DIR is a directory written by 'textzoo train' (or tfx_textzoo.save_pretrained),
     or hf://owner/name. Prints the report table (or JSON) and writes the confusion-matrix
-    image to --plot.
+    image to --plot. A multi-label model is scored on its decisions at its thresholds:
+    micro, macro and samples F1, subset accuracy, Hamming loss and a per-label table
+    (threshold, precision, recall, F1, ROC AUC, support); its plot shows each label's
+    F1, precision and recall. The report says how many texts were longer than the
+    model's sequence length (see --long-text).
     """
     textzoo = _textzoo()
     log = _logger(quiet)
-    plot_path = None if no_plot else _check_plot(plot)  # before any data is read
+    # before any data is read or the model loaded: the plot's directory, the options
+    plot_path = None if no_plot else _check_plot(plot or CONFUSION_PNG)
+    long_text_arguments = _long_text_arguments(truncation, long_text, aggregate, stride)
+    if label_delimiter is not None or len(label_columns) > 1 or text_pair_columns:
+        _check_column_options(dataset, text_pair_columns, label_columns, True, None, "evaluate")
     _start_tensorflow()
+    from tfx_textzoo import tasks
+    from tfx_textzoo.evaluation import label_names
+
+    model = _load_saved(model_dir)
+    multi_label = tasks.of(model).multi_label
+    _check_column_options(
+        dataset, text_pair_columns, label_columns, multi_label, label_delimiter, "evaluate"
+    )
     on_bad_rows = "skip" if skip_bad_rows else "raise"
     if _is_csv(dataset):
-        data = _read_csv_dataset(dataset, text_columns, label_column, on_bad_rows, encoding)
+        columns = _Columns(
+            text_columns,
+            text_pair_columns,
+            label_columns,
+            multi_label,
+            label_delimiter,
+            label_names=label_names(model) if multi_label else None,
+        )
+        data = _read_csv_dataset(dataset, columns, on_bad_rows, encoding)
     else:
         data = textzoo.datasets.load(
             dataset, split=split, data_dir=data_dir, on_bad_rows=on_bad_rows
         )
     if max_eval is not None and max_eval < len(data):
         data = _subset(data, max_eval, seed)
-    model = _load_saved(model_dir)
+    if plot_path is not None and plot is None and multi_label:
+        plot_path = plot_path.with_name(PER_LABEL_PNG)
     log(f"evaluating {_model_label(model, model_dir)} on {_describe(data)}")
     with _progress_to_stderr():
-        report = textzoo.evaluate(model, data, verbose=0 if quiet else _bar())
+        report = textzoo.evaluate(
+            model, data, verbose=0 if quiet else _bar(), **long_text_arguments
+        )
+    what = "per-label plot" if _is_multi_label_report(report) else "confusion matrix"
     if plot_path is not None:
         with _writing(plot_path, "--plot"):
-            report.plot_confusion_matrix(plot_path)
-        log(f"confusion matrix written to {plot_path}")
+            _write_plot(report, plot_path)
+        log(f"{what} written to {plot_path}")
     if as_json:
         _print_json({**report.to_dict(), "plot": str(plot_path) if plot_path else None})
         return
     click.echo(report.to_markdown())
     if plot_path:
-        click.echo(f"confusion matrix: {plot_path}")
+        click.echo(f"{what}: {plot_path}")
 
 
 @cli.command(
@@ -774,6 +985,11 @@ def _evaluate_command(
         'textzoo predict runs/demo "Stocks rallied on Friday" --top-k 2 --json',
         "textzoo predict runs/demo --file texts.txt > labels.tsv",
         "cat texts.txt | textzoo predict runs/demo --file -",
+        "textzoo predict runs/toxic --file comments.txt          # multi-label: toxic, insult",
+        "printf 'A man sleeps.\\tA man is awake.\\n' | textzoo predict runs/rte --file -",
+        "textzoo predict runs/rte --file pairs.csv --text-column premise \\\n"
+        "        --text-pair-column hypothesis --json",
+        "textzoo predict runs/bbc --file articles.txt --long-text chunks --stride 256",
     ),
 )
 @click.argument("model_dir", metavar="DIR")
@@ -782,7 +998,21 @@ def _evaluate_command(
     "--file",
     "-f",
     "text_file",
-    help="Read texts from this file, one per line ('-' for stdin); blank lines are skipped.",
+    help="Read texts from this file, one per line ('-' for stdin); blank lines are skipped. "
+    "For a pair model each line is 'first<TAB>second'. A .csv/.tsv file is read by "
+    "column instead (--text-column, --text-pair-column).",
+)
+@click.option(
+    "--text-column",
+    "text_columns",
+    multiple=True,
+    help="For a .csv/.tsv --file: the text column (repeat to join several). Default: text.",
+)
+@click.option(
+    "--text-pair-column",
+    "text_pair_columns",
+    multiple=True,
+    help="For a .csv/.tsv --file: the column of the second texts of sentence pairs.",
 )
 @click.option(
     "--encoding", default="utf-8", show_default=True, help="The encoding of --file, e.g. latin-1."
@@ -790,28 +1020,63 @@ def _evaluate_command(
 @click.option(
     "--top-k",
     type=click.IntRange(min=1),
-    help="Show the K most likely labels per text, with their probabilities.",
+    help="Show the K most likely labels per text, with their probabilities (for a "
+    "multi-label model: ranked regardless of its thresholds).",
 )
+@_long_text_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or logs on stderr.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 def _predict_command(
     model_dir: str,
     texts: tuple[str, ...],
     text_file: str | None,
+    text_columns: tuple[str, ...],
+    text_pair_columns: tuple[str, ...],
     encoding: str,
     top_k: int | None,
+    truncation: str | None,
+    long_text: str,
+    aggregate: str | None,
+    stride: int | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Predict the labels of TEXTS (or of --file's lines) with the saved model DIR.
 
     Prints one tab-separated line per text: label, probability, text (with --top-k,
-    label and probability pairs). With --json: a list of {text, label, score} objects,
-    plus "top_k" (a list of {label, score}) when --top-k is given.
+    label and probability pairs). A multi-label model prints the labels it chooses at
+    its thresholds, comma-separated ('toxic, insult'; '(none)' when it chooses none),
+    then the text. A pair model reads each text as 'first<TAB>second' (or the columns
+    of a .csv/.tsv --file) and prints both texts. With --json: a list of {text, label,
+    score, probabilities} objects (multi-label: {text, labels, probabilities}), with
+    "text_pair" for pairs and "top_k" (a list of {label, score}) when --top-k is given;
+    "probabilities" maps every label to its probability.
     """
+    table = text_file is not None and text_file != "-" and _is_table_file(text_file)
+    if (text_columns or text_pair_columns) and not table:
+        given = "--text-pair-column" if text_pair_columns else "--text-column"
+        raise UserError(
+            f"{given} names a column of a .csv/.tsv --file; "
+            + ("there is no --file" if text_file is None else f"--file {text_file} is not one"),
+            "pass --file data.csv with the columns, or give texts one per line (a pair as "
+            "'first<TAB>second')",
+        )
+    long_text_arguments = _long_text_arguments(truncation, long_text, aggregate, stride)
     all_texts = list(texts)
-    if text_file is not None:
-        all_texts += [line.strip() for line in _read_lines(text_file, encoding) if line.strip()]
+    pairs: list[str] | None = None
+    where = [f"argument {i}" for i in range(1, len(all_texts) + 1)]
+    if table:
+        if all_texts:
+            raise UserError(
+                f"texts as arguments and a .csv/.tsv --file {text_file} cannot be mixed",
+                "put every text in the file, or pass texts as arguments without --file",
+            )
+        all_texts, pairs = _read_table_texts(text_file, text_columns, text_pair_columns, encoding)
+    elif text_file is not None:
+        for n, line in enumerate(_read_lines(text_file, encoding), 1):
+            if line.strip():
+                all_texts.append(line.strip())
+                where.append(f"line {n} of {'stdin' if text_file == '-' else text_file}")
     if not all_texts:
         raise click.UsageError(
             "give texts as arguments, or --file FILE ('-' for stdin)",
@@ -819,36 +1084,141 @@ def _predict_command(
         )
     textzoo = _textzoo()
     _start_tensorflow()
+    from tfx_textzoo import tasks
     from tfx_textzoo.evaluation import label_names
 
     model = _load_saved(model_dir)
-    num_labels = len(label_names(model))
+    task = tasks.of(model)
+    names = label_names(model)
+    num_labels = len(names)
     if top_k is not None and top_k > num_labels:
         raise UserError(
             f"--top-k {top_k} is more than the model's {num_labels} classes",
             f"use --top-k between 1 and {num_labels}",
         )
+    if task.text_pair and pairs is None:
+        all_texts, pairs = _split_pairs(all_texts, where)
+    if pairs is not None and long_text == "chunks":
+        raise UserError(
+            "--long-text chunks reads single long texts in windows, not sentence pairs",
+            "drop --long-text chunks (pairs are truncated: --truncation), or pass single texts",
+        )
+    if pairs is not None and not task.text_pair:
+        _logger(quiet)(
+            "warning: the model was not fine-tuned on sentence pairs; each pair is read as "
+            "two segments all the same"
+        )
     with _progress_to_stderr():
         results = textzoo.predict(
             model,
             all_texts,
+            **({"text_pair": pairs} if pairs is not None else {}),
             return_proba=True,
-            top_k=top_k or 1,
             verbose=0 if quiet else _bar(),
+            **long_text_arguments,
         )
-    rows = []
-    for text, ranked in zip(all_texts, results, strict=True):
-        row = {"text": text, "label": ranked[0].label, "score": ranked[0].score}
-        if top_k is not None:
-            row["top_k"] = [{"label": p.label, "score": p.score} for p in ranked]
-        rows.append(row)
+    rows = _prediction_rows(all_texts, pairs, results, names, task, top_k)
     if as_json:
         _print_json(rows)
         return
     for row in rows:
-        ranked = row.get("top_k") or [row]
-        shown = "\t".join(f"{p['label']}\t{p['score']:.4f}" for p in ranked)
-        click.echo(f"{shown}\t{row['text']}")
+        text = row["text"] if "text_pair" not in row else f"{row['text']}\t{row['text_pair']}"
+        if top_k is not None:
+            shown = "\t".join(f"{p['label']}\t{p['score']:.4f}" for p in row["top_k"])
+        elif task.multi_label:
+            shown = ", ".join(row["labels"]) or "(none)"
+        else:
+            shown = f"{row['label']}\t{row['score']:.4f}"
+        click.echo(f"{shown}\t{text}")
+
+
+def _prediction_rows(texts, pairs, results, names, task, top_k) -> list[dict[str, Any]]:
+    """One JSON-able row per text from ``predict(..., return_proba=True)``'s rankings.
+
+    A multi-label row's ``labels`` are chosen as ``predict`` chooses them
+    (``task.decide`` of the probabilities: each label at its threshold), in label order.
+    """
+    import numpy as np
+
+    index = {name: j for j, name in enumerate(names)}
+    probabilities = np.zeros((len(texts), len(names)), dtype=np.float64)
+    for i, ranked in enumerate(results):
+        for p in ranked:
+            probabilities[i, index[p.label]] = p.score
+    chosen = task.decide(probabilities) if task.multi_label else None
+    rows = []
+    for i, (text, ranked) in enumerate(zip(texts, results, strict=True)):
+        row: dict[str, Any] = {"text": text}
+        if pairs is not None:
+            row["text_pair"] = pairs[i]
+        if task.multi_label:
+            row["labels"] = [names[j] for j in np.flatnonzero(chosen[i])]
+        else:
+            row["label"], row["score"] = ranked[0].label, ranked[0].score
+        row["probabilities"] = {name: float(probabilities[i, j]) for j, name in enumerate(names)}
+        if top_k is not None:
+            row["top_k"] = [{"label": p.label, "score": p.score} for p in ranked[:top_k]]
+        rows.append(row)
+    return rows
+
+
+def _split_pairs(texts: list[str], where: list[str]) -> tuple[list[str], list[str]]:
+    """``first<TAB>second`` strings -> (firsts, seconds); a string without a tab is named."""
+    firsts, seconds = [], []
+    for text, place in zip(texts, where, strict=True):
+        first, tab, second = text.partition("\t")
+        if not tab or not first.strip() or not second.strip():
+            raise UserError(
+                f"the model reads sentence pairs, but {place} is not two texts separated by a "
+                f"tab: {text[:60]!r}",
+                "give each pair as 'first<TAB>second' (one per line of --file), or a .csv "
+                "--file with --text-column and --text-pair-column",
+            )
+        firsts.append(first.strip())
+        seconds.append(second.strip())
+    return firsts, seconds
+
+
+def _is_table_file(path: str) -> bool:
+    return path.lower().endswith((".csv", ".tsv"))
+
+
+def _read_table_texts(path, text_columns, text_pair_columns, encoding):
+    """The texts (joined columns) and second texts (or None) of a .csv/.tsv --file."""
+    import csv
+    import io
+
+    rows = list(
+        csv.reader(
+            io.StringIO("\n".join(_read_lines(path, encoding))),
+            delimiter="\t" if path.lower().endswith(".tsv") else ",",
+        )
+    )
+    numbered = [(n, row) for n, row in enumerate(rows, 1) if any(c.strip() for c in row)]
+    if not numbered:
+        raise UserError(f"--file {path} is empty", "pass a file with a header row and texts")
+    (_, header), *numbered = numbered
+    records = [row for _, row in numbered]
+    wanted = [*(text_columns or ["text"]), *text_pair_columns]
+    missing = [c for c in wanted if c not in header]
+    if missing:
+        raise UserError(
+            f"--file {path}: column(s) {missing} not found; the header has columns {header}",
+            "name the columns with --text-column (repeatable) and --text-pair-column",
+        )
+
+    def joined(row, columns):
+        return " ".join(p for p in (row[header.index(c)].strip() for c in columns) if p)
+
+    for n, row in numbered:
+        if len(row) != len(header):
+            raise UserError(
+                f"--file {path}: row {n} has {len(row)} columns, the header {len(header)}",
+                "fix that row (a text with the delimiter needs quotes)",
+            )
+    texts = [joined(row, text_columns or ["text"]) for row in records]
+    pairs = [joined(row, text_pair_columns) for row in records] if text_pair_columns else None
+    return texts, pairs
 
 
 # --- export / push -------------------------------------------------------------------------
@@ -860,44 +1230,101 @@ def _predict_command(
     epilog=_examples(
         "textzoo export runs/demo serving/demo",
         "textzoo export runs/demo serving/demo --overwrite --json",
+        "textzoo export runs/bbc serving/bbc --long-text chunks --aggregate mean",
     ),
 )
 @click.argument("model_dir", metavar="DIR")
 @click.argument("serving_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--long-text",
+    type=click.Choice(["truncate", "chunks"]),
+    default="truncate",
+    show_default=True,
+    help="chunks: the graph reads every token of a long text in overlapping windows and "
+    "combines their probabilities (--aggregate); single texts only.",
+)
+@click.option(
+    "--aggregate",
+    type=click.Choice(["mean", "max"]),
+    help="With --long-text chunks: the mean (default) or the max of the windows.",
+)
+@click.option(
+    "--stride",
+    type=click.IntRange(min=1),
+    help="With --long-text chunks: tokens between the starts of consecutive windows.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace SERVING_DIR if it holds an export.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-def _export_command(model_dir: str, serving_dir: str, overwrite: bool, as_json: bool) -> None:
+def _export_command(
+    model_dir: str,
+    serving_dir: str,
+    long_text: str,
+    aggregate: str | None,
+    stride: int | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
     """Export the saved model DIR as a TensorFlow SavedModel in SERVING_DIR.
 
-    Its 'serving_default' signature takes a batch of raw strings ('text') and
-    returns 'probabilities', 'label' and 'label_id'; the tokenizer is inside the
-    graph. A BERT-family export needs 'import tensorflow_text' before loading.
+    Its 'serving_default' signature takes a batch of raw strings ('text'; a pair model
+    also 'text_pair') and returns 'probabilities', 'label' and 'label_id' (a multi-label
+    model: 'probabilities', 'decisions', 'labels', 'label_ids' and 'num_labels'); the
+    tokenizer is inside the graph. A BERT-family export needs 'import tensorflow_text'
+    before loading.
     """
     textzoo = _textzoo()
+    chunks = _long_text_arguments(None, long_text, aggregate, stride)
     target = _check_output(serving_dir, overwrite, what="SERVING_DIR")
     _start_tensorflow()
+    from tfx_textzoo import tasks
+
     model = _load_saved(model_dir)
     with _progress_to_stderr(), _writing(target, "SERVING_DIR"):
-        path = textzoo.export(model, target, overwrite=overwrite)
+        path = textzoo.export(model, target, overwrite=overwrite, **chunks)
     labels = list(getattr(model, "labels", None) or [])
+    task = tasks.of(model)
     if as_json:
         _print_json(
             {
                 "path": str(path),
                 "format": "saved_model",
                 "signature": "serving_default",
-                "inputs": {"text": "string [N]"},
-                "outputs": {
-                    "probabilities": "float32 [N, num_classes]",
-                    "label": "string [N]",
-                    "label_id": "int32 [N]",
-                },
+                "inputs": _export_inputs(task),
+                "outputs": _export_outputs(task, bool(chunks)),
                 "labels": labels,
             }
         )
         return
     click.echo(f"exported to {path}/ (TensorFlow SavedModel, signature 'serving_default')")
     click.echo(f"load it with: tf.saved_model.load({str(path)!r}).signatures['serving_default']")
+
+
+def _export_inputs(task) -> dict[str, str]:
+    inputs = {"text": "string [N]"}
+    if task.text_pair:
+        inputs["text_pair"] = "string [N]"
+    return inputs
+
+
+def _export_outputs(task, chunks: bool) -> dict[str, str]:
+    """The outputs of an export's signature, as ``saving.export`` documents them."""
+    if task.multi_label:
+        outputs = {
+            "probabilities": "float32 [N, num_labels]",
+            "decisions": "bool [N, num_labels]",
+            "labels": "string [N, num_labels]",
+            "label_ids": "int32 [N, num_labels]",
+            "num_labels": "int32 [N]",
+        }
+    else:
+        outputs = {
+            "probabilities": "float32 [N, num_classes]",
+            "label": "string [N]",
+            "label_id": "int32 [N]",
+        }
+    if chunks:
+        outputs["num_windows"] = "int32 [N]"
+    return outputs
 
 
 @cli.command(
@@ -1120,7 +1547,112 @@ def _dataset_label(dataset: str) -> str:
     return Path(dataset).stem if _is_csv(dataset) else dataset
 
 
-def _read_csv_dataset(path, text_columns, label_column, on_bad_rows, encoding):
+class _Columns:
+    """What to read from a .csv/.tsv ``--dataset``: text, pair and label columns, label sets."""
+
+    def __init__(
+        self,
+        text_columns: Sequence[str] = (),
+        text_pair_columns: Sequence[str] = (),
+        label_columns: Sequence[str] = (),
+        multi_label: bool = False,
+        label_delimiter: str | None = None,
+        label_names: Sequence[str] | None = None,
+    ) -> None:
+        self.label_names = None if label_names is None else list(label_names)
+        self.text_columns = list(text_columns) or ["text"]
+        self.text_pair_columns = list(text_pair_columns)
+        self.label_columns = list(label_columns) or ["label"]
+        self.multi_label = multi_label
+        self.label_delimiter = label_delimiter
+        if multi_label and len(self.label_columns) == 1 and label_delimiter is None:
+            self.label_delimiter = DEFAULT_LABEL_DELIMITER
+
+    @classmethod
+    def for_train(
+        cls, dataset, text_columns, text_pair_columns, label_columns, multi_label, label_delimiter
+    ) -> _Columns:
+        """The columns ``train`` reads; contradictory options fail before any data is read.
+
+        Examples:
+            >>> from tfx_textzoo.cli import _Columns
+            >>> columns = _Columns.for_train("tags.csv", ("body",), (), (), True, None)
+            >>> columns.text_columns, columns.label_columns, columns.label_delimiter
+            (['body'], ['label'], '|')
+        """
+        _check_column_options(
+            dataset, text_pair_columns, label_columns, multi_label, label_delimiter, "train"
+        )
+        return cls(text_columns, text_pair_columns, label_columns, multi_label, label_delimiter)
+
+    def csv_arguments(self, label_column: str | None = None) -> dict[str, Any]:
+        """The keyword arguments of ``datasets.from_csv`` beyond the path."""
+        arguments: dict[str, Any] = {
+            "text_columns": self.text_columns,
+            "label_column": label_column or self.label_columns[0],
+        }
+        if self.text_pair_columns:
+            arguments["text_pair_columns"] = self.text_pair_columns
+        if self.multi_label and label_column is None:
+            arguments["label_delimiter"] = self.label_delimiter
+            if self.label_names is not None:  # a model's: its labels, in its order
+                arguments["label_names"] = self.label_names
+        return arguments
+
+
+def _check_column_options(
+    dataset, text_pair_columns, label_columns, multi_label, label_delimiter, command
+) -> None:
+    """Refuse column options that contradict each other or the kind of --dataset."""
+    flag = "--multi-label" if command == "train" else "a multi-label model"
+    if label_delimiter is not None and not label_delimiter:
+        raise UserError(
+            "--label-delimiter is empty",
+            f"pass the character between the labels of a text, e.g. --label-delimiter "
+            f"'{DEFAULT_LABEL_DELIMITER}' or --label-delimiter ','",
+        )
+    if label_delimiter is not None and not multi_label:
+        raise UserError(
+            "--label-delimiter splits a label column into several labels per text: it needs "
+            + flag,
+            "pass --multi-label (any number of labels per text), or drop --label-delimiter"
+            if command == "train"
+            else "evaluate a multi-label model, or drop --label-delimiter",
+        )
+    if len(label_columns) > 1 and not multi_label:
+        raise UserError(
+            f"several --label-column ({', '.join(label_columns)}) are one 0/1 column per "
+            f"label: they need {flag}",
+            "pass --multi-label, or a single --label-column for one class per text"
+            if command == "train"
+            else "evaluate a multi-label model, or pass a single --label-column",
+        )
+    if len(label_columns) > 1 and label_delimiter is not None:
+        raise UserError(
+            "--label-delimiter splits one label column; several --label-column are 0/1 "
+            "columns, one per label",
+            "pass either one --label-column with --label-delimiter, or several 0/1 "
+            "--label-column without it",
+        )
+    if (text_pair_columns or label_delimiter is not None or len(label_columns) > 1) and not (
+        _is_csv(dataset)
+    ):
+        given = (
+            "--text-pair-column"
+            if text_pair_columns
+            else "--label-delimiter"
+            if label_delimiter is not None
+            else "several --label-column"
+        )
+        raise UserError(
+            f"{given} describes the columns of a .csv/.tsv --dataset; {dataset} is a named "
+            "dataset, read as its definition says (rte and mrpc as pairs, goemotions as "
+            "label sets)",
+            f"drop {given}, or pass a .csv/.tsv file as --dataset",
+        )
+
+
+def _read_csv_dataset(path, columns: _Columns, on_bad_rows, encoding):
     textzoo = _textzoo()
     if os.path.isdir(path):
         raise UserError(
@@ -1133,14 +1665,95 @@ def _read_csv_dataset(path, text_columns, label_column, on_bad_rows, encoding):
             "pass a dataset name (ag_news, ag_news-sample, sst2...) or an existing .csv file",
         )
     _check_encoding(encoding)
-    return textzoo.datasets.from_csv(
-        path,
-        text_columns=list(text_columns) or "text",
-        label_column=label_column or "label",
-        delimiter="\t" if path.lower().endswith(".tsv") else ",",
-        encoding=encoding,
-        on_bad_rows=on_bad_rows,
+    overlap = sorted(set(columns.text_columns) & set(columns.text_pair_columns))
+    if overlap:
+        raise UserError(
+            f"column {overlap[0]!r} is both a --text-column and a --text-pair-column",
+            "name the first text's column with --text-column and the second's with "
+            "--text-pair-column",
+        )
+    read = {
+        "delimiter": "\t" if path.lower().endswith(".tsv") else ",",
+        "encoding": encoding,
+        "on_bad_rows": on_bad_rows,
+    }
+    if len(columns.label_columns) == 1:
+        return textzoo.datasets.from_csv(path, **columns.csv_arguments(), **read)
+    return _read_label_columns(path, columns, read)
+
+
+def _read_label_columns(path, columns: _Columns, read: dict[str, Any]):
+    """A multi-label file with one 0/1 column per label (the column names name the labels).
+
+    Each column is read as a two-class label column ("0" / "1") by ``from_csv``, which
+    checks every row; the columns make the 0/1 matrix.
+    """
+    import numpy as np
+
+    from tfx_textzoo.datasets import TextDataset, from_csv
+
+    if len(set(columns.label_columns)) != len(columns.label_columns):
+        raise UserError("a --label-column is given twice", "name each label's 0/1 column once")
+    parts = [
+        from_csv(path, **columns.csv_arguments(column), label_names=["0", "1"], **read)
+        for column in columns.label_columns
+    ]
+    first = parts[0]
+    if any(part.texts != first.texts for part in parts[1:]):  # rows skipped in one column
+        raise UserError(
+            f"{path}: the label columns have bad values in different rows",
+            "fix the rows named above (each label column holds 0 or 1 in every row)",
+        )
+    matrix = np.stack([part.labels for part in parts], axis=1)
+    return TextDataset(
+        first.texts,
+        matrix,
+        list(columns.label_columns),
+        first.name,
+        first.source,
+        skipped=list(first.skipped),
+        text_pairs=first.text_pairs,
     )
+
+
+def _check_multi_label(train, dataset: str, asked: bool) -> bool:
+    """Whether to build a multi-label model: the data says; ``--multi-label`` must agree."""
+    if asked and not train.multi_label:
+        raise UserError(
+            f"--multi-label was given, but {dataset} has one label per text",
+            "drop --multi-label to train a single-label model on it, or pass a .csv/.tsv "
+            "file whose label column holds label sets (see --label-delimiter)",
+        )
+    return bool(train.multi_label)
+
+
+def _warn_labels_without_texts(train, log) -> None:
+    """Log the labels no training text has (the model cannot learn to choose them)."""
+    absent = [name for name, count in train.class_counts().items() if count == 0]
+    if absent:
+        shown = ", ".join(absent[:10]) + (
+            f" ... ({len(absent) - 10} more)" if len(absent) > 10 else ""
+        )
+        log(
+            f"warning: {_plural(len(absent), 'label')} of no training text ({shown}): the "
+            "model will not learn to choose them"
+        )
+
+
+def _is_multi_label_report(report) -> bool:
+    return bool(getattr(report, "multi_label", False))
+
+
+def _plot_name(report) -> str:
+    """The image file 'train' writes beside the model: per-label bars or confusion matrix."""
+    return PER_LABEL_PNG if _is_multi_label_report(report) else CONFUSION_PNG
+
+
+def _write_plot(report, path) -> None:
+    if _is_multi_label_report(report):
+        report.plot_per_label(path)
+    else:
+        report.plot_confusion_matrix(path)
 
 
 def _check_encoding(encoding: str) -> None:
@@ -1178,8 +1791,7 @@ def _train_and_eval_data(
     train_split,
     eval_split,
     eval_fraction,
-    text_columns,
-    label_column,
+    columns: _Columns,
     max_train,
     max_eval,
     seed,
@@ -1188,11 +1800,10 @@ def _train_and_eval_data(
 ):
     """The training and evaluation sets, and a note when both come from one split."""
     textzoo = _textzoo()
-    from tfx_textzoo.datasets import check_two_classes
 
     if _is_csv(dataset):
-        whole = _read_csv_dataset(dataset, text_columns, label_column, on_bad_rows, encoding)
-        check_two_classes(whole.labels, whole.label_names, f"the data in {dataset}")
+        whole = _read_csv_dataset(dataset, columns, on_bad_rows, encoding)
+        _check_labels(whole, f"the data in {dataset}")
         train, evaluation, split = _holdout(whole, eval_fraction, seed)
     elif train_split == eval_split:
         whole = textzoo.datasets.load(
@@ -1208,8 +1819,23 @@ def _train_and_eval_data(
         train = _subset(train, max_train, seed)
     if max_eval is not None and max_eval < len(evaluation):
         evaluation = _subset(evaluation, max_eval, seed)
-    check_two_classes(train.labels, train.label_names, f"the training data ({train.name})")
+    _check_labels(train, f"the training data ({train.name})")
     return train, evaluation, split
+
+
+def _check_labels(data, what: str) -> None:
+    """Single-label: texts of two classes at least; multi-label: some text has a label."""
+    from tfx_textzoo.datasets import check_two_classes
+
+    if not data.multi_label:
+        check_two_classes(data.labels, data.label_names, what)
+        return
+    if not data.labels.any():
+        raise UserError(
+            f"no text of {what} has any label: every label set is empty",
+            "check --label-column (and --label-delimiter: the character between a text's "
+            f"labels, {DEFAULT_LABEL_DELIMITER!r} by default)",
+        )
 
 
 def _holdout(data, fraction: float, seed: int):
@@ -1231,8 +1857,9 @@ def _holdout(data, fraction: float, seed: int):
     train.name = f"{base}, other {100 - round(fraction * 100)}%"
     evaluation.name = f"{base}, held-out {share}"
     note = (
-        f"{base} is both the train and the eval split: divided into disjoint, stratified "
-        f"parts with seed {seed}: {len(train):,} texts to train on, {len(evaluation):,} "
+        f"{base} is both the train and the eval split: divided into disjoint, "
+        f"{_stratified(data)} parts with seed {seed}: {len(train):,} texts to train on, "
+        f"{len(evaluation):,} "
         f"({share}, --eval-fraction) held out for evaluation"
     )
     return train, evaluation, note
@@ -1251,7 +1878,7 @@ def _validation_data(train, dataset: str, *, split, fraction, data_dir, seed, on
         )
         note = (
             f"validation: split {split!r} ({len(validation):,} texts) picks the best epoch "
-            "(val_accuracy), whose weights are kept"
+            f"({_monitor(train)}), whose weights are kept"
         )
         return train, validation, note
     if fraction == 0:
@@ -1273,10 +1900,20 @@ def _validation_data(train, dataset: str, *, split, fraction, data_dir, seed, on
     rest.name, validation.name = base, f"{base}, {fraction:.0%} held out for validation"
     note = (
         f"validation: {len(validation):,} texts held out of the {len(train):,} training texts "
-        f"({fraction:.0%}, --validation-fraction; stratified, seed {seed}) to pick the best "
-        f"epoch (val_accuracy), whose weights are kept; {len(rest):,} texts to train on"
+        f"({fraction:.0%}, --validation-fraction; {_stratified(train)}, seed {seed}) to pick "
+        f"the best epoch ({_monitor(train)}), whose weights are kept; {len(rest):,} texts to "
+        "train on"
     )
     return rest, validation, note
+
+
+def _monitor(data) -> str:
+    """The validation metric that picks the best epoch (``tasks.Task.metric_name``)."""
+    return "val_micro_f1" if getattr(data, "multi_label", False) else "val_accuracy"
+
+
+def _stratified(data) -> str:
+    return "stratified by first label" if getattr(data, "multi_label", False) else "stratified"
 
 
 def _kept_epoch(history) -> str:
@@ -1307,10 +1944,17 @@ def _subset(data, n: int, seed: int):
 
 
 def _stratified_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Sorted indices of ``n`` rows drawn per class in proportion to its size."""
+    """Sorted indices of ``n`` rows drawn per class in proportion to its size.
+
+    Multi-label data (a 0/1 matrix) is stratified on each text's first label (the
+    lowest label id it has), texts without any label making a group of their own: each
+    label's share of first labels, and the share of unlabelled texts, are kept.
+    """
     import numpy as np
 
     labels = np.asarray(labels)
+    if labels.ndim == 2:
+        labels = _first_labels(labels)
     if n >= len(labels):
         return np.arange(len(labels))
     rng = np.random.default_rng(seed)
@@ -1325,20 +1969,48 @@ def _stratified_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
+def _first_labels(matrix: np.ndarray) -> np.ndarray:
+    """Each row's lowest label id with a 1; ``k`` (one more than the last) for none.
+
+    Examples:
+        >>> import numpy as np
+        >>> from tfx_textzoo.cli import _first_labels
+        >>> _first_labels(np.array([[0, 1, 1], [0, 0, 0], [1, 0, 1]])).tolist()
+        [1, 3, 0]
+    """
+    import numpy as np
+
+    matrix = np.asarray(matrix)
+    return np.where(matrix.any(axis=1), matrix.argmax(axis=1), matrix.shape[1])
+
+
 def _describe(data) -> str:
     counts = ", ".join(f"{k}={v:,}" for k, v in list(data.class_counts().items())[:6])
     more = f", ... ({data.num_classes - 6} more)" if data.num_classes > 6 else ""
-    return f"{len(data):,} texts of {data.name} ({counts}{more})"
+    texts = "text pairs" if getattr(data, "text_pairs", None) is not None else "texts"
+    if getattr(data, "multi_label", False):
+        none = int((~data.labels.any(axis=1)).sum())
+        return (
+            f"{len(data):,} {texts} of {data.name} (texts per label: {counts}{more}; "
+            f"{none:,} without a label)"
+        )
+    return f"{len(data):,} {texts} of {data.name} ({counts}{more})"
 
 
 def _data_summary(data) -> dict[str, Any]:
-    return {
+    summary = {
         "name": data.name,
         "source": data.source,
         "texts": len(data),
         "class_counts": data.class_counts(),
         "skipped_rows": len(data.skipped),
     }
+    if getattr(data, "multi_label", False):
+        summary["multi_label"] = True
+        summary["texts_without_label"] = int((~data.labels.any(axis=1)).sum())
+    if getattr(data, "text_pairs", None) is not None:
+        summary["text_pairs"] = True
+    return summary
 
 
 def _check_output(output: str, overwrite: bool, what: str = "--output") -> Path:
@@ -1473,19 +2145,23 @@ def _write_report_files(
     if split:
         data_line += f" {split[0].upper()}{split[1:]}."
     elif seed is not None:
-        data_line += f" Samples drawn at random, stratified by class, with seed {seed}."
+        by = "each text's first label" if getattr(train, "multi_label", False) else "class"
+        data_line += f" Samples drawn at random, stratified by {by}, with seed {seed}."
     if validation_line:
         data_line += f" {validation_line}"
-    image = f"![confusion matrix]({CONFUSION_PNG})"
+    multi = _is_multi_label_report(report)
+    plot = _plot_name(report)
+    heading = "Per-label scores" if multi else "Confusion matrix"
+    image = f"![{heading.lower()}]({plot})"
     markdown = f"{report.to_markdown()}\n{data_line}\n\n{image}\n"
     atomic_write_text(out / REPORT_MARKDOWN, markdown)
     report.to_json(out / REPORT_JSON)
-    report.plot_confusion_matrix(out / CONFUSION_PNG)
+    _write_plot(report, out / plot)
     card_path = out / "README.md"
     if card_path.is_file():  # the card's size is not checked on load: it may be edited
         card = card_path.read_text(encoding="utf-8")
         section = (
-            f"### Confusion matrix\n\n{image}\n\n{data_line} The full report is in "
+            f"### {heading}\n\n{image}\n\n{data_line} The full report is in "
             f"[{REPORT_MARKDOWN}]({REPORT_MARKDOWN}) and [{REPORT_JSON}]({REPORT_JSON}).\n\n"
         )
         marker = "## Limitations"
@@ -1607,12 +2283,14 @@ def _hints() -> list[tuple[type | tuple[type, ...], Any]]:
             "pass one of the dataset names above, or a .csv/.tsv file (with --text-column "
             "and --label-column)",
         ),
+        (lazy["DatasetNotFoundError"], _hidden_labels_hint),
         (
             lazy["DatasetNotFoundError"],
             "pass --data-dir DIR with the split's files (see above), or use --dataset "
             "ag_news-sample (embedded); with only one split on disk, train and evaluate on "
             "disjoint parts of it: --train-split test --eval-split test",
         ),
+        (lazy["DataFormatError"], _hidden_labels_hint),
         (lazy["MissingColumnsError"], _missing_columns_hint),
         (lazy["DataEncodingError"], _encoding_hint),
         (
@@ -1677,9 +2355,34 @@ def _type_from(module: str, name: str) -> type:
     return getattr(loaded, name) if loaded is not None else _NeverRaised
 
 
+def _hidden_labels_hint(err: Exception, context: _Context) -> str | None:
+    """For a named dataset's split whose labels are not public (RTE's test): another split.
+
+    None (the next hint) for any other dataset or split.
+    """
+    from tfx_textzoo.datasets.catalog import DATASETS
+
+    spec = DATASETS.get(context.options.get("--dataset", ""))
+    option = "--split" if context.command == "evaluate" else "--eval-split"
+    split = context.options.get(option, "test")
+    if context.command == "train" and split not in getattr(spec, "hidden_label_splits", ()):
+        option, split = "--train-split", context.options.get("--train-split", "train")
+    if spec is None or split not in spec.hidden_label_splits:
+        return None
+    others = [s for s in spec.splits if s not in spec.hidden_label_splits and s != "train"]
+    other = others[0] if others else "validation"
+    return (
+        f"{spec.name}'s {split!r} split has no public labels: pass {option} {other} (or "
+        "--data-dir with a labelled copy of the split)"
+    )
+
+
 def _missing_columns_hint(err: Exception, context: _Context) -> str:
     if context.dataset_is_file:
-        return "name the columns with --text-column (repeatable) and --label-column"
+        return (
+            "name the columns with --text-column (repeatable), --text-pair-column (the second "
+            "texts of pairs) and --label-column"
+        )
     return "give the files the columns named above (see --data-dir in `textzoo train --help`)"
 
 
