@@ -808,7 +808,7 @@ def test_a_field_over_the_csv_module_limit_is_read(tmp_path, kind):
 
 @pytest.mark.parametrize("kind", READERS)
 def test_skip_skips_a_field_over_the_limit(tmp_path, kind, monkeypatch):
-    monkeypatch.setattr(textzoo.datasets, "MAX_FIELD_CHARS", 150_000)
+    monkeypatch.setattr(textzoo.datasets.readers, "MAX_FIELD_CHARS", 150_000)
     rows = [("good film", "1"), ("x" * 200_000, "0"), ("bad film", "0"), ("ok film", "1")]
     _, read = _write_reader_file(kind, tmp_path, rows)
     with pytest.raises(DataFormatError) as err:

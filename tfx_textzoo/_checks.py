@@ -426,7 +426,7 @@ def check_classes(num_classes: Any, labels: Any) -> tuple[int, list[str] | None]
 
 
 def align_labels(data: Any, model_labels: Sequence[str] | None, what: str = "data") -> Any:
-    """Map a dataset's label ids onto the model's class order, by name.
+    """Map a dataset's label ids (or multi-label columns) onto the model's order, by name.
 
     ``finetune`` (its training and validation data) and ``evaluate`` call this one
     function, so a dataset whose classes are the model's in another order is trained and
@@ -452,6 +452,9 @@ def align_labels(data: Any, model_labels: Sequence[str] | None, what: str = "dat
         >>> aligned = align_labels(data, ["neg", "pos"])
         >>> aligned.labels.tolist(), aligned.label_names
         ([1, 0], ['neg', 'pos'])
+        >>> tags = TextDataset(["a", "b"], [[1, 0, 0], [0, 1, 1]], ["x", "y", "z"])
+        >>> align_labels(tags, ["z", "x", "y"]).labels.tolist()
+        [[0, 1, 0], [1, 0, 1]]
     """
     names = getattr(data, "label_names", None)
     if not (names and model_labels and hasattr(data, "labels")):
@@ -466,7 +469,13 @@ def align_labels(data: Any, model_labels: Sequence[str] | None, what: str = "dat
             "with the model's classes."
         )
     remap = np.array([model_labels.index(n) for n in names], dtype="int32")
-    labels = remap[np.asarray(data.labels, dtype="int64")]
+    labels = np.asarray(data.labels)
+    if labels.ndim == 2:  # multi-label 0/1 columns: column i moves to the model's remap[i]
+        moved = np.zeros_like(labels)
+        moved[:, remap] = labels
+        labels = moved
+    else:
+        labels = remap[labels.astype("int64")]
     if dataclasses.is_dataclass(data):
         return dataclasses.replace(data, labels=labels, label_names=model_labels)
     copy = type(data).__new__(type(data))
