@@ -16,6 +16,7 @@ import pytest
 import tfx_textzoo as textzoo
 from tfx_textzoo import hf_classifiers
 from tfx_textzoo.evaluation import predict_proba
+from tfx_textzoo.tasks import Task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hf"
 # Every family with a classifier fixture must load it (the folder name = the family name).
@@ -132,9 +133,9 @@ def test_build_arguments_are_refused():
         textzoo.load(str(FIXTURES / "bert" / "classifier"), sequence_length=32)
 
 
-def _edited_copy(tmp_path: Path, **changes) -> Path:
+def _edited_copy(tmp_path: Path, family: str = "bert", **changes) -> Path:
     directory = tmp_path / "ckpt"
-    shutil.copytree(FIXTURES / "bert" / "classifier", directory)
+    shutil.copytree(FIXTURES / family / "classifier", directory)
     config = json.loads((directory / "config.json").read_text())
     for key, value in changes.items():
         if value is None:
@@ -148,9 +149,17 @@ def _edited_copy(tmp_path: Path, **changes) -> Path:
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"problem_type": "multi_label_classification"}, "multi-label classification"),
         ({"problem_type": "regression"}, "regression"),
         ({"id2label": {"0": "SCORE"}, "label2id": None}, "one output"),
+        (
+            {
+                "problem_type": "multi_label_classification",
+                "id2label": {"0": "SCORE"},
+                "label2id": None,
+            },
+            "one output .* multi-label classifier of one label",
+        ),
+        ({"problem_type": "ordinal"}, "problem_type 'ordinal'.*which transformers does not"),
         ({"model_type": "gpt2"}, "model type 'gpt2', which no tfx_textzoo family reads"),
         ({"id2label": {"0": "A", "2": "B"}}, r"number the labels 0..1"),
     ],
@@ -172,3 +181,50 @@ def test_pickle_only_checkpoint_is_refused_without_reading_it(tmp_path):
 def test_base_model_directory_is_not_a_classifier():
     assert hf_classifiers.classifier_config(FIXTURES / "bert" / "base") is None
     assert hf_classifiers.classifier_config(FIXTURES / "bert" / "classifier") is not None
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-np.asarray(x, dtype="float64")))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_multi_label_checkpoint_loads_with_sigmoid_of_transformers_logits(tmp_path, family):
+    """problem_type multi_label_classification: each label's probability is sigmoid(logit).
+
+    transformers trains such a checkpoint with BCEWithLogitsLoss and its pipelines read the
+    logits through a sigmoid; the fixture's logits are transformers' own outputs.
+    """
+    directory = _edited_copy(tmp_path, family, problem_type="multi_label_classification")
+    model = textzoo.load(str(directory))
+    model.preprocessor.sequence_length = expected(family)["max_length"]
+    assert model.task == Task(multi_label=True)
+    assert model.labels == ["NEG", "NEU", "POS"]
+    rows = [r for r in comparable(expected(family)) if r["kind"] == "text"]
+    got = predict_proba(model, inputs(rows))
+    want = sigmoid([r["logits"] for r in rows])
+    worst = float(np.max(np.abs(got - want)))
+    assert worst < TOLERANCE.get(family, 1e-4), worst
+    # independent sigmoids, not a distribution: rows do not sum to 1
+    assert not np.allclose(got.sum(axis=1), 1.0, atol=1e-3)
+    assert type(model.loss).__name__ == "BinaryCrossentropy"  # compiled for multi-label
+
+
+def test_multi_label_checkpoint_keeps_its_task_through_keras_save(tmp_path):
+    import keras
+
+    directory = _edited_copy(tmp_path, problem_type="multi_label_classification")
+    model = textzoo.load(str(directory))
+    model.preprocessor.sequence_length = 16
+    texts = inputs([r for r in comparable(expected("bert")) if r["kind"] == "text"])
+    want = predict_proba(model, texts)
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras")
+    assert restored.task == Task(multi_label=True)
+    np.testing.assert_allclose(predict_proba(restored, texts), want, atol=1e-6)
+
+
+def test_single_label_problem_type_is_single_label(tmp_path):
+    directory = _edited_copy(tmp_path, problem_type="single_label_classification")
+    model = textzoo.load(str(directory))
+    assert model.task == Task()
+    assert hf_classifiers.task_of({}) == Task()

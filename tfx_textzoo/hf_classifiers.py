@@ -6,11 +6,17 @@ holds a classifier someone fine-tuned with Hugging Face transformers (``config.j
 tokenizer files). The trained head is kept, the label names come from ``id2label``, and
 the probabilities are transformers'. This module knows no family: the family whose
 registration lists the checkpoint's ``model_type`` (``hf_model_types``) builds the model
-with its ``hf_classifier`` (see [`Family`][tfx_textzoo.registry.Family]).
+with its ``hf_classifier`` (see [`Family`][tfx_textzoo.registry.Family]), with the task of
+[`task_of`][tfx_textzoo.hf_classifiers.task_of].
 
-Refused, with a message that says what to do: multi-label and regression checkpoints
-(``problem_type``, or one output), checkpoints with only pickled weights
-(``pytorch_model.bin``: no pickle is ever loaded), and model types no family reads.
+A checkpoint fine-tuned for multi-label classification (``problem_type:
+"multi_label_classification"``) loads as a multi-label model: a sigmoid per label (as
+transformers' ``BCEWithLogitsLoss`` and its pipelines read the logits), decision
+threshold 0.5 per label until [`finetune`][tfx_textzoo.finetune] tunes them.
+
+Refused, with a message that says what to do: regression checkpoints (``problem_type``,
+or one output), checkpoints with only pickled weights (``pytorch_model.bin``: no pickle
+is ever loaded), and model types no family reads.
 """
 
 from __future__ import annotations
@@ -22,14 +28,16 @@ from typing import Any
 
 from tfx_textzoo import registry
 from tfx_textzoo.errors import InvalidArgumentError
+from tfx_textzoo.tasks import Task
 
 #: The end of the class name transformers writes into ``architectures`` for a classifier.
 CLASSIFIER_SUFFIX = "ForSequenceClassification"
 #: ``problem_type`` values of checkpoints whose task the zoo does not have yet.
 UNSUPPORTED_PROBLEM_TYPES = {
-    "multi_label_classification": "multi-label classification (sigmoid outputs)",
     "regression": "regression (one real-valued output)",
 }
+#: The ``problem_type`` of a multi-label checkpoint (sigmoid outputs, one per label).
+MULTI_LABEL_PROBLEM_TYPE = "multi_label_classification"
 _MARKER = "textzoo.json"  # a directory written by save_pretrained (read by saving.py)
 
 
@@ -129,11 +137,14 @@ def load(
 
     Returns:
         The compiled classifier, ``labels`` from ``id2label`` (or ``labels=``),
-        ``model_name`` None (it is no catalog entry).
+        ``model_name`` None (it is no catalog entry), ``model.task`` from the
+        checkpoint's ``problem_type`` ([`task_of`][tfx_textzoo.hf_classifiers.task_of]):
+        a multi-label checkpoint gives a multi-label model (sigmoid per label).
 
     Raises:
-        UnsupportedClassifierError: A multi-label or regression checkpoint, or a model
-            type no registered family reads (the message lists those that are).
+        UnsupportedClassifierError: A regression checkpoint (``problem_type``, or one
+            output), or a model type no registered family reads (the message lists
+            those that are).
         tfx_textzoo.weights.PickledWeightsError: Only pickled weights are there.
         ValueError: ``num_classes`` / ``labels`` that contradict the checkpoint, or a
             malformed ``id2label``.
@@ -203,20 +214,48 @@ def family_for(config: dict[str, Any], origin: str = "the checkpoint") -> regist
     )
 
 
-def _check_task_and_labels(
-    config: dict[str, Any], origin: str, num_classes: Any, labels: Any
-) -> list[str]:
-    """The class names (id order) of a single-label checkpoint; refuse other tasks."""
-    from tfx_textzoo import _checks
+def task_of(config: dict[str, Any], origin: str = "the checkpoint") -> Task:
+    """The [`Task`][tfx_textzoo.tasks.Task] of a transformers classifier's ``config.json``.
 
+    ``problem_type`` ``"multi_label_classification"`` is a multi-label task (a sigmoid
+    per label, threshold 0.5); ``"single_label_classification"`` or none is single-label
+    (softmax). Every family's ``hf_classifier`` builds its head with this task.
+
+    Raises:
+        UnsupportedClassifierError: ``problem_type`` ``"regression"`` or one unknown
+            to transformers.
+
+    Examples:
+        >>> from tfx_textzoo.hf_classifiers import task_of
+        >>> task_of({"problem_type": "multi_label_classification"}).activation
+        'sigmoid'
+        >>> task_of({}).multi_label
+        False
+    """
     problem = config.get("problem_type")
     if problem in UNSUPPORTED_PROBLEM_TYPES:
         raise UnsupportedClassifierError(
             f"{origin} was fine-tuned for {UNSUPPORTED_PROBLEM_TYPES[problem]} "
-            f"(problem_type {problem!r}); tfx_textzoo loads single-label classifiers "
-            "(softmax over the labels) only. Build a zoo model from its base model instead: "
-            "textzoo.load('<zoo name>', labels=[...], weights=...)."
+            f"(problem_type {problem!r}); tfx_textzoo loads single-label (softmax) and "
+            "multi-label (sigmoid) classifiers only. Build a zoo model from its base model "
+            "instead: textzoo.load('<zoo name>', labels=[...], weights=...)."
         )
+    if problem not in (None, "single_label_classification", MULTI_LABEL_PROBLEM_TYPE):
+        raise UnsupportedClassifierError(
+            f"{origin} has problem_type {problem!r} in config.json, which transformers does "
+            "not define; a classifier has 'single_label_classification' or "
+            f"'{MULTI_LABEL_PROBLEM_TYPE}' (or none: single-label). Correct config.json."
+        )
+    return Task(multi_label=problem == MULTI_LABEL_PROBLEM_TYPE)
+
+
+def _check_task_and_labels(
+    config: dict[str, Any], origin: str, num_classes: Any, labels: Any
+) -> list[str]:
+    """The class names (id order) of a single- or multi-label checkpoint; refuse others."""
+    from tfx_textzoo import _checks
+
+    multi_label = task_of(config, origin).multi_label
     id2label = config.get("id2label")
     if id2label is None:
         count = config.get("num_labels", 2)
@@ -236,9 +275,14 @@ def _check_task_and_labels(
             f"it has ids {sorted(by_id)}"
         )
     if len(by_id) == 1:
+        kind = (
+            "a multi-label classifier of one label"
+            if multi_label
+            else "transformers treats that as regression"
+        )
         raise UnsupportedClassifierError(
-            f"{origin} has one output ({by_id[0]!r}): transformers treats that as regression, "
-            "which tfx_textzoo does not load; it loads classifiers with two or more labels."
+            f"{origin} has one output ({by_id[0]!r}): {kind}, which tfx_textzoo does not "
+            "load; it loads classifiers with two or more labels."
         )
     names = [by_id[i] for i in range(len(by_id))]
     if len(set(names)) != len(names):  # names must be unique to predict by name

@@ -620,7 +620,10 @@ def load_hf_classifier(directory: Any, config: Mapping[str, Any], *, labels: lis
         >>> family.hf_model_types, family.hf_classifier is not None
         (('albert',), True)
     """
+    from tfx_textzoo.hf_classifiers import task_of
+
     directory = Path(directory)
+    task = task_of(config)  # multi-label checkpoints: a sigmoid per label
     tensors = hf_state(directory)
     backbone = backbone_from_hf(directory, tensors=tensors)
     tokenizer = tokenizer_from_hf(directory)
@@ -635,7 +638,8 @@ def load_hf_classifier(directory: Any, config: Mapping[str, Any], *, labels: lis
         preprocessor=preprocessor,
         labels=labels,
         model_name=None,
-        activation="softmax",
+        activation=task.activation,
+        task=task,
         dropout=float(0.1 if dropout is None else dropout),
         pooling="pooler",
     )

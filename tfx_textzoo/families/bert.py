@@ -437,7 +437,10 @@ def load_hf_classifier(directory: Any, config: Mapping[str, Any], *, labels: lis
         >>> family.hf_model_types, family.hf_classifier is not None
         (('bert',), True)
     """
+    from tfx_textzoo.hf_classifiers import task_of
+
     directory = Path(directory)
+    task = task_of(config)  # multi-label checkpoints: a sigmoid per label
     local = LocalWeights("hf", str(directory), WeightSource("local", str(directory)))
     backbone, tokenizer = _load_backbone(local, spec=None, lowercase=True, check_arch=False)
     dropout = config.get("classifier_dropout")
@@ -453,7 +456,8 @@ def load_hf_classifier(directory: Any, config: Mapping[str, Any], *, labels: lis
         preprocessor=preprocessor,
         labels=labels,
         model_name=None,
-        activation="softmax",
+        activation=task.activation,
+        task=task,
         dropout=float(dropout),
         pooling="cls",
     )

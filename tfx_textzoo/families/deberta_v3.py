@@ -331,7 +331,10 @@ def hf_classifier(directory: Path, config: Mapping[str, Any], *, labels: list[st
         ...     print(["NEG", "NEU", "POS"], None)
         ['NEG', 'NEU', 'POS'] None
     """
+    from tfx_textzoo.hf_classifiers import task_of
+
     directory = Path(directory)
+    task = task_of(config)  # multi-label checkpoints: a sigmoid per label
     num_classes, labels = check_classes(None, labels)
     backbone, tensors, _ = convert.load_backbone(directory, config)
     tokenizer = convert.load_tokenizer(directory, backbone.vocabulary_size, DebertaV3Tokenizer)
@@ -349,7 +352,8 @@ def hf_classifier(directory: Path, config: Mapping[str, Any], *, labels: list[st
         preprocessor=DebertaV3Preprocessor(
             tokenizer, sequence_length=_hf_sequence_length(directory, backbone)
         ),
-        activation="softmax",
+        activation=task.activation,
+        task=task,
         hidden_dim=hidden,
         dropout=dropout,
         labels=labels,

@@ -344,7 +344,10 @@ def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> Distil
         >>> model.labels, model.model_name, model.predict(["a"], verbose=0).shape
         (['NEG', 'NEU', 'POS'], None, (1, 3))
     """
+    from tfx_textzoo.hf_classifiers import task_of
+
     directory = Path(directory)
+    task = task_of(config)  # multi-label checkpoints: a sigmoid per label
     backbone, tokenizer = load_hf_backbone(directory, config)
     dropout = float(config.get("seq_classif_dropout", HF_HEAD_DROPOUT))
     sequence_length = min(HF_CLASSIFIER_SEQUENCE_LENGTH, backbone.max_sequence_length)
@@ -352,7 +355,8 @@ def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> Distil
         backbone,
         len(labels),
         preprocessor=DistilBertPreprocessor(tokenizer, sequence_length=sequence_length),
-        activation="softmax",
+        activation=task.activation,
+        task=task,
         hidden_dim=backbone.hidden_dim,
         dropout=dropout,
         labels=labels,

@@ -428,7 +428,10 @@ def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> Electr
         >>> model.labels, model.predict(["a"], verbose=0).shape
         (['NEG', 'NEU', 'POS'], (1, 3))
     """
+    from tfx_textzoo.hf_classifiers import task_of
+
     directory = Path(directory)
+    task = task_of(config)  # multi-label checkpoints: a sigmoid per label
     backbone = convert_hf_checkpoint(directory, config)
     tokenizer = hf_tokenizer(directory)
     dropout = config.get("classifier_dropout")
@@ -439,7 +442,8 @@ def hf_classifier(directory: Path, config: dict, *, labels: list[str]) -> Electr
         backbone,
         len(labels),
         preprocessor=ElectraPreprocessor(tokenizer, sequence_length=sequence_length),
-        activation="softmax",
+        activation=task.activation,
+        task=task,
         dropout=float(dropout),
         labels=labels,
         model_name=None,

@@ -403,8 +403,10 @@ def load_hf_classifier(
     safetensors into the zoo head, which has its shape.
     """
     from tfx_textzoo import registry
+    from tfx_textzoo.hf_classifiers import task_of
 
     directory = Path(directory)
+    task = task_of(config)  # multi-label checkpoints: a sigmoid per label
     backbone = backbone_from_hf(directory, flavour, config)
     tokenizer = flavour.hf_tokenizer(directory)
     _check_vocabulary(tokenizer, backbone)
@@ -435,7 +437,8 @@ def load_hf_classifier(
         backbone,
         num_classes,
         preprocessor=flavour.preprocessor_cls(tokenizer, sequence_length=sequence_length),
-        activation="softmax",
+        activation=task.activation,
+        task=task,
         hidden_dim=int(hidden),
         dropout=float(dropout),
         pooling="cls",
