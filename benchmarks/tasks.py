@@ -195,8 +195,9 @@ def goemotions(cfg: dict) -> dict:
             "evaluate_seconds": tuned_seconds,
         },
         "test_at_0.5": {**pick(at_half, MULTI_KEYS), "evaluate_seconds": half_seconds},
-        "per_label_f1": {
-            name: round(values["f1"], 4) for name, values in tuned.get("per_label", {}).items()
+        "per_label": {
+            name: {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
+            for name, values in tuned.get("per_class", {}).items()
         },
         "paper": PAPER,
     }
