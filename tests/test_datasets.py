@@ -107,7 +107,18 @@ def test_catalog_schema():
         assert set(spec.sizes) == set(spec.splits)
         for order in (spec.hub_label_order, spec.tfds_label_order):
             assert order is None or sorted(order) == sorted(spec.label_names)
-        assert spec.local_format in ("zhang_csv", "glue_tsv", "trec", "aclimdb", "embedded")
+        assert spec.local_format in (
+            "zhang_csv",
+            "glue_tsv",
+            "glue_pairs_tsv",
+            "mrpc_tsv",
+            "goemotions_tsv",
+            "bbc_csv",
+            "trec",
+            "aclimdb",
+            "embedded",
+        )
+        assert bool(spec.pair_columns) == bool(spec.tfds_pair) or not spec.tfds_name
         assert (spec.local_format == "zhang_csv") == bool(spec.zhang_columns) or (
             spec.local_format == "embedded"
         )
@@ -546,7 +557,9 @@ def test_dbpedia_has_no_tfds_source():
 def test_unknown_names_splits_and_options():
     with pytest.raises(ValueError, match="Did you mean 'ag_news'") as err:
         load("agnews")
-    assert "Known datasets: ag_news, ag_news-sample, dbpedia, imdb, sst2" in str(err.value)
+    assert "Known datasets: ag_news, ag_news-sample, bbc_news, dbpedia, goemotions, imdb," in str(
+        err.value
+    )
     with pytest.raises(ValueError, match="Did you mean 'sst2'"):
         load("SST-2")
     with pytest.raises(ValueError, match="Unknown dataset 'cifar10'. Known datasets"):

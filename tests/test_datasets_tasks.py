@@ -100,6 +100,9 @@ def test_to_tf_dataset_pairs_and_label_sets():
     assert ex.labels.tolist() == MATRIX and ex.labels.dtype == np.float32
     ex = as_examples(tags.to_tf_dataset(batch_size=3), multi_label=True, num_classes=3)
     assert ex.labels.tolist() == MATRIX
+    single = TextDataset(["a", "b", "c"], [0, 2, 1], NAMES)  # unbatched ids: sets of one
+    ex = as_examples(single.to_tf_dataset(), multi_label=True, num_classes=3)
+    assert ex.labels.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
 
 
 def test_align_labels_moves_multi_label_columns_by_name():
@@ -332,3 +335,16 @@ def test_as_inputs_errors():
         as_inputs("a", text_pair=["b"])
     with pytest.raises(ValueError, match=r"empty text\(s\), at positions \[1\]"):
         as_inputs(["a", ""])
+
+
+def test_check_two_classes_on_label_sets():
+    from tfx_textzoo.datasets import check_two_classes
+    from tfx_textzoo.errors import SingleClassError
+
+    check_two_classes(np.array(MATRIX), NAMES, "train")  # different sets: fine
+    with pytest.raises(SingleClassError, match=r"train: all 3 texts have the same labels, \[\]"):
+        check_two_classes(np.zeros((3, 3), "int32"), NAMES, "train")
+    with pytest.raises(
+        SingleClassError, match=r"all 2 texts have the same labels, \['anger', 'joy'\]"
+    ):
+        check_two_classes(np.array([[1, 0, 1], [1, 0, 1]]), NAMES, "train")

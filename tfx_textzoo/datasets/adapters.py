@@ -116,8 +116,11 @@ def check_text_list(texts: list, what: str, unit: str = "rows") -> list[str]:
 def check_two_classes(labels, label_names: Sequence[str] | None, what: str = "the data") -> None:
     """Raise unless ``labels`` (integer ids) hold texts of at least two classes.
 
+    Multi-label labels (a 0/1 matrix) must not be the same label set for every text (all
+    empty, or all the same labels): there would be nothing to tell apart.
+
     Args:
-        labels: The integer labels of the texts to train on.
+        labels: The integer labels of the texts to train on, or a 0/1 matrix.
         label_names: ``label_names[i]`` names class ``i`` (None: the ids name themselves).
         what: How to call the data in the message (a file name, ``"train"``...).
 
@@ -131,7 +134,22 @@ def check_two_classes(labels, label_names: Sequence[str] | None, what: str = "th
         Traceback (most recent call last):
         ...
         tfx_textzoo.errors.SingleClassError: reviews.csv has one class, 'pos' (all 3 texts): ...
+        >>> check_two_classes([[0, 1], [0, 1]], ["a", "b"], "tags")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        tfx_textzoo.errors.SingleClassError: tags: all 2 texts have the same labels, ['b']: ...
     """
+    matrix = np.asarray(labels)
+    if matrix.ndim == 2:
+        if len(matrix) and (matrix == matrix[0]).all():
+            names = list(label_names or [str(i) for i in range(matrix.shape[1])])
+            same = [names[j] for j in np.flatnonzero(matrix[0])]
+            texts = f"all {len(matrix):,} texts have" if len(matrix) > 1 else "its 1 text has"
+            raise SingleClassError(
+                f"{what}: {texts} the same labels, {same}: a multi-label classifier needs "
+                "texts whose label sets differ."
+            )
+        return
     present = sorted({int(x) for x in np.asarray(labels).reshape(-1).tolist()})
     if len(present) >= 2:
         return
@@ -617,16 +635,16 @@ def _split_tf_dataset(data, multi_label, what):
         else:
             texts.extend(np.asarray(x, dtype=object).reshape(-1).tolist())
         y = np.asarray(y)
-        if multi_label:
-            labels.extend(y.reshape(-1, y.shape[-1]) if y.ndim else [y])
-        else:
+        if multi_label and rank in (1, 2):  # 0/1 vectors, one per text
+            labels.extend(y.reshape(-1, y.shape[-1]))
+        else:  # class ids (single labels: sets of one when multi_label)
             labels.extend(y.reshape(-1).tolist())
-    if multi_label:
-        if rank is not None and rank not in (1, 2):
-            raise ValueError(
-                f"{what}: multi-label tf.data labels are 0/1 vectors (one per text), got "
-                f"label shape {spec[1].shape}."
-            )
+    if multi_label and rank is not None and rank > 2:
+        raise ValueError(
+            f"{what}: multi-label tf.data labels are 0/1 vectors (one per text), got label "
+            f"shape {spec[1].shape}."
+        )
+    if multi_label and rank in (1, 2):
         k = len(labels[0]) if labels else 0
         return texts, pairs if paired else None, np.asarray(labels).reshape(-1, k), None
     return texts, pairs if paired else None, labels, None

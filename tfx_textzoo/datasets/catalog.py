@@ -30,6 +30,38 @@ DBPEDIA_LABELS = [
     "Film",
     "WrittenWork",
 ]
+#: GoEmotions' 28 labels in id order (its ``emotions.txt``; 27 = neutral).
+GOEMOTIONS_LABELS = [
+    "admiration",
+    "amusement",
+    "anger",
+    "annoyance",
+    "approval",
+    "caring",
+    "confusion",
+    "curiosity",
+    "desire",
+    "disappointment",
+    "disapproval",
+    "disgust",
+    "embarrassment",
+    "excitement",
+    "fear",
+    "gratitude",
+    "grief",
+    "joy",
+    "love",
+    "nervousness",
+    "optimism",
+    "pride",
+    "realization",
+    "relief",
+    "remorse",
+    "sadness",
+    "surprise",
+    "neutral",
+]
+BBC_NEWS_LABELS = ["business", "entertainment", "politics", "sport", "tech"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +74,11 @@ class DatasetSpec:
         splits: Split names (``"train"``, ``"validation"``, ``"test"``).
         description: One line.
         local_format: How its own files are laid out: ``"zhang_csv"`` (Zhang et al. 2015:
-            ``class,<text columns>``, classes 1-based), ``"glue_tsv"``, ``"trec"``,
+            ``class,<text columns>``, classes 1-based), ``"glue_tsv"`` (SST-2),
+            ``"glue_pairs_tsv"`` (RTE: ``index, sentence1, sentence2, label``),
+            ``"mrpc_tsv"`` (``Quality, #1 ID, #2 ID, #1 String, #2 String``),
+            ``"goemotions_tsv"`` (no header: text, comma-separated label ids, id),
+            ``"bbc_csv"`` (``category,text``, one file split here), ``"trec"``,
             ``"aclimdb"`` (``<split>/pos/*.txt``, ``<split>/neg/*.txt``) or
             ``"embedded"`` (shipped with the package).
         local_files: Split -> file (or folder) name in that format. Every dataset also
@@ -65,6 +101,18 @@ class DatasetSpec:
         escapes: Escapes of the original csv to undo: ``"backslash"`` (a backslash
             stands for a line break) or ``"newline"`` (``\n``); ``None``: none.
         sizes: Expected number of texts per split (a sanity note; not enforced).
+        multi_label: Each text has a set of labels (the labels are a 0/1 matrix).
+        pair_columns: The second-text column(s) of sentence pairs in the Hub's parquet
+            files (and local Hub-style files); empty for single texts.
+        tfds_pair: The tfds feature(s) of the second text of a pair.
+        tfds_label_per_name: tfds has one bool feature per label name (multi-label).
+        hub_config: The Hub repo's configuration (a sub-folder: ``"rte"`` of
+            ``nyu-mll/glue``), or None.
+        local_alternates: Split -> other local file names tried after ``local_files``.
+        label_names_file: A file of a local directory that may rename the classes, one
+            per line (``classes.txt``; GoEmotions' ``emotions.txt``).
+        hidden_labels_note: What to say when a split's labels are hidden (default: the
+            SentEval-labelled file of ``local_files``).
     """
 
     name: str
@@ -85,6 +133,14 @@ class DatasetSpec:
     hidden_label_splits: tuple[str, ...] = ()
     escapes: str | None = None
     sizes: dict[str, int] = dataclasses.field(default_factory=dict)
+    multi_label: bool = False
+    pair_columns: tuple[str, ...] = ()
+    tfds_pair: tuple[str, ...] = ()
+    tfds_label_per_name: bool = False
+    hub_config: str | None = None
+    local_alternates: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    label_names_file: str = "classes.txt"
+    hidden_labels_note: str | None = None
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -116,6 +172,20 @@ DATASETS: dict[str, DatasetSpec] = {
             sizes={"train": 4_000, "test": 1_000},
         ),
         DatasetSpec(
+            name="bbc_news",
+            label_names=tuple(BBC_NEWS_LABELS),
+            splits=("train", "test", "all"),
+            description=(
+                "BBC News articles (Greene & Cunningham 2006), 5 classes, long texts; one "
+                "file: exact repeats dropped (2,225 -> 2,126), then a stratified 80/20 "
+                "train/test split with seed 2006 ('all': the 2,126)"
+            ),
+            local_format="bbc_csv",
+            local_files={"train": "bbc-text.csv", "test": "bbc-text.csv", "all": "bbc-text.csv"},
+            label_column="category",
+            sizes={"train": 1_700, "test": 426, "all": 2_126},
+        ),
+        DatasetSpec(
             name="dbpedia",
             label_names=tuple(DBPEDIA_LABELS),
             splits=("train", "test"),
@@ -129,6 +199,26 @@ DATASETS: dict[str, DatasetSpec] = {
             sizes={"train": 560_000, "test": 70_000},
         ),
         DatasetSpec(
+            name="goemotions",
+            label_names=tuple(GOEMOTIONS_LABELS),
+            splits=("train", "validation", "test"),
+            description=(
+                "GoEmotions Reddit comments (Demszky et al. 2020), 28 emotions, multi-label "
+                "(1-5 labels per text)"
+            ),
+            local_format="goemotions_tsv",
+            local_files={"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv"},
+            label_column="labels",
+            multi_label=True,
+            hub_repo="google-research-datasets/go_emotions",
+            hub_config="simplified",
+            tfds_name="goemotions",
+            tfds_text=("comment_text",),
+            tfds_label_per_name=True,
+            label_names_file="emotions.txt",
+            sizes={"train": 43_410, "validation": 5_426, "test": 5_427},
+        ),
+        DatasetSpec(
             name="imdb",
             label_names=("neg", "pos"),
             splits=("train", "test"),
@@ -138,6 +228,56 @@ DATASETS: dict[str, DatasetSpec] = {
             hub_repo="stanfordnlp/imdb",
             tfds_name="imdb_reviews",
             sizes={"train": 25_000, "test": 25_000},
+        ),
+        DatasetSpec(
+            name="mrpc",
+            label_names=("not_equivalent", "equivalent"),
+            splits=("train", "validation", "test"),
+            description=(
+                "MRPC paraphrase sentence pairs (Dolan & Brockett 2005, GLUE), 2 classes; "
+                "test labels only in the MSR corpus' msr_paraphrase_test.txt (GLUE hides them)"
+            ),
+            local_format="mrpc_tsv",
+            local_files={
+                "train": "train.tsv",
+                "validation": "dev.tsv",
+                "test": "msr_paraphrase_test.txt",
+            },
+            local_alternates={"test": ("test.tsv",)},
+            text_columns=("sentence1",),
+            pair_columns=("sentence2",),
+            hub_repo="nyu-mll/glue",
+            hub_config="mrpc",
+            tfds_name="glue/mrpc",
+            tfds_text=("sentence1",),
+            tfds_pair=("sentence2",),
+            hidden_label_splits=("test",),
+            sizes={"train": 3_668, "validation": 408, "test": 1_725},
+        ),
+        DatasetSpec(
+            name="rte",
+            label_names=("entailment", "not_entailment"),
+            splits=("train", "validation", "test"),
+            description=(
+                "RTE textual entailment sentence pairs (GLUE), 2 classes; the test labels "
+                "are not public"
+            ),
+            local_format="glue_pairs_tsv",
+            local_files={"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv"},
+            text_columns=("sentence1",),
+            pair_columns=("sentence2",),
+            hub_repo="nyu-mll/glue",
+            hub_config="rte",
+            tfds_name="glue/rte",
+            tfds_text=("sentence1",),
+            tfds_pair=("sentence2",),
+            hidden_label_splits=("test",),
+            hidden_labels_note=(
+                "RTE's test labels are not public (GLUE scores test predictions on its "
+                "server; tensorflow-datasets and the Hub give -1, test.tsv has no label "
+                "column): evaluate on split='validation'"
+            ),
+            sizes={"train": 2_490, "validation": 277, "test": 3_000},
         ),
         DatasetSpec(
             name="sst2",
@@ -193,8 +333,9 @@ def list_datasets() -> list[str]:
 
     Examples:
         >>> from tfx_textzoo.datasets import list_datasets
-        >>> list_datasets()
-        ['ag_news', 'ag_news-sample', 'dbpedia', 'imdb', 'sst2', 'trec', 'yelp_polarity']
+        >>> list_datasets()  # doctest: +NORMALIZE_WHITESPACE
+        ['ag_news', 'ag_news-sample', 'bbc_news', 'dbpedia', 'goemotions', 'imdb', 'mrpc',
+         'rte', 'sst2', 'trec', 'yelp_polarity']
     """
     return sorted(DATASETS)
 

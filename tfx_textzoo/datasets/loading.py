@@ -199,18 +199,46 @@ def _local_file_help(spec: DatasetSpec, split: str) -> list[str]:
         )
     elif spec.local_format == "trec":
         first = f"{native}: TREC 'COARSE:fine question' lines (latin-1)"
+    elif spec.local_format == "goemotions_tsv":
+        first = (
+            f"{native}: GoEmotions tsv without a header: text<TAB>label ids (comma-separated, "
+            f"0..{n - 1})<TAB>comment id (an optional emotions.txt names the labels)"
+        )
+    elif spec.local_format == "glue_pairs_tsv":
+        first = (
+            f"{native}: GLUE tsv with the header index<TAB>sentence1<TAB>sentence2<TAB>label "
+            f"(labels {' / '.join(spec.label_names)})"
+        )
+    elif spec.local_format == "mrpc_tsv":
+        others = " or ".join(spec.local_alternates.get(split, ()))
+        first = (
+            f"{native}{' or ' + others if others else ''}: MRPC tsv with the header "
+            "Quality<TAB>#1 ID<TAB>#2 ID<TAB>#1 String<TAB>#2 String (1 = equivalent); GLUE's "
+            "train.tsv / dev.tsv, or the MSR corpus' msr_paraphrase_test.txt for test"
+        )
+    elif spec.local_format == "bbc_csv":
+        first = (
+            f"{native}: the BBC News csv with the header category,text (md5 "
+            "f9fbdf2d83a17f0e09ddc33c56816ed1); train/test/all are made from it"
+        )
     else:  # aclimdb
         first = (
             f"{split}/pos/*.txt and {split}/neg/*.txt (the aclImdb layout; "
             f"aclImdb/{split}/ also works)"
         )
-    cols = ",".join([*spec.text_columns, spec.label_column])
-    if cols != "text,label":
+    cols = ",".join([*spec.text_columns, *spec.pair_columns, spec.label_column])
+    if cols != "text,label" and not spec.pair_columns:
         cols += " (or text,label)"
     order = spec.hub_label_order or spec.label_names
+    if spec.local_format == "bbc_csv":
+        return [first]
     csv_too = "" if spec.local_format == "zhang_csv" else f" / {split}.csv with a header"
+    ids = f"label ids 0..{n - 1} = {', '.join(order)}"
+    if spec.multi_label:
+        ids = f"a list of label ids per text (0..{n - 1} = {', '.join(order[:3])}, ...)"
+    config = f" / {spec.hub_config}/{split}-*.parquet" if spec.hub_config else ""
     return [
         first,
-        f"or {split}.parquet / {split}-*.parquet / data/{split}-*.parquet{csv_too}, columns "
-        f"{cols}, label ids 0..{n - 1} = {', '.join(order)}",
+        f"or {split}.parquet / {split}-*.parquet{config} / data/{split}-*.parquet{csv_too}, "
+        f"columns {cols}, {ids}",
     ]

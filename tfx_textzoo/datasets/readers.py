@@ -19,7 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tfx_textzoo.datasets.catalog import AG_NEWS_LABELS, DATASETS, TREC_LABELS, DatasetSpec
+from tfx_textzoo.datasets.catalog import (
+    AG_NEWS_LABELS,
+    DATASETS,
+    GOEMOTIONS_LABELS,
+    TREC_LABELS,
+    DatasetSpec,
+)
 from tfx_textzoo.datasets.textdataset import (
     BadRowsError,
     BadRowsWarning,
@@ -40,6 +46,8 @@ def from_csv(
     text_columns: str | int | Sequence[str | int] = "text",
     label_column: str | int = "label",
     *,
+    text_pair_columns: str | int | Sequence[str | int] | None = None,
+    label_delimiter: str | None = None,
     label_names: Sequence[str] | None = None,
     header: bool | str = "auto",
     delimiter: str = ",",
@@ -56,6 +64,11 @@ def from_csv(
         text_columns: The text column, or several (joined with a space): names, or
             0-based indices for a file without a header.
         label_column: The label column (name or index).
+        text_pair_columns: The column(s) of the second text of sentence pairs (then the
+            dataset's ``text_pairs``); None for single texts.
+        label_delimiter: Multi-label: each label cell holds a set of labels joined by it
+            (``"joy|love"``, ``"0,15"``; an empty cell is the empty set); the labels become
+            a 0/1 matrix.
         label_names: The class names. Labels may then be ids or these names. Without it,
             integer labels name themselves (``"0"``, ``"1"``...) and string labels become
             the sorted set of labels found.
@@ -85,11 +98,21 @@ def from_csv(
         ...                 label_names=["World", "Sports"], one_based=True)
         >>> data.texts, data.labels.tolist()
         (['Goal! A late winner.', 'Vote Polls open.'], [1, 0])
+        >>> _ = path.write_text("text,tags\nsunny beach,travel|nature\nmeeting,\n")
+        >>> tags = from_csv(path, label_column="tags", label_delimiter="|")
+        >>> tags.label_names, tags.labels.tolist(), tags.label_sets()
+        (['nature', 'travel'], [[1, 1], [0, 0]], [['nature', 'travel'], []])
     """
+    if label_delimiter is not None and (
+        not isinstance(label_delimiter, str) or not label_delimiter
+    ):
+        raise ValueError(f"label_delimiter must be a non-empty str, got {label_delimiter!r}")
     return _read_csv(
         Path(path),
         _as_list(text_columns),
         label_column,
+        pair_columns=[] if text_pair_columns is None else _as_list(text_pair_columns),
+        label_delimiter=label_delimiter,
         label_names=label_names,
         header=header,
         delimiter=delimiter,
@@ -106,6 +129,7 @@ def from_parquet(
     text_columns: str | Sequence[str] = "text",
     label_column: str = "label",
     *,
+    text_pair_columns: str | Sequence[str] | None = None,
     label_names: Sequence[str] | None = None,
     one_based: bool = False,
     on_bad_rows: str = "raise",
@@ -116,7 +140,9 @@ def from_parquet(
     Args:
         path: A file, a list of files, or a directory (all its ``*.parquet``, sorted).
         text_columns: The text column(s), joined with a space.
-        label_column: The label column.
+        label_column: The label column; a column of lists (label sets) makes the dataset
+            multi-label.
+        text_pair_columns: The column(s) of the second text of sentence pairs.
         label_names: The class names. Without it, the class names a Hugging Face file
             records (``ClassLabel``) are used; else as [`from_csv`][tfx_textzoo.datasets.from_csv].
             With it, labels of
@@ -154,6 +180,7 @@ def from_parquet(
         files,
         _as_list(text_columns),
         label_column,
+        pair_columns=[] if text_pair_columns is None else _as_list(text_pair_columns),
         label_names=label_names,
         one_based=one_based,
         on_bad_rows=on_bad_rows,
@@ -288,7 +315,9 @@ def _read_hub_style(spec: DatasetSpec, paths: list[Path], kind: str, on_bad_rows
         _parquet_columns(paths[0]) if kind == "parquet" else _csv_header(paths[0], ",", "utf-8")
     )
     columns, label, order = list(spec.text_columns), spec.label_column, spec.hub_label_order
-    if not set([*columns, label]) <= set(available) and {"text", "label"} <= set(available):
+    pairs = list(spec.pair_columns)
+    wanted = {*columns, *pairs, label}
+    if not wanted <= set(available) and {"text", "label"} <= set(available) and not pairs:
         columns, label, order = ["text"], "label", None
     clean = _cleaner(spec.escapes)
     if kind == "parquet":
@@ -296,6 +325,7 @@ def _read_hub_style(spec: DatasetSpec, paths: list[Path], kind: str, on_bad_rows
             paths,
             columns,
             label,
+            pair_columns=pairs,
             label_names=spec.label_names,
             label_order=order,
             on_bad_rows=on_bad_rows,
@@ -306,6 +336,8 @@ def _read_hub_style(spec: DatasetSpec, paths: list[Path], kind: str, on_bad_rows
         paths[0],
         columns,
         label,
+        pair_columns=pairs,
+        label_delimiter="," if spec.multi_label else None,
         label_names=spec.label_names,
         label_order=order,
         header=True,
@@ -319,6 +351,8 @@ def _read_csv(
     text_columns: list,
     label_column,
     *,
+    pair_columns: list = (),
+    label_delimiter: str | None = None,
     label_names=None,
     label_order=None,
     header="auto",
@@ -332,7 +366,8 @@ def _read_csv(
 ) -> TextDataset:
     if not text_columns:
         raise ValueError("text_columns is empty")
-    wanted = [*text_columns, label_column]
+    pair_columns = list(pair_columns)
+    wanted = [*text_columns, *pair_columns, label_column]
     by_name = any(isinstance(c, str) for c in wanted)
     if header not in (True, False, "auto"):
         raise ValueError(f"header must be True, False or 'auto', got {header!r}")
@@ -341,7 +376,14 @@ def _read_csv(
             "columns given by name need a header row (header=True or 'auto'); for a file "
             "without one, give 0-based column indices"
         )
-    rows = _Rows(str(path), label_names=label_names, one_based=one_based, on_bad_rows=on_bad_rows)
+    rows = _Rows(
+        str(path),
+        label_names=label_names,
+        one_based=one_based,
+        on_bad_rows=on_bad_rows,
+        pairs=bool(pair_columns),
+        multi_label=label_delimiter is not None,
+    )
     records = _csv_records(path, rows, delimiter=delimiter, encoding=encoding, quoting=quoting)
     first = list(itertools.islice(records, 2))
     if not first:
@@ -359,8 +401,8 @@ def _read_csv(
         if missing:
             raise MissingColumnsError(
                 f"{path}:{line}: column(s) {missing} not found; the header has columns {names}.",
-                "Pass text_columns=[...] and label_column='...' (or header=False and 0-based "
-                "column indices).",
+                "Pass text_columns=[...], text_pair_columns=[...] (pairs) and label_column='...' "
+                "(or header=False and 0-based column indices).",
             )
         index = [names.index(c) if isinstance(c, str) else c for c in wanted]
     else:
@@ -371,7 +413,9 @@ def _read_csv(
             f"{path}:{first[0][0] if first else 1}: column index(es) {too_far} out of range; "
             f"the first row has {ncols} columns"
         )
-    *text_index, label_index = index
+    text_index = index[: len(text_columns)]
+    pair_index = index[len(text_columns) : len(text_columns) + len(pair_columns)]
+    label_index = index[-1]
     clean = clean or _strip
     for line, row in _header_copies_rejected(itertools.chain(first, records), header_row, rows):
         if len(row) != ncols:
@@ -380,7 +424,11 @@ def _read_csv(
             )
             continue
         text = " ".join(p for p in (row[i].strip() for i in text_index) if p)
-        rows.add(line, clean(text), row[label_index])
+        pair = " ".join(p for p in (row[i].strip() for i in pair_index) if p)
+        label = row[label_index]
+        if label_delimiter is not None:
+            label = _split_label_cell(label, label_delimiter)
+        rows.add(line, clean(text), label, pair=clean(pair) if pair_index else None)
     if label_order is not None and label_names is not None:
         rows.remap = _remap(None, label_order, label_names, str(path))
     return rows.build(name or str(path), f"local:{path}")
@@ -496,6 +544,345 @@ def _read_trec_file(path: Path, on_bad_rows) -> TextDataset:
     return rows.build(str(path), f"local:{path}")
 
 
+def _read_goemotions_tsv(path: Path, label_names, on_bad_rows) -> TextDataset:
+    """``text<TAB>ids<TAB>comment id`` rows (CSV quoting), ids comma-separated, 0-based."""
+    rows = _Rows(str(path), label_names=label_names, on_bad_rows=on_bad_rows, multi_label=True)
+    records = _csv_records(path, rows, delimiter="\t", encoding="utf-8", quoting=csv.QUOTE_MINIMAL)
+    first = next(records, None)
+    if first is None:
+        raise DataFormatError(f"{path} has no rows")
+    header_row = None
+    if [c.strip() for c in first[1]] in (["text", "label", "id"], ["text", "labels", "id"]):
+        header_row = (first[0], [c.strip() for c in first[1]])  # a copy with a header line
+        first = None
+    records = itertools.chain([first] if first else [], records)
+    for line, row in _header_copies_rejected(records, header_row, rows):
+        if len(row) != 3:
+            rows.reject(
+                line,
+                "wrong number of columns",
+                f"expected 3 tab-separated columns (text, label ids, comment id), got {len(row)}",
+            )
+            continue
+        if not row[1].strip():
+            rows.reject(line, "missing label", "no label ids")
+            continue
+        rows.add(line, _clean(row[0]), [part.strip() for part in row[1].split(",")])
+    return rows.build(str(path), f"local:{path}")
+
+
+def _read_glue_pairs_tsv(path: Path, spec: DatasetSpec, on_bad_rows) -> TextDataset:
+    """GLUE RTE ``index<TAB>sentence1<TAB>sentence2<TAB>label``; quoting off, fields stripped."""
+    rows = _Rows(str(path), label_names=spec.label_names, on_bad_rows=on_bad_rows, pairs=True)
+    records = _csv_records(path, rows, delimiter="\t", encoding="utf-8", quoting=csv.QUOTE_NONE)
+    line, header = next(records, (1, None))
+    header = None if header is None else [c.strip() for c in header]
+    if header == ["index", "sentence1", "sentence2"]:
+        raise DataFormatError(
+            f"{path} is GLUE's unlabelled {spec.name.upper()} test.tsv (header "
+            f"index<TAB>sentence1<TAB>sentence2, no label column). {_hidden_note(spec)}."
+        )
+    expected = ["index", "sentence1", "sentence2", "label"]
+    if header != expected:
+        raise DataFormatError(
+            f"{path}:{line}: expected the header {'<TAB>'.join(expected)}, got {header}"
+        )
+    header_row = (line, header)
+    for line, row in _header_copies_rejected(records, header_row, rows):
+        if len(row) != 4:
+            rows.reject(
+                line,
+                "wrong number of columns",
+                f"expected 4 tab-separated columns ({', '.join(expected)}), got {len(row)}",
+            )
+            continue
+        rows.add(line, _clean(row[1]), row[3].strip(), pair=_clean(row[2]))
+    return rows.build(str(path), f"local:{path}")
+
+
+_MRPC_HEADER = ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"]
+
+
+def _read_mrpc_tsv(path: Path, spec: DatasetSpec, on_bad_rows) -> TextDataset:
+    """MRPC ``Quality, #1 ID, #2 ID, #1 String, #2 String`` (1 = paraphrase); quoting off."""
+    rows = _Rows(str(path), label_names=spec.label_names, on_bad_rows=on_bad_rows, pairs=True)
+    records = _csv_records(path, rows, delimiter="\t", encoding="utf-8", quoting=csv.QUOTE_NONE)
+    line, header = next(records, (1, None))
+    header = None if header is None else [c.strip() for c in header]
+    if header == ["index", *_MRPC_HEADER[1:]]:
+        raise DataFormatError(
+            f"{path} is GLUE's unlabelled MRPC test.tsv (header index<TAB>#1 ID<TAB>...). "
+            f"{_hidden_note(spec)}."
+        )
+    if header != _MRPC_HEADER:
+        raise DataFormatError(
+            f"{path}:{line}: expected the MRPC header {'<TAB>'.join(_MRPC_HEADER)}, got {header}"
+        )
+    header_row = (line, header)
+    for line, row in _header_copies_rejected(records, header_row, rows):
+        if len(row) != 5:
+            rows.reject(
+                line,
+                "wrong number of columns",
+                f"expected 5 tab-separated columns ({', '.join(_MRPC_HEADER)}), got {len(row)}",
+            )
+            continue
+        rows.add(line, _clean(row[3]), row[0].strip(), pair=_clean(row[4]))
+    return rows.build(str(path), f"local:{path}")
+
+
+def _hidden_note(spec: DatasetSpec) -> str:
+    if spec.hidden_labels_note:
+        return spec.hidden_labels_note[0].upper() + spec.hidden_labels_note[1:]
+    return (
+        f"GLUE hides these labels: use the labelled {spec.local_files.get('test')} or "
+        "split='validation'"
+    )
+
+
+#: The seed of the BBC News train/test split (the year of Greene & Cunningham's paper).
+BBC_SPLIT_SEED = 2006
+#: The share of each class's (deduplicated) BBC News articles in the test split.
+BBC_TEST_FRACTION = 0.2
+
+
+def _read_bbc_csv(path: Path, label_names, on_bad_rows) -> TextDataset:
+    """``category,text`` rows, every one of the file (repeats included); texts stripped only."""
+    rows = _Rows(str(path), label_names=label_names, on_bad_rows=on_bad_rows)
+    records = _csv_records(path, rows, delimiter=",", encoding="utf-8", quoting=csv.QUOTE_MINIMAL)
+    line, header = next(records, (1, None))
+    header = None if header is None else [c.strip() for c in header]
+    if header != ["category", "text"]:
+        raise DataFormatError(f"{path}:{line}: expected the header category,text, got {header}")
+    header_row = (line, header)
+    for line, row in _header_copies_rejected(records, header_row, rows):
+        if len(row) != 2:
+            rows.reject(
+                line,
+                "wrong number of columns",
+                f"expected 2 columns (category,text), got {len(row)}",
+            )
+            continue
+        rows.add(line, row[1].strip(), row[0].strip())
+    return rows.build(str(path), f"local:{path}")
+
+
+def deduplicated(data: TextDataset) -> TextDataset:
+    """``data`` without exact repeats of a text (the first copy of each text is kept).
+
+    Args:
+        data: A single-label [`TextDataset`][tfx_textzoo.datasets.TextDataset].
+
+    Returns:
+        The texts in their order, each once.
+
+    Raises:
+        DataFormatError: A text repeats with another label (rows and labels named).
+
+    Examples:
+        >>> from tfx_textzoo.datasets import TextDataset, deduplicated
+        >>> data = TextDataset(["a b", "c", "a b"], [0, 1, 0], ["x", "y"])
+        >>> deduplicated(data).texts
+        ['a b', 'c']
+    """
+    first: dict[str, int] = {}
+    keep, conflicts = [], []
+    labels = data.labels.tolist()
+    for i, text in enumerate(data.texts):
+        j = first.setdefault(text, i)
+        if j == i:
+            keep.append(i)
+        elif labels[j] != labels[i]:
+            conflicts.append((j, i))
+    if conflicts:
+        shown = "; ".join(
+            f"rows {j + 1} ({data.label_names[labels[j]]}) and {i + 1} "
+            f"({data.label_names[labels[i]]})"
+            for j, i in conflicts[:5]
+        )
+        raise DataFormatError(
+            f"{data.name or 'the data'}: {len(conflicts)} text(s) repeat with another label "
+            f"(data rows, 1-based): {shown}. Which label is right cannot be told: fix the file."
+        )
+    out = data[keep]
+    out.skipped = list(data.skipped)
+    return out
+
+
+def stratified_split(
+    data: TextDataset, test_fraction: float, seed: int
+) -> tuple[TextDataset, TextDataset]:
+    """A seeded split, ``round(test_fraction * n_c)`` texts of each class ``c`` in the test part.
+
+    Texts that differ only in whitespace (the same article copied with other spacing)
+    are kept together, so the two parts never share a text. Both parts keep the input's
+    order. Deduplicate first ([`deduplicated`][tfx_textzoo.datasets.deduplicated]).
+
+    Args:
+        data: A single-label [`TextDataset`][tfx_textzoo.datasets.TextDataset].
+        test_fraction: The share of each class in the test part, in ``(0, 1)``.
+        seed: The seed (numpy ``default_rng``): the same seed gives the same split.
+
+    Returns:
+        ``(train, test)``.
+
+    Examples:
+        >>> from tfx_textzoo.datasets import TextDataset, stratified_split
+        >>> data = TextDataset([f"t{i}" for i in range(10)], [0] * 5 + [1] * 5, ["x", "y"])
+        >>> train, test = stratified_split(data, 0.2, seed=0)
+        >>> len(train), test.class_counts()
+        (8, {'x': 1, 'y': 1})
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    if data.multi_label:
+        raise ValueError("stratified_split takes single-label data")
+    rng = np.random.default_rng(seed)
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, (text, label) in enumerate(zip(data.texts, data.labels.tolist(), strict=True)):
+        groups.setdefault((" ".join(text.split()), label), []).append(i)
+    test: list[int] = []
+    for label in range(data.num_classes):
+        members = [rows for (_, y), rows in groups.items() if y == label]
+        target = int(np.floor(test_fraction * sum(len(r) for r in members) + 0.5))
+        taken = 0
+        for j in rng.permutation(len(members)).tolist():
+            if taken == target:
+                break
+            if taken + len(members[j]) <= target:
+                test.extend(members[j])
+                taken += len(members[j])
+    in_test = np.zeros(len(data), bool)
+    in_test[test] = True
+    return data[~in_test], data[in_test]
+
+
+def _bbc_split(data: TextDataset, split: str) -> TextDataset:
+    """``"all"``: the deduplicated articles; ``"train"`` / ``"test"``: the seeded 80/20 split."""
+    unique = deduplicated(data)
+    if split == "all":
+        return unique
+    train, test = stratified_split(unique, BBC_TEST_FRACTION, BBC_SPLIT_SEED)
+    part = train if split == "train" else test
+    part.skipped = list(data.skipped)
+    return part
+
+
+def read_goemotions_tsv(
+    path: str | Path, *, label_names: Sequence[str] | None = None, on_bad_rows: str = "raise"
+) -> TextDataset:
+    r"""Read a GoEmotions ``.tsv`` (no header: text, comma-separated label ids, comment id).
+
+    Texts are CSV-quoted where they contain ``"`` (so standard quoting is used);
+    whitespace is normalised. The labels are a 0/1 matrix over the 28 emotions.
+
+    Args:
+        path: ``train.tsv``, ``dev.tsv`` or ``test.tsv``.
+        label_names: The names of ids 0, 1, ... (default: `GOEMOTIONS_LABELS`, the
+            order of ``emotions.txt``).
+        on_bad_rows: ``"raise"`` or ``"skip"`` (see [`load`][tfx_textzoo.datasets.load]).
+
+    Returns:
+        A multi-label [`TextDataset`][tfx_textzoo.datasets.TextDataset].
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> from tfx_textzoo.datasets import read_goemotions_tsv
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "dev.tsv"
+        >>> _ = path.write_text('"So ""nice"", [NAME]!"\t0,15\tee1\nOk.\t27\tee2\n')
+        >>> data = read_goemotions_tsv(path)
+        >>> data.texts, data.label_sets()
+        (['So "nice", [NAME]!', 'Ok.'], [['admiration', 'gratitude'], ['neutral']])
+    """
+    names = list(label_names or GOEMOTIONS_LABELS)
+    data = _read_goemotions_tsv(Path(path), names, on_bad_rows)
+    data.name = data.source = str(path)
+    return data
+
+
+def read_rte_tsv(path: str | Path, *, on_bad_rows: str = "raise") -> TextDataset:
+    r"""Read a GLUE RTE ``.tsv`` (header ``index, sentence1, sentence2, label``) as text pairs.
+
+    Quoting is off (sentences contain bare ``"``); fields are stripped. GLUE's test.tsv
+    (no label column) is refused: RTE's test labels are not public.
+
+    Args:
+        path: ``train.tsv`` or ``dev.tsv``.
+        on_bad_rows: ``"raise"`` or ``"skip"`` (see [`load`][tfx_textzoo.datasets.load]).
+
+    Returns:
+        A [`TextDataset`][tfx_textzoo.datasets.TextDataset] with ``text_pairs``.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> from tfx_textzoo.datasets import read_rte_tsv
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "dev.tsv"
+        >>> _ = path.write_text('index\tsentence1\tsentence2\tlabel\n'
+        ...                     '0\t "A" man sleeps.\tA man sleeps.\tentailment\n')
+        >>> read_rte_tsv(path)[0]
+        (('"A" man sleeps.', 'A man sleeps.'), 0)
+    """
+    data = _read_glue_pairs_tsv(Path(path), DATASETS["rte"], on_bad_rows)
+    data.name = data.source = str(path)
+    return data
+
+
+def read_mrpc_tsv(path: str | Path, *, on_bad_rows: str = "raise") -> TextDataset:
+    r"""Read an MRPC file (``Quality, #1 ID, #2 ID, #1 String, #2 String``) as text pairs.
+
+    GLUE's ``train.tsv`` / ``dev.tsv`` and the MSR corpus' ``msr_paraphrase_*.txt`` have
+    this layout (a UTF-8 byte-order mark is dropped); quality 1 = ``equivalent``.
+
+    Args:
+        path: The file.
+        on_bad_rows: ``"raise"`` or ``"skip"`` (see [`load`][tfx_textzoo.datasets.load]).
+
+    Returns:
+        A [`TextDataset`][tfx_textzoo.datasets.TextDataset] with ``text_pairs``.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> from tfx_textzoo.datasets import read_mrpc_tsv
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "dev.tsv"
+        >>> _ = path.write_text('Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n'
+        ...                     '1\t7\t8\tHe left.\tHe went away.\n')
+        >>> data = read_mrpc_tsv(path)
+        >>> data[0], data.label_names
+        ((('He left.', 'He went away.'), 1), ['not_equivalent', 'equivalent'])
+    """
+    data = _read_mrpc_tsv(Path(path), DATASETS["mrpc"], on_bad_rows)
+    data.name = data.source = str(path)
+    return data
+
+
+def read_bbc_csv(path: str | Path, *, on_bad_rows: str = "raise") -> TextDataset:
+    r"""Read BBC News' ``bbc-text.csv`` (header ``category,text``): every row, repeats included.
+
+    ``load("bbc_news", split)`` ([`load`][tfx_textzoo.datasets.load]) deduplicates it and
+    splits it (``BBC_SPLIT_SEED``); this returns the file as it is (2,225 rows). Texts
+    are only stripped (their double spaces are the file's).
+
+    Args:
+        path: The file.
+        on_bad_rows: ``"raise"`` or ``"skip"`` (see [`load`][tfx_textzoo.datasets.load]).
+
+    Returns:
+        A [`TextDataset`][tfx_textzoo.datasets.TextDataset] with the five classes.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> from tfx_textzoo.datasets import read_bbc_csv
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "bbc-text.csv"
+        >>> _ = path.write_text("category,text\ntech,new  phones\nsport,a goal\n")
+        >>> data = read_bbc_csv(path)
+        >>> data.texts, data.class_counts()["sport"]
+        (['new  phones', 'a goal'], 1)
+    """
+    data = _read_bbc_csv(Path(path), list(DATASETS["bbc_news"].label_names), on_bad_rows)
+    data.name = data.source = str(path)
+    return data
+
+
 def _read_aclimdb(split_dir: Path, label_names, on_bad_rows) -> TextDataset:
     rows = _Rows(str(split_dir), label_names=label_names, on_bad_rows=on_bad_rows)
     for label, sub in enumerate(("neg", "pos")):
@@ -529,6 +916,7 @@ def _read_parquet(
     text_columns: list[str],
     label_column: str,
     *,
+    pair_columns: list[str] = (),
     label_names=None,
     label_order=None,
     one_based=False,
@@ -539,15 +927,29 @@ def _read_parquet(
 ) -> TextDataset:
     pq = _import_parquet()
     clean = clean or _strip
-    rows = _Rows(where or str(files[0]), one_based=one_based, on_bad_rows=on_bad_rows)
+    pair_columns = list(pair_columns)
+    rows = _Rows(
+        where or str(files[0]),
+        one_based=one_based,
+        on_bad_rows=on_bad_rows,
+        pairs=bool(pair_columns),
+    )
     rows.unit = "row"
     for path in files:
         schema = pq.read_schema(path)
-        missing = [c for c in [*text_columns, label_column] if c not in schema.names]
+        missing = [c for c in [*text_columns, *pair_columns, label_column] if c not in schema.names]
         if missing:
             raise MissingColumnsError(
                 f"{path}: column(s) {missing} not found; the file has columns {schema.names}.",
-                "Pass text_columns=[...] and label_column='...'.",
+                "Pass text_columns=[...], text_pair_columns=[...] (pairs) and label_column='...'.",
+            )
+        is_list = str(schema.field(label_column).type).startswith(("list<", "large_list<"))
+        if path == files[0]:
+            rows.multi_label = is_list  # a list of labels per row: multi-label
+        elif is_list != rows.multi_label:
+            raise DataFormatError(
+                f"{path}: column {label_column!r} holds "
+                f"{'lists of labels' if is_list else 'one label per row'}, unlike {files[0]}."
             )
         if path == files[0]:
             recorded = _hub_class_names(schema, label_column)
@@ -556,14 +958,23 @@ def _read_parquet(
             elif label_names is not None:
                 rows.label_names = list(label_names)
                 rows.remap = _remap(recorded, label_order, label_names, str(path))
-        table = pq.read_table(path, columns=[*text_columns, label_column])
+        table = pq.read_table(path, columns=[*text_columns, *pair_columns, label_column])
         parts = [table.column(c).to_pylist() for c in text_columns]
+        pair_parts = [table.column(c).to_pylist() for c in pair_columns]
         labels = table.column(label_column).to_pylist()
         for number, (texts, label) in enumerate(
             zip(zip(*parts, strict=True), labels, strict=True), 1
         ):
             text = " ".join(t for t in (_text_part(p) for p in texts) if t)
-            rows.add(number, clean(text), label, file=str(path))
+            pair = None
+            if pair_columns:
+                pair = clean(
+                    " ".join(t for t in (_text_part(p[number - 1]) for p in pair_parts) if t)
+                )
+            if rows.multi_label and label is None:
+                rows.reject(number, "missing label", "missing label (no list)", file=str(path))
+                continue
+            rows.add(number, clean(text), label, file=str(path), pair=pair)
     return rows.build(name or where, f"local:{where}")
 
 
@@ -587,6 +998,10 @@ def _hub_class_names(schema, column: str) -> list[str] | None:
         return None
     features = (info.get("info") or {}).get("features") or info.get("features") or {}
     feature = features.get(column) if isinstance(features, dict) else None
+    if isinstance(feature, list) and len(feature) == 1:  # a list of ClassLabel (old Sequence)
+        feature = feature[0]
+    if isinstance(feature, dict) and isinstance(feature.get("feature"), dict):  # Sequence / List
+        feature = feature["feature"]
     if isinstance(feature, dict) and feature.get("_type") == "ClassLabel" and feature.get("names"):
         return [str(n) for n in feature["names"]]
     return None
@@ -777,14 +1192,26 @@ def _decode_detail(data: bytes, err: UnicodeDecodeError) -> str:
 class _Rows:
     """Collects the rows read from one source; bad ones are kept with where and why."""
 
-    def __init__(self, where, *, label_names=None, one_based=False, remap=None, on_bad_rows):
+    def __init__(
+        self,
+        where,
+        *,
+        label_names=None,
+        one_based=False,
+        remap=None,
+        on_bad_rows,
+        pairs=False,
+        multi_label=False,
+    ):
         self.where = where
         self.label_names = None if label_names is None else list(label_names)
         self.one_based = one_based
         self.remap = remap
         self.on_bad_rows = _check_on_bad_rows(on_bad_rows)
+        self.multi_label = multi_label  # each label is a list of labels (ids or names)
         self.unit = "line"
         self.texts: list[str] = []
+        self.pairs: list[str] | None = [] if pairs else None
         self.labels: list = []
         self.lines: list[int] = []
         self.file_ids: list[int] = []
@@ -793,11 +1220,20 @@ class _Rows:
         self.bad: list[tuple[int, int, str, str]] = []  # (file id, line, kind, detail)
         self.total = 0
 
-    def add(self, line: int, text: str, label, file: str | None = None) -> None:
+    def add(
+        self, line: int, text: str, label, file: str | None = None, pair: str | None = None
+    ) -> None:
+        """One row; ``pair`` is its second text (pairs), ``label`` a list (multi-label)."""
         self.total += 1
         if not text:
             self.bad.append((self._file_id(file), line, "empty text", "empty text"))
             return
+        if self.pairs is not None:
+            if not pair:
+                kind = "empty second text"
+                self.bad.append((self._file_id(file), line, kind, kind))
+                return
+            self.pairs.append(pair)
         self.texts.append(text)
         self.labels.append(label)
         self.lines.append(line)
@@ -808,9 +1244,12 @@ class _Rows:
         self.bad.append((self._file_id(file), line, kind, detail))
 
     def build(self, name: str, source: str) -> TextDataset:
-        ids, names, label_bad = _map_labels(
-            self.labels, self.label_names, self.one_based, self.remap
-        )
+        if self.multi_label:
+            ids, names, label_bad = self._label_sets()
+        else:
+            ids, names, label_bad = _map_labels(
+                self.labels, self.label_names, self.one_based, self.remap
+            )
         self.label_names = names
         for i, kind, detail in label_bad:
             self.bad.append((self.file_ids[i], self.lines[i], kind, detail))
@@ -821,8 +1260,13 @@ class _Rows:
                 "Fix them, or pass on_bad_rows='skip' to skip bad rows (they are then listed "
                 "in the dataset's .skipped, with a warning).",
             )
-        keep = ids >= 0
+        keep = ids >= 0 if ids.ndim == 1 else np.ones(len(ids), bool)
+        if ids.ndim == 2 and label_bad:
+            keep[[i for i, _, _ in label_bad]] = False
         texts = self.texts if not label_bad else list(itertools.compress(self.texts, keep))
+        pairs = self.pairs
+        if pairs is not None and label_bad:
+            pairs = list(itertools.compress(pairs, keep))
         if not texts:
             left = f" left after skipping {len(self.bad)} bad one(s): {self._kinds()}"
             raise DataFormatError(f"{self.where}: no rows" + (left if self.bad else ""))
@@ -835,7 +1279,20 @@ class _Rows:
                 BadRowsWarning,
                 stacklevel=4,
             )
-        return TextDataset(texts, ids[keep], names, name, source, skipped)
+        return TextDataset(texts, ids[keep], names, name, source, skipped, text_pairs=pairs)
+
+    def _label_sets(self):
+        """Multi-label: ``(0/1 matrix, names, [(row, kind, detail)])``, a row's first problem."""
+        flat = [x for labels in self.labels for x in labels]
+        owner = np.array([i for i, labels in enumerate(self.labels) for _ in labels], "int64")
+        ids, names, flat_bad = _map_labels(flat, self.label_names, self.one_based, self.remap)
+        matrix = np.zeros((len(self.labels), len(names)), "int32")
+        ok = ids >= 0
+        matrix[owner[ok], ids[ok]] = 1
+        bad: dict[int, tuple[int, str, str]] = {}
+        for j, kind, detail in flat_bad:
+            bad.setdefault(int(owner[j]), (int(owner[j]), kind, detail))
+        return matrix, names, list(bad.values())
 
     def _file_id(self, file: str | None) -> int:
         if file is None:
@@ -949,6 +1406,14 @@ def _text_part(value) -> str:
 
 def _decode(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _split_label_cell(value, delimiter: str) -> list[str]:
+    """A delimited label cell (``"0,15"``, ``"[0, 15]"``, ``"joy|love"``) -> its labels."""
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return [part.strip().strip("'\"") for part in text.split(delimiter) if part.strip()]
 
 
 def _as_list(columns) -> list:

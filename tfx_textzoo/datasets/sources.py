@@ -11,14 +11,21 @@ import os
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from tfx_textzoo.datasets.catalog import DatasetSpec
 from tfx_textzoo.datasets.readers import (
     _EXTRA,
+    _bbc_split,
     _clean,
     _decode,
     _read_aclimdb,
+    _read_bbc_csv,
+    _read_glue_pairs_tsv,
     _read_glue_tsv,
+    _read_goemotions_tsv,
     _read_hub_style,
+    _read_mrpc_tsv,
     _read_trec_file,
     _read_zhang_csv,
     _remap,
@@ -60,6 +67,8 @@ def load_ag_news_sample(split: str = "train") -> TextDataset:
 
 
 def _hidden_labels(spec: DatasetSpec, split: str) -> str:
+    if spec.hidden_labels_note:
+        return spec.hidden_labels_note
     return (
         f"{spec.name}'s {split!r} labels are hidden in GLUE (tensorflow-datasets and the Hub "
         f"give -1 for every text): use the SentEval-labelled {spec.local_files.get(split)} "
@@ -98,6 +107,16 @@ def _from_local_dir(spec, split, directory: Path, on_bad_rows) -> TextDataset:
         data = _read_glue_tsv(paths[0], on_bad_rows)
     elif kind == spec.local_format == "trec":
         data = _read_trec_file(paths[0], on_bad_rows)
+    elif kind == spec.local_format == "goemotions_tsv":
+        data = _read_goemotions_tsv(paths[0], names, on_bad_rows)
+    elif kind == spec.local_format == "glue_pairs_tsv":
+        data = _read_glue_pairs_tsv(paths[0], spec, on_bad_rows)
+    elif kind == spec.local_format == "mrpc_tsv":
+        data = _read_mrpc_tsv(paths[0], spec, on_bad_rows)
+    elif kind == spec.local_format == "bbc_csv":
+        data = _read_bbc_csv(paths[0], names, on_bad_rows)
+        data.name = str(paths[0])
+        data = _bbc_split(data, split)
     elif kind == "aclimdb":
         data = _read_aclimdb(paths[0], names, on_bad_rows)
     else:  # Hub-style parquet or csv
@@ -113,8 +132,17 @@ def _from_local_dir(spec, split, directory: Path, on_bad_rows) -> TextDataset:
 def _local_patterns(spec: DatasetSpec, split: str) -> list[str]:
     native = spec.local_files.get(split)
     first = f"{native}/pos|neg/*.txt" if spec.local_format == "aclimdb" else native
-    csv_too = [] if spec.local_format == "zhang_csv" else [f"{split}.csv"]
-    return [first, f"{split}.parquet", f"{split}-*.parquet", f"data/{split}-*.parquet", *csv_too]
+    csv_too = [] if spec.local_format in ("zhang_csv", "bbc_csv") else [f"{split}.csv"]
+    config = [f"{spec.hub_config}/{split}-*.parquet"] if spec.hub_config else []
+    return [
+        first,
+        *spec.local_alternates.get(split, ()),
+        f"{split}.parquet",
+        f"{split}-*.parquet",
+        *config,
+        f"data/{split}-*.parquet",
+        *csv_too,
+    ]
 
 
 def _local_split_files(spec, split, directory: Path) -> tuple[str, list[Path]] | None:
@@ -123,33 +151,52 @@ def _local_split_files(spec, split, directory: Path) -> tuple[str, list[Path]] |
         for root in (directory, directory / "aclImdb"):
             if (root / split / "pos").is_dir() or (root / split / "neg").is_dir():
                 return "aclimdb", [root / split]
-    elif native and (directory / native).is_file():
-        return spec.local_format, [directory / native]
-    parquet = _find_parquet(directory, split)
+    else:
+        for name in (native, *spec.local_alternates.get(split, ())):
+            if name and (directory / name).is_file():
+                return spec.local_format, [directory / name]
+    parquet = _find_parquet(directory, split, spec.hub_config)
     if parquet:
         return "parquet", parquet
-    if spec.local_format != "zhang_csv" and (directory / f"{split}.csv").is_file():
+    csv_ok = spec.local_format not in ("zhang_csv", "bbc_csv")
+    if csv_ok and (directory / f"{split}.csv").is_file():
         return "csv", [directory / f"{split}.csv"]
     return None
 
 
-def _find_parquet(root: Path, split: str) -> list[Path]:
-    """The split's parquet files: the first of these layouts that has any."""
-    for pattern in (
-        f"{split}.parquet",
-        f"{split}-*.parquet",
-        f"*/{split}-*.parquet",  # data/train-00000-of-00001.parquet, plain_text/...
-        f"{split}/*.parquet",
-        f"*/{split}/*.parquet",  # the Hub's refs/convert/parquet branch
-    ):
+def _find_parquet(root: Path, split: str, config: str | None = None) -> list[Path]:
+    """The split's parquet files: the first of these layouts that has any.
+
+    With a ``config`` (a Hub repo of several datasets: ``nyu-mll/glue``'s ``rte/``) only
+    that configuration's folder is searched below ``root``, never another's.
+    """
+    for pattern in _parquet_patterns(split, config):
         files = sorted(p for p in root.glob(pattern) if p.is_file())
         if files:
             return files
     return []
 
 
+def _parquet_patterns(split: str, config: str | None) -> list[str]:
+    flat = [f"{split}.parquet", f"{split}-*.parquet"]
+    if config:
+        return [
+            *flat,
+            f"{config}/{split}-*.parquet",  # rte/train-00000-of-00001.parquet
+            f"{config}/{split}/*.parquet",  # the Hub's refs/convert/parquet branch
+            f"data/{split}-*.parquet",
+            f"{split}/*.parquet",
+        ]
+    return [
+        *flat,
+        f"*/{split}-*.parquet",  # data/train-00000-of-00001.parquet, plain_text/...
+        f"{split}/*.parquet",
+        f"*/{split}/*.parquet",  # the Hub's refs/convert/parquet branch
+    ]
+
+
 def _classes_txt(spec: DatasetSpec, directory: Path) -> list[str] | None:
-    path = directory / "classes.txt"
+    path = directory / spec.label_names_file
     if not path.is_file():
         return None
     names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
@@ -180,18 +227,38 @@ def _from_tfds(spec, split, tfds_data_dir, on_bad_rows) -> TextDataset:
     if split not in builder.info.splits:
         raise LookupError(f"{spec.tfds_name} has no split {split!r}")
     where = f"tfds {spec.tfds_name} {split} ({builder.data_dir})"
-    feature = builder.info.features[spec.tfds_label]
-    remap = _remap(getattr(feature, "names", None), spec.tfds_label_order, spec.label_names, where)
-    rows = _Rows(where, label_names=spec.label_names, remap=remap, on_bad_rows=on_bad_rows)
+    per_name = spec.tfds_label_per_name  # one bool feature per label (goemotions)
+    remap = None
+    if not per_name:
+        feature = builder.info.features[spec.tfds_label]
+        names = getattr(feature, "names", None)
+        remap = _remap(names, spec.tfds_label_order, spec.label_names, where)
+    rows = _Rows(
+        where,
+        label_names=spec.label_names,
+        remap=remap,
+        on_bad_rows=on_bad_rows,
+        pairs=bool(spec.tfds_pair),
+        multi_label=per_name,
+    )
     rows.unit = "row"
     dataset = builder.as_dataset(split=split, shuffle_files=False).batch(4096)
     number = 0
     for batch in tfds.as_numpy(dataset):
         parts = [batch[c] for c in spec.tfds_text]
-        for i, label in enumerate(batch[spec.tfds_label].tolist()):
+        pair_parts = [batch[c] for c in spec.tfds_pair]
+        if per_name:
+            flags = np.stack([np.asarray(batch[name], bool) for name in spec.label_names], 1)
+            labels = [np.flatnonzero(row).tolist() for row in flags]
+        else:
+            labels = batch[spec.tfds_label].tolist()
+        for i, label in enumerate(labels):
             number += 1
             text = " ".join(_decode(p[i]) for p in parts)
-            rows.add(number, _clean(text, spec.escapes), label)
+            pair = None
+            if pair_parts:
+                pair = _clean(" ".join(_decode(p[i]) for p in pair_parts), spec.escapes)
+            rows.add(number, _clean(text, spec.escapes), label, pair=pair)
     return rows.build(
         f"{spec.name}/{split}", f"tfds:{spec.tfds_name}:{builder.version} ({builder.data_dir})"
     )
@@ -205,13 +272,7 @@ def _from_hub(spec, split, on_bad_rows) -> TextDataset:
     import huggingface_hub
 
     offline = is_offline()
-    patterns = [
-        f"{split}.parquet",
-        f"{split}-*.parquet",
-        f"*/{split}-*.parquet",
-        f"{split}/*.parquet",
-        f"*/{split}/*.parquet",
-    ]
+    patterns = _parquet_patterns(split, spec.hub_config)
     reasons = []
     cached = False
     for revision in (None, "refs/convert/parquet"):
@@ -228,7 +289,7 @@ def _from_hub(spec, split, on_bad_rows) -> TextDataset:
         except Exception as err:  # noqa: BLE001 - reported below
             reasons.append(f"{revision or 'main'}: {_one_line(err)}")
             continue
-        files = _find_parquet(Path(path), split)
+        files = _find_parquet(Path(path), split, spec.hub_config)
         if files:
             data = _read_hub_style(spec, files, "parquet", on_bad_rows)
             data.name = f"{spec.name}/{split}"

@@ -171,6 +171,8 @@ class TextDataset:
         return len(self.texts)
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.text_pairs is None and not self.multi_label:
+            return zip(self.texts, self.labels.tolist(), strict=True)
         return (self[i] for i in range(len(self)))
 
     def __getitem__(self, index):
