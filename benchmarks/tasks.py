@@ -11,8 +11,9 @@ Fine-tunes all-MiniLM-L6-v2 (the real weights) on the real data in ``../shared``
 - ``rte``: GLUE RTE sentence pairs (2,490 train), dev accuracy for each of ``--rte-seeds``.
   Trained without validation data for the catalog's fixed number of epochs, so nothing
   about the dev split steers training (no restore-best on the split that is reported).
-- ``bbc``: BBC News (2,225 articles, 5 topics; 99 rows repeat a text and are dropped
-  before splitting), a seeded stratified split into train / validation / test. One model
+- ``bbc``: BBC News (2,225 articles, 5 topics; ``datasets.load`` drops the 99 rows that
+  repeat a text and splits the rest 80/20 per class with a fixed seed); a stratified
+  ``--bbc-validation`` share of the train part is held out for validation. One model
   per truncation mode (``head``, ``tail``, ``head+tail``), each evaluated with the mode it
   was trained with, then the ``head`` model (and with ``--bbc-chunks-models``, others)
   evaluated with ``long_text="chunks"`` (sliding windows, mean of the probabilities).
@@ -80,7 +81,7 @@ DEFAULTS = {
     "rte_length": 128,
     "bbc_length": 256,
     "bbc_train": 500,
-    "bbc_fractions": "0.6,0.1,0.3",  # train pool / validation / test of the deduplicated set
+    "bbc_validation": 0.15,  # the share of the loader's train split held out for validation
     "bbc_eval": 0,
     "bbc_chunks_models": "head",
     "epochs": None,  # None: the catalog's (all-minilm-l6-v2: 1 frozen + 2 full)
@@ -246,71 +247,32 @@ def rte(cfg: dict) -> dict:
     }
 
 
-def stratified_parts(labels, fractions, seed: int) -> list[list[int]]:
-    """Row indices of each part: every class shuffled (seeded) and cut at ``fractions``."""
-    labels = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    parts: list[list[int]] = [[] for _ in fractions]
-    for label in np.unique(labels):
-        rows = rng.permutation(np.flatnonzero(labels == label))
-        cuts = np.round(np.cumsum(fractions)[:-1] * len(rows)).astype(int)
-        for part, chunk in zip(parts, np.split(rows, cuts), strict=True):
-            part.extend(chunk.tolist())
-    return [sorted(p) for p in parts]
-
-
-def bbc_split(data, fractions, seed: int):
-    """Deduplicate ``data`` by text (first row kept), then a stratified seeded split.
-
-    Returns ``(train, validation, test, duplicates_dropped)``; every split has each class
-    in proportion.
-    """
-    first: dict[str, int] = {}
-    for i, text in enumerate(data.texts):
-        first.setdefault(text, i)
-    unique = data[sorted(first.values())]
-    splits = [unique[p] for p in stratified_parts(unique.labels, fractions, seed)]
-    for split, what in zip(splits, ("train", "validation", "test"), strict=True):
-        split.name = f"BBC News {what} (deduplicated, stratified, seed {seed})"
-    return (*splits, len(data) - len(unique))
-
-
 def stratified_sample(data, n: int, seed: int):
-    """``n`` rows of ``data`` with each class in proportion (all for n=0)."""
+    """``(rest, picked)``: ``n`` rows of ``data`` picked with each class in proportion."""
     if n <= 0 or n >= len(data):
-        return data
-    _, rows = stratified_parts(data.labels, (1 - n / len(data), n / len(data)), seed)
-    picked = data[rows]
-    picked.name = f"{data.name}, a {len(picked):,}-text stratified sample"
-    return picked
+        return data[:0], data
+    rest, picked = textzoo.datasets.stratified_split(data, n / len(data), seed)
+    picked.name = f"{data.name}, a {len(picked):,}-text stratified sample (seed {seed})"
+    return rest, picked
 
 
 def bbc(cfg: dict) -> dict:
     """BBC News long documents: head / tail / head+tail models, and chunks at prediction."""
     shared, seed, length = cfg["shared"], cfg["seed"], cfg["bbc_length"]
-    splits = textzoo.datasets.DATASETS["bbc_news"].splits
-    everything = [load_split("bbc_news", s, shared) for s in splits]
-    data = everything[0]
-    if len(everything) > 1:  # the loader's own splits: pool them, split ours
-        data = textzoo.datasets.TextDataset(
-            [t for d in everything for t in d.texts],
-            np.concatenate([np.asarray(d.labels) for d in everything]),
-            list(data.label_names),
-            "bbc_news",
-        )
-    fractions = tuple(float(f) for f in cfg["bbc_fractions"].split(","))
-    if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
-        raise SystemExit(
-            f"--bbc-fractions must be three positive fractions (train pool, validation, "
-            f"test) that sum to 1, got {cfg['bbc_fractions']!r}"
-        )
-    pool, validation, test, dropped = bbc_split(data, fractions, seed)
-    train = stratified_sample(pool, cfg["bbc_train"], seed)
-    validation = stratified_sample(validation, cfg["bbc_eval"], seed)
-    test = stratified_sample(test, cfg["bbc_eval"], seed)
+    # The loader drops exact repeats, then splits 80/20 per class (BBC_SPLIT_SEED).
+    pool = load_split("bbc_news", "train", shared)
+    test_all = test = load_split("bbc_news", "test", shared)
+    articles = len(pool) + len(test)
+    fraction = cfg["bbc_validation"]
+    if not 0 < fraction < 1:
+        raise SystemExit(f"--bbc-validation must be in (0, 1), got {fraction}")
+    rest, validation = stratified_sample(pool, round(fraction * len(pool)), seed)
+    _, train = stratified_sample(rest, cfg["bbc_train"], seed)
+    _, validation = stratified_sample(validation, cfg["bbc_eval"], seed)
+    _, test = stratified_sample(test, cfg["bbc_eval"], seed)
     print(
-        f"bbc: {len(data):,} articles, {dropped} repeated texts dropped; train {len(train):,} "
-        f"(of {len(pool):,}), validation {len(validation):,}, test {len(test):,}; "
+        f"bbc: {articles:,} unique articles; train {len(train):,} of {len(rest):,}, "
+        f"validation {len(validation):,}, test {len(test):,}; "
         f"{length} tokens",
         flush=True,
     )
@@ -357,12 +319,12 @@ def bbc(cfg: dict) -> dict:
             print(f"bbc {mode}, chunks: test accuracy {report['accuracy']:.4f}", flush=True)
         del model
     return {
-        "articles": len(data),
-        "duplicates_dropped": dropped,
-        "split_fractions": dict(zip(("train_pool", "validation", "test"), fractions, strict=True)),
+        "articles": articles,
+        "loader_split": {"train": len(pool), "test": len(test_all)},
+        "validation_fraction": fraction,
         "split_seed": seed,
         "train_texts": len(train),
-        "train_pool": len(pool),
+        "train_pool": len(rest),
         "validation_texts": len(validation),
         "test_texts": len(test),
         "sequence_length": length,
@@ -404,7 +366,7 @@ def _heading(run: dict) -> list[str]:
             "!!! warning",
             "    A `--quick` smoke test on tiny subsets: these numbers mean nothing.",
         ]
-    return lines
+    return [*lines, ""]
 
 
 def goemotions_markdown(run: dict) -> list[str]:
@@ -472,20 +434,18 @@ def bbc_markdown(run: dict) -> list[str]:
     first = next(x for x in r["results"] if "settings" in x)
     s = first["settings"]
     epochs = f"{s.get('freeze_epochs')}+{s.get('epochs', 0) - s.get('freeze_epochs', 0)}"
-    f = r["split_fractions"]
     lines = [
         "### BBC News: long documents",
         "",
         *_heading(run),
-        f"{r['articles']:,} articles, {r['duplicates_dropped']} repeated texts dropped, then a "
-        f"stratified split (seed {r['split_seed']}) into {f['train_pool']:.0%} / "
-        f"{f['validation']:.0%} / {f['test']:.0%}: trained on a stratified "
-        f"{r['train_texts']:,} of the {r['train_pool']:,}-article train part, validation "
-        f"(restore-best) on {r['validation_texts']:,}, scored on {r['test_texts']:,} test "
-        f"articles. **{r['sequence_length']} tokens**: {r['test_texts_over_length']} of the "
-        f"{r['test_texts']:,} test articles are longer. Epochs {epochs} (frozen + full). "
-        "Chunks: windows of the sequence length over the whole article, the mean of their "
-        "probabilities.",
+        f"{r['articles']:,} unique articles (the loader drops exact repeats and splits 80/20 "
+        f"per class: {r['loader_split']['train']:,} / {r['loader_split']['test']:,}); "
+        f"trained on a stratified {r['train_texts']:,} of the train part, "
+        f"{r['validation_texts']:,} more of it held out for validation (restore-best), "
+        f"scored on {r['test_texts']:,} test articles. **{r['sequence_length']} tokens**: "
+        f"{r['test_texts_over_length']} of the {r['test_texts']:,} test articles are "
+        f"longer. Epochs {epochs} (frozen + full). Chunks: windows of the sequence length "
+        "over the whole article, the mean of their probabilities.",
         "",
         "| trained with | predicted with | accuracy | macro F1 | train (s) | evaluate (s) |",
         "|---|---|---:|---:|---:|---:|",
@@ -535,7 +495,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="samples, split and training")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     for key, value in DEFAULTS.items():
-        kind = str if isinstance(value, str) else int
+        kind = int if value is None else type(value)
         parser.add_argument(
             "--" + key.replace("_", "-"),
             type=kind,
