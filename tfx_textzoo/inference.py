@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfx_textzoo import preprocessing
+from tfx_textzoo.errors import InvalidArgumentError
 
 # Per zoo model: the trainers finetune compiled (kind -> (settings key, trainer, optimizer)),
 # and the uncompiled encoder/predict models and traced forward functions (name -> object),
@@ -46,6 +47,101 @@ def probabilities(
     """
     forward = traced_forward(model, "probabilities", xla=xla)
     return preprocessing.run_sorted(forward, tok, batch_size, verbose=verbose)
+
+
+#: How window probabilities become a document's (see `aggregate`).
+AGGREGATIONS = ("mean", "max")
+
+
+def aggregate(
+    probs: np.ndarray,
+    documents: np.ndarray,
+    num_documents: int,
+    how: str = "mean",
+    *,
+    multi_label: bool | None = None,
+) -> np.ndarray:
+    """Per-document probabilities from the probabilities of their windows.
+
+    ``"mean"`` averages a document's window rows (for softmax outputs the mean still
+    sums to 1). ``"max"`` takes each class's highest probability over the windows:
+    for a multi-label (sigmoid) model that is the answer, a label is as likely as in
+    its most confident window; for a single-label (softmax) model the maxima are then
+    divided by their sum, so that the row is a distribution again (the class seen
+    most strongly in some window wins). ``"max"`` therefore needs ``multi_label``
+    (pass ``model.task.multi_label``); ``"mean"`` is the same either way.
+
+    Args:
+        probs: ``(windows, k)`` probabilities, one row per window.
+        documents: ``(windows,)`` the document index of each row
+            ([`TokenizedTexts.documents`][tfx_textzoo.preprocessing.TokenizedTexts]).
+        num_documents: How many documents there are (each has at least one window).
+        how: ``"mean"`` or ``"max"``.
+        multi_label: Whether the rows are per-label sigmoid probabilities (required
+            for ``"max"``).
+
+    Returns:
+        ``(num_documents, k)`` probabilities, row ``d`` for document ``d``.
+
+    Raises:
+        InvalidArgumentError: For an unknown ``how``, ``"max"`` without ``multi_label``,
+            or documents that do not match the rows (out of range, or a document
+            without any window).
+
+    Examples:
+        >>> import numpy as np
+        >>> from tfx_textzoo.inference import aggregate
+        >>> probs = np.array([[0.8, 0.2], [0.4, 0.6], [0.3, 0.7]])
+        >>> aggregate(probs, np.array([0, 0, 1]), 2).tolist()
+        [[0.6000000000000001, 0.4], [0.3, 0.7]]
+        >>> aggregate(probs, np.array([0, 0, 1]), 2, "max", multi_label=False).round(4).tolist()
+        [[0.5714, 0.4286], [0.3, 0.7]]
+    """
+    if how not in AGGREGATIONS:
+        raise InvalidArgumentError("aggregate", how, " or ".join(map(repr, AGGREGATIONS)))
+    if how == "max" and multi_label is None:
+        raise InvalidArgumentError(
+            "multi_label",
+            None,
+            "True or False with aggregate='max'",
+            "the maxima of softmax rows are renormalised to sum to 1, those of sigmoid "
+            "rows are not; pass multi_label=model.task.multi_label",
+        )
+    probs = np.asarray(probs, dtype="float64")
+    documents = np.asarray(documents)
+    if probs.ndim != 2 or documents.shape != (probs.shape[0],):
+        raise InvalidArgumentError(
+            "documents",
+            f"shape {documents.shape} for probabilities of shape {probs.shape}",
+            "one document index per row of probabilities",
+        )
+    num_documents = int(num_documents)
+    counts = (
+        np.bincount(documents.astype("int64"), minlength=num_documents)
+        if len(documents)
+        else np.zeros((num_documents,), "int64")
+    )
+    if len(documents) and (documents.min() < 0 or documents.max() >= num_documents):
+        raise InvalidArgumentError(
+            "documents",
+            f"indices {documents.min()}..{documents.max()}",
+            f"indices from 0 to num_documents - 1 ({num_documents - 1})",
+        )
+    if (counts == 0).any():
+        raise InvalidArgumentError(
+            "documents",
+            f"no window for documents {np.flatnonzero(counts == 0)[:10].tolist()}",
+            "at least one window for every document",
+        )
+    if how == "mean":
+        out = np.zeros((num_documents, probs.shape[1]))
+        np.add.at(out, documents, probs)
+        return out / counts[:, None]
+    out = np.full((num_documents, probs.shape[1]), -np.inf)
+    np.maximum.at(out, documents, probs)
+    if not multi_label:
+        out = out / out.sum(axis=1, keepdims=True)
+    return out
 
 
 def features(model: keras.Model, tok: preprocessing.TokenizedTexts, batch_size: int) -> np.ndarray:

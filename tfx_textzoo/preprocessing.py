@@ -24,6 +24,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfx_textzoo import _checks, tasks
+from tfx_textzoo.errors import InvalidArgumentError, InvalidArgumentTypeError
+
 #: Lengths the buckets pad to (those below the model's sequence length, then that length).
 DEFAULT_BUCKETS = (16, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 448, 512)
 
@@ -34,10 +37,17 @@ class TokenizedTexts:
 
     Attributes:
         features: Model input name -> ``tf.RaggedTensor`` of shape ``(n, None)``.
-        lengths: Tokens per text (special tokens included), shape ``(n,)``.
-        labels: Integer labels, shape ``(n,)``, or None.
+        lengths: Tokens per row (special tokens included), shape ``(n,)``.
+        labels: Integer labels ``(n,)``, a float 0/1 matrix ``(n, labels)``
+            (multi-label), or None.
         max_length: The preprocessor's sequence length (every length is <= it).
         single_input: The input's name when the model takes one tensor, not a dict.
+        num_truncated: How many texts (or pairs) had more tokens than fit in
+            ``max_length`` with the special tokens: those that lost tokens to
+            truncation, or that were cut into more than one window.
+        documents: For windows ([`tokenize_windows`][tfx_textzoo.preprocessing.tokenize_windows]):
+            the index of the text each row comes from, shape ``(n,)``; None when every
+            row is one text.
     """
 
     features: dict[str, tf.RaggedTensor]
@@ -45,6 +55,8 @@ class TokenizedTexts:
     labels: np.ndarray | None
     max_length: int
     single_input: str | None = None
+    num_truncated: int = 0
+    documents: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.lengths.shape[0])
@@ -71,58 +83,278 @@ def tokenize(
     texts: Sequence[str] | np.ndarray,
     labels: Sequence[int] | np.ndarray | None = None,
     batch_size: int = 1024,
+    *,
+    text_pairs: Sequence[str] | np.ndarray | None = None,
+    truncation: str | None = None,
 ) -> TokenizedTexts:
-    """Run ``model.preprocessor`` over ``texts`` once and keep the tokens unpadded.
+    """Run ``model``'s tokenizer over ``texts`` once and keep the packed tokens unpadded.
+
+    Each text is tokenized, cut to the token budget (the sequence length less the
+    special tokens, see [`token_budget`][tfx_textzoo.preprocessing.token_budget]) as
+    ``truncation`` says, and packed with its special tokens as the preprocessor packs
+    it. A pair ``(texts[i], text_pairs[i])`` is packed as two segments
+    (``[CLS] a [SEP] b [SEP]`` with segment ids 0 then 1 for BERT); a pair that does
+    not fit is trimmed round robin (a token from each text in turn is kept), as
+    keras-hub's preprocessors trim it.
 
     Args:
-        model: A zoo classifier (its ``preprocessor`` takes raw strings).
-        texts: The texts.
-        labels: Optional integer labels, aligned with ``texts``.
-        batch_size: Texts per preprocessor call.
+        model: A zoo classifier (see
+            [`ZooClassifier`][tfx_textzoo.families.base.ZooClassifier]).
+        texts: The texts (the first texts of pairs).
+        labels: Optional labels aligned with ``texts``: integer class ids ``(n,)``, or a
+            0/1 matrix ``(n, labels)`` for a multi-label model (kept as float32).
+        batch_size: Texts per tokenizer call.
+        text_pairs: The second texts of pairs, aligned with ``texts``.
+        truncation: Which tokens a text longer than the budget keeps: ``"head"`` (the
+            first ones), ``"tail"`` (the last ones) or ``"head+tail"`` (the first and the
+            last, split by [`head_tail_split`][tfx_textzoo.tasks.head_tail_split]: 128 +
+            382 of BERT's 510, Sun et al. 2019). None: the model's
+            ``task.truncation``. Pairs are only trimmed round robin (``"head"``).
 
     Returns:
-        A [`TokenizedTexts`][tfx_textzoo.preprocessing.TokenizedTexts].
+        A [`TokenizedTexts`][tfx_textzoo.preprocessing.TokenizedTexts] whose
+        ``num_truncated`` says how many texts were cut.
+
+    Raises:
+        InvalidArgumentError: For an unknown ``truncation``, or one other than
+            ``"head"`` for pairs; ``text_pairs`` or ``labels`` not aligned with ``texts``.
 
     Examples:
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.preprocessing import tokenize
         >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
         >>> tok = tokenize(model, ["a short text", "a somewhat longer text than that"])
-        >>> tok.lengths.tolist(), sorted(tok.features)
-        ([5, 8], ['padding_mask', 'segment_ids', 'token_ids'])
+        >>> tok.lengths.tolist(), sorted(tok.features), tok.num_truncated
+        ([5, 8], ['padding_mask', 'segment_ids', 'token_ids'], 0)
+        >>> pair = tokenize(model, ["a short text"], text_pairs=["and another"])
+        >>> pair.features["segment_ids"].to_list()
+        [[0, 0, 0, 0, 0, 1, 1, 1]]
     """
-    preprocessor = model.preprocessor
-    if preprocessor is None:
-        raise ValueError("The model has no preprocessor, so it cannot take raw texts.")
-    if hasattr(preprocessor, "check_adapted"):
-        preprocessor.check_adapted()
-    texts = np.asarray(texts, dtype=object)
-    single = None if len(model.inputs) > 1 else model.inputs[0].name
-    names = [t.name for t in model.inputs]
-
-    values: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    lengths: list[np.ndarray] = []
-    tokenize_batch = _tokenize_fn(model)
-    for start in range(0, len(texts), batch_size):  # a tf.data pipeline costs ~0.3 s to start
-        row_lengths, flat = tokenize_batch(tf.constant(texts[start : start + batch_size]))
-        lengths.append(row_lengths.numpy())
-        for name in names:
-            values[name].append(flat[name].numpy())
-    all_lengths = np.concatenate(lengths).astype("int64") if lengths else np.zeros((0,), "int64")
-    features = {
-        name: tf.RaggedTensor.from_row_lengths(
-            np.concatenate(chunks) if chunks else np.zeros((0,), t.dtype), all_lengths
+    _check_preprocessor(model)
+    texts = _text_array(texts, "texts")
+    pairs = None if text_pairs is None else _text_array(text_pairs, "text_pairs")
+    if pairs is not None and len(pairs) != len(texts):
+        raise InvalidArgumentError(
+            "text_pairs",
+            f"{len(pairs)} second texts",
+            f"one second text per text ({len(texts)})",
         )
-        for (name, chunks), t in zip(values.items(), model.inputs, strict=True)
-    }
-    max_length = int(getattr(preprocessor, "sequence_length", 0) or all_lengths.max(initial=1))
+    truncation = _truncation(model, truncation, pair=pairs is not None)
+    labels = _labels(labels, len(texts))
+    function = _tokenize_fn(model, "pair" if pairs is not None else truncation)
+    batches = []
+    for start in range(0, len(texts), batch_size):  # a tf.data pipeline costs ~0.3 s to start
+        stop = start + batch_size
+        inputs = [tf.constant(texts[start:stop], tf.string)]
+        if pairs is not None:
+            inputs.append(tf.constant(pairs[start:stop], tf.string))
+        batches.append(function(*inputs))
+    features, lengths = _collect(model, [(b[0], b[1]) for b in batches])
+    raw = np.concatenate([b[2].numpy() for b in batches]) if batches else np.zeros((0,))
+    budget = token_budget(model, num_segments=2 if pairs is not None else 1)
     return TokenizedTexts(
         features=features,
-        lengths=all_lengths.astype("int32"),
-        labels=None if labels is None else np.asarray(labels, dtype="int32"),
-        max_length=max_length,
-        single_input=single,
+        lengths=lengths,
+        labels=labels,
+        max_length=_sequence_length(model),
+        single_input=_single_input(model),
+        num_truncated=int((raw > budget).sum()),
     )
+
+
+def tokenize_windows(
+    model: keras.Model,
+    texts: Sequence[str] | np.ndarray,
+    labels: Sequence[int] | np.ndarray | None = None,
+    *,
+    stride: int | None = None,
+    batch_size: int = 1024,
+) -> TokenizedTexts:
+    """Cut every text into overlapping windows that each fit the model: one row per window.
+
+    A text of ``L`` tokens and the budget ``B`` (see
+    [`token_budget`][tfx_textzoo.preprocessing.token_budget]) gives one window when
+    ``L <= B`` (the whole text), else ``ceil((L - B) / stride) + 1`` windows of ``B``
+    tokens: window ``k`` starts at token ``k * stride``, except the last, which starts
+    at ``L - B`` so that it ends at the text's end. Consecutive windows overlap by at
+    least ``B - stride`` tokens, so every token is in a window, and near the end the
+    overlap can be larger. Each window gets the special tokens as a whole text does.
+    ``documents`` holds the text index of every row; put predictions back together
+    with [`aggregate`][tfx_textzoo.inference.aggregate].
+
+    Args:
+        model: A zoo classifier.
+        texts: The texts.
+        labels: Optional labels aligned with ``texts`` (as for
+            [`tokenize`][tfx_textzoo.preprocessing.tokenize]); every window gets its
+            text's label.
+        stride: Tokens between the starts of consecutive windows, 1 to the budget
+            (default: half the budget).
+        batch_size: Texts per tokenizer call.
+
+    Returns:
+        A [`TokenizedTexts`][tfx_textzoo.preprocessing.TokenizedTexts] with one row per
+        window, ``documents`` set, and ``num_truncated`` the number of texts cut into
+        more than one window.
+
+    Raises:
+        InvalidArgumentError: For a ``stride`` that is not an integer from 1 to the
+            budget, or ``labels`` not aligned with ``texts``.
+
+    Examples:
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.preprocessing import tokenize_windows
+        >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1,
+        ...     sequence_length=8)  # a budget of 6 tokens
+        >>> tok = tokenize_windows(model, ["one two three four five six seven eight", "hi"])
+        >>> tok.documents.tolist(), tok.lengths.tolist(), tok.num_truncated
+        ([0, 0, 1], [8, 8, 3], 1)
+    """
+    _check_preprocessor(model)
+    texts = _text_array(texts, "texts")
+    labels = _labels(labels, len(texts))
+    budget = token_budget(model)
+    stride = check_stride(stride, budget)
+    function = _windows_fn(model)
+    batches, documents, raw = [], [], []
+    stride_tensor = tf.constant(stride, tf.int64)
+    for start in range(0, len(texts), batch_size):
+        row_lengths, flat, docs, raw_lengths = function(
+            tf.constant(texts[start : start + batch_size], tf.string), stride_tensor
+        )
+        batches.append((row_lengths, flat))
+        documents.append(docs.numpy() + start)
+        raw.append(raw_lengths.numpy())
+    features, lengths = _collect(model, batches)
+    documents = np.concatenate(documents).astype("int64") if documents else np.zeros((0,), "int64")
+    raw = np.concatenate(raw) if raw else np.zeros((0,))
+    return TokenizedTexts(
+        features=features,
+        lengths=lengths,
+        labels=None if labels is None else labels[documents],
+        max_length=_sequence_length(model),
+        single_input=_single_input(model),
+        num_truncated=int((raw > budget).sum()),
+        documents=documents,
+    )
+
+
+def token_budget(model: keras.Model, num_segments: int = 1) -> int:
+    """How many of a text's own tokens fit in the model's sequence length.
+
+    The sequence length less the special tokens a packed example of ``num_segments``
+    texts gets; these are counted by packing empty texts, so any family's specials
+    are right (2 for BERT's ``[CLS] a [SEP]`` and RoBERTa's ``<s> a </s>``, 0 for
+    ``scratch``; for pairs 3 for BERT and 4 for RoBERTa's ``<s> a </s></s> b </s>``).
+
+    Examples:
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.preprocessing import token_budget
+        >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
+        >>> token_budget(model), token_budget(model, num_segments=2)
+        (126, 125)
+    """
+    key = (_preprocessor_key(model), num_segments)
+    cache = _BUDGETS.setdefault(model, {})
+    if key not in cache:
+        with tf.init_scope():  # eagerly, also when called while tracing (an export)
+            empty = tf.RaggedTensor.from_row_lengths(tf.zeros([0], tf.int32), [0])
+            packed = tf.function(model.pack_token_ids)((empty,) * num_segments)
+            specials = int(_packed_lengths(model, packed).numpy()[0])
+        cache[key] = _sequence_length(model) - specials
+    return cache[key]
+
+
+def check_stride(stride: int | None, budget: int) -> int:
+    """``stride`` checked against the token ``budget`` (None: half the budget, at least 1).
+
+    Examples:
+        >>> from tfx_textzoo.preprocessing import check_stride
+        >>> check_stride(None, 510), check_stride(128, 510)
+        (255, 128)
+    """
+    if stride is None:
+        return max(budget // 2, 1)
+    return _checks.check_int(
+        "stride",
+        stride,
+        minimum=1,
+        maximum=budget,
+    )
+
+
+def truncated_features(
+    model: keras.Model, texts: tf.Tensor, truncation: str | None = None
+) -> dict[str, tf.Tensor]:
+    """The model's input features for a batch of texts, cut as ``truncation`` says.
+
+    The same tokens as [`tokenize`][tfx_textzoo.preprocessing.tokenize] keeps, as
+    dense tensors padded to the sequence length, made of TensorFlow ops only: an
+    exported SavedModel can call it inside its serving function.
+
+    Args:
+        model: A zoo classifier.
+        texts: A string tensor of shape ``(batch,)``.
+        truncation: ``"head"``, ``"tail"`` or ``"head+tail"`` (None: the model's task's).
+
+    Returns:
+        Model input name -> ``(batch, sequence_length)`` tensor.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.preprocessing import truncated_features
+        >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1,
+        ...     sequence_length=5)
+        >>> ids = truncated_features(model, tf.constant(["one two three four"]), "tail")
+        >>> tail = [int(i) for i in model.preprocessor.tokenizer("two three four")]
+        >>> ids["token_ids"].numpy().tolist() == [[101, *tail, 102]]
+        True
+    """
+    truncation = _truncation(model, truncation, pair=False)
+    if tf.executing_eagerly():
+        return tf.function(lambda t: truncated_features(model, t, truncation))(texts)
+    ids = model.text_token_ids(texts)
+    return model.pack_token_ids((_cut(ids, truncation, token_budget(model)),))
+
+
+def window_features(
+    model: keras.Model, texts: tf.Tensor, stride: int | None = None
+) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
+    """Windows of a batch of texts as dense model inputs, and the text of each window.
+
+    The windows of [`tokenize_windows`][tfx_textzoo.preprocessing.tokenize_windows]
+    (same rule), made of TensorFlow ops only, so that an exported SavedModel can cut
+    long texts inside its serving function: run the model on the features, then
+    average the rows of each text (``tf.math.unsorted_segment_mean(probs, documents,
+    batch)``).
+
+    Args:
+        model: A zoo classifier.
+        texts: A string tensor of shape ``(batch,)``.
+        stride: Tokens between window starts (default: half the budget).
+
+    Returns:
+        ``(features, documents)``: model input name -> ``(windows, sequence_length)``
+        tensor, and the ``(windows,)`` int64 index of each window's text.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> import tfx_textzoo as textzoo
+        >>> from tfx_textzoo.preprocessing import window_features
+        >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1,
+        ...     sequence_length=8)
+        >>> features, documents = window_features(model, tf.constant(
+        ...     ["one two three four five six seven eight", "hi"]))
+        >>> documents.numpy().tolist(), features["token_ids"].shape
+        ([0, 0, 1], TensorShape([3, 8]))
+    """
+    budget = token_budget(model)
+    stride = check_stride(stride, budget)
+    if tf.executing_eagerly():
+        return tf.function(lambda t: window_features(model, t, stride))(texts)
+    windows, documents = _windows(model.text_token_ids(texts), budget, stride)
+    return model.pack_token_ids((windows,)), documents
 
 
 def run_sorted(fn, tok: TokenizedTexts, batch_size: int, verbose: int = 0) -> np.ndarray:
@@ -170,44 +402,202 @@ def run_sorted(fn, tok: TokenizedTexts, batch_size: int, verbose: int = 0) -> np
     return in_order
 
 
-#: model -> ((preprocessor id, adapt count), traced tokenize function).
+#: model -> {(preprocessor key, kind): traced tokenize function}.
 _TOKENIZE_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: model -> {(preprocessor key, segments): token budget}.
+_BUDGETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _tokenize_fn(model: keras.Model):
-    """The model's preprocessor as one traced function: texts -> (lengths, unpadded ids).
-
-    Traced once per model (and again after the preprocessor is re-adapted), so that
-    building a dataset for a new call does not trace the preprocessor again, which
-    costs about half a second.
-    """
+def _preprocessor_key(model: keras.Model) -> tuple[int, int]:
     preprocessor = model.preprocessor
-    key = (id(preprocessor), getattr(preprocessor, "adapt_count", 0))
-    cached = _TOKENIZE_FNS.get(model)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    dtypes = {t.name: tf.as_dtype(t.dtype) for t in model.inputs}
-    single = None if len(model.inputs) > 1 else model.inputs[0].name
+    return (id(preprocessor), getattr(preprocessor, "adapt_count", 0))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-    def tokenize_batch(texts):
-        out = preprocessor(texts)
-        if not isinstance(out, dict):
-            out = {single: out}
-        if "padding_mask" in out:
-            row_lengths = tf.reduce_sum(tf.cast(out["padding_mask"], "int32"), axis=1)
-        else:  # a single token-id tensor padded with 0
-            row_lengths = tf.math.count_nonzero(out[single], axis=1, dtype="int32")
-        flat = {
-            name: tf.cast(
-                tf.RaggedTensor.from_tensor(out[name], lengths=row_lengths).flat_values, dtype
-            )
-            for name, dtype in dtypes.items()
-        }
-        return row_lengths, flat
 
-    _TOKENIZE_FNS[model] = (key, tokenize_batch)
+def _tokenize_fn(model: keras.Model, kind: str = "head"):
+    """Tokenize, cut and pack as one traced function: texts -> (lengths, unpadded ids, raw).
+
+    ``kind`` is a truncation (one text per example) or ``"pair"`` (two string inputs).
+    ``raw`` is each example's token count before cutting (special tokens excluded).
+    Traced once per model and kind (and again after the preprocessor is re-adapted),
+    so that building a dataset for a new call does not trace the preprocessor again,
+    which costs about half a second.
+    """
+    key = (_preprocessor_key(model), kind)
+    cache = _TOKENIZE_FNS.setdefault(model, {})
+    if key in cache:
+        return cache[key]
+    sequence_length = _sequence_length(model)
+    specials = sequence_length - token_budget(model)
+    string = tf.TensorSpec([None], tf.string)
+
+    if kind == "pair":
+
+        @tf.function(input_signature=[string, string])
+        def tokenize_batch(texts, pairs):
+            first, second = model.text_token_ids(texts), model.text_token_ids(pairs)
+            packed = model.pack_token_ids((first, second))
+            raw = first.row_lengths() + second.row_lengths()
+            return (*_flatten(model, packed), raw)
+
+    else:
+        budget = sequence_length - specials
+
+        @tf.function(input_signature=[string])
+        def tokenize_batch(texts):
+            ids = model.text_token_ids(texts)
+            packed = model.pack_token_ids((_cut(ids, kind, budget),))
+            return (*_flatten(model, packed), ids.row_lengths())
+
+    cache[key] = tokenize_batch
     return tokenize_batch
+
+
+def _windows_fn(model: keras.Model):
+    """Tokenize, cut into windows and pack: (texts, stride) -> (lengths, ids, documents, raw)."""
+    key = (_preprocessor_key(model), "windows")
+    cache = _TOKENIZE_FNS.setdefault(model, {})
+    if key in cache:
+        return cache[key]
+    budget = token_budget(model)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string), tf.TensorSpec([], tf.int64)])
+    def windows_batch(texts, stride):
+        ids = model.text_token_ids(texts)
+        windows, documents = _windows(ids, budget, stride)
+        packed = model.pack_token_ids((windows,))
+        return (*_flatten(model, packed), documents, ids.row_lengths())
+
+    cache[key] = windows_batch
+    return windows_batch
+
+
+def _cut(ids: tf.RaggedTensor, truncation: str, budget: int) -> tf.RaggedTensor:
+    """Keep at most ``budget`` tokens of each row: the first, the last, or both ends."""
+    lengths = ids.row_lengths()
+    rows = ids.value_rowids()
+    position = tf.range(tf.size(rows, out_type=tf.int64)) - tf.gather(ids.row_starts(), rows)
+    length = tf.gather(lengths, rows)
+    if truncation == "head":
+        keep = position < budget
+    elif truncation == "tail":
+        keep = position >= length - budget
+    elif truncation == "head+tail":
+        head, tail = tasks.head_tail_split(budget)
+        keep = (length <= budget) | (position < head) | (position >= length - tail)
+    else:
+        raise ValueError(f"unknown truncation {truncation!r}")
+    kept = tf.math.unsorted_segment_sum(tf.cast(keep, tf.int64), rows, ids.nrows())
+    return tf.RaggedTensor.from_row_lengths(
+        tf.boolean_mask(ids.flat_values, keep), kept, validate=False
+    )
+
+
+def _windows(ids: tf.RaggedTensor, budget: int, stride) -> tuple[tf.RaggedTensor, tf.Tensor]:
+    """The windows of each row (see `tokenize_windows` for the rule) and their row index."""
+    lengths = ids.row_lengths()
+    budget = tf.constant(budget, tf.int64)
+    stride = tf.cast(stride, tf.int64)
+    count = tf.where(
+        lengths <= budget, tf.ones_like(lengths), (lengths - budget + stride - 1) // stride + 1
+    )
+    documents = tf.repeat(tf.range(ids.nrows()), count)
+    k = tf.ragged.range(count).flat_values
+    length = tf.gather(lengths, documents)
+    start = tf.minimum(k * stride, tf.maximum(length - budget, 0))
+    offsets = tf.gather(ids.row_starts(), documents) + start
+    positions = tf.ragged.range(offsets, offsets + tf.minimum(length, budget))
+    return tf.gather(ids.flat_values, positions), documents
+
+
+def _packed_lengths(model: keras.Model, packed: dict[str, tf.Tensor]) -> tf.Tensor:
+    """Tokens per packed row: the padding mask's count, else non-zero token ids."""
+    if "padding_mask" in packed:
+        return tf.reduce_sum(tf.cast(packed["padding_mask"], "int32"), axis=1)
+    return tf.math.count_nonzero(packed[_single_input(model) or "token_ids"], axis=1, dtype="int32")
+
+
+def _flatten(model: keras.Model, packed: dict[str, tf.Tensor]):
+    """Packed dense features -> (row lengths, input name -> flat unpadded values)."""
+    row_lengths = _packed_lengths(model, packed)
+    flat = {
+        t.name: tf.cast(
+            tf.RaggedTensor.from_tensor(packed[t.name], lengths=row_lengths).flat_values,
+            tf.as_dtype(t.dtype),
+        )
+        for t in model.inputs
+    }
+    return row_lengths, flat
+
+
+def _collect(model: keras.Model, batches) -> tuple[dict[str, tf.RaggedTensor], np.ndarray]:
+    """Concatenate per-batch (row lengths, flat values) into ragged features."""
+    lengths = [b[0].numpy() for b in batches]
+    all_lengths = np.concatenate(lengths).astype("int64") if lengths else np.zeros((0,), "int64")
+    features = {}
+    for t in model.inputs:
+        chunks = [b[1][t.name].numpy() for b in batches]
+        values = np.concatenate(chunks) if chunks else np.zeros((0,), t.dtype)
+        features[t.name] = tf.RaggedTensor.from_row_lengths(values, all_lengths)
+    return features, all_lengths.astype("int32")
+
+
+def _check_preprocessor(model: keras.Model) -> None:
+    preprocessor = getattr(model, "preprocessor", None)
+    if preprocessor is None:
+        raise ValueError("The model has no preprocessor, so it cannot take raw texts.")
+    if not hasattr(model, "text_token_ids") or not hasattr(model, "pack_token_ids"):
+        raise InvalidArgumentTypeError(
+            "model", model, "a tfx_textzoo classifier (from tfx_textzoo.load)"
+        )
+    if hasattr(preprocessor, "check_adapted"):
+        preprocessor.check_adapted()
+
+
+def _sequence_length(model: keras.Model) -> int:
+    return int(model.preprocessor.sequence_length)
+
+
+def _single_input(model: keras.Model) -> str | None:
+    return None if len(model.inputs) > 1 else model.inputs[0].name
+
+
+def _text_array(texts, what: str) -> np.ndarray:
+    array = np.asarray(texts, dtype=object)
+    if array.ndim != 1:
+        raise InvalidArgumentError(what, f"an array of shape {array.shape}", "a list of texts")
+    return array
+
+
+def _truncation(model: keras.Model, truncation: str | None, *, pair: bool) -> str:
+    if truncation is None:
+        truncation = tasks.of(model).truncation
+        argument = "model.task.truncation"
+    else:
+        argument = "truncation"
+    tasks.check_truncation(truncation, argument)
+    if pair and truncation != "head":
+        raise InvalidArgumentError(
+            argument,
+            truncation,
+            "'head' for text pairs",
+            "a pair that does not fit is trimmed round robin (a token of each text in turn "
+            "is kept); 'tail' and 'head+tail' are for single texts",
+        )
+    return truncation
+
+
+def _labels(labels, n: int) -> np.ndarray | None:
+    """Integer class ids ``(n,)`` as int32, or a multi-label 0/1 matrix ``(n, k)`` as float32."""
+    if labels is None:
+        return None
+    array = np.asarray(labels)
+    if array.ndim not in (1, 2) or len(array) != n:
+        raise InvalidArgumentError(
+            "labels",
+            f"an array of shape {array.shape}",
+            f"one label per text ({n},) or a multi-label 0/1 matrix ({n}, labels)",
+        )
+    return array.astype("float32" if array.ndim == 2 else "int32")
 
 
 def num_batches(tok: TokenizedTexts, batch_size: int) -> int:

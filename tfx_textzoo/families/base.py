@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from tfx_textzoo import _checks
 from tfx_textzoo.errors import InvalidArgumentTypeError
@@ -47,8 +48,21 @@ class ZooClassifier(CompileFromConfigMixin):
       computes it once for the frozen phase and trains the head on it;
     - ``has_pretrained_backbone`` (class attribute): False for families trained from
       scratch; ``finetune`` then skips the frozen phase;
-    - `prepare_tokenizer`: called by ``finetune`` with the training texts (a
-      tokenizer that learns its vocabulary from them does it there);
+    - `prepare_tokenizer`: called by ``finetune`` with the training texts (and their
+      second texts for pairs; a tokenizer that learns its vocabulary from them does it
+      there);
+    - `text_token_ids` and `pack_token_ids`: the two halves of the preprocessor that
+      long texts need ([`tfx_textzoo.preprocessing`][tfx_textzoo.preprocessing] cuts
+      between them: ``"tail"`` and ``"head+tail"`` truncation, overlapping windows).
+      `text_token_ids` gives a batch of texts' token ids without special tokens and
+      without truncation; `pack_token_ids` adds the special tokens to one or two
+      (already cut) token sequences per example and pads them to the model's input
+      features. ``pack_token_ids(text_token_ids(texts))`` is what the preprocessor
+      gives for texts that fit. The defaults serve keras-hub
+      ``TextClassifierPreprocessor`` subclasses (a tokenizer and a
+      ``MultiSegmentPacker``); a family whose preprocessor is something else overrides
+      both (``scratch`` does). How many special tokens a text gets is read by packing an
+      empty sequence, so nothing here names a family's specials;
     - `freeze_unused`: called after the backbone is made trainable again, to keep
       frozen what the head does not read (BERT's pooler under mean pooling);
     - `layer_groups`: the trainable variables in groups, embeddings first, then one
@@ -98,13 +112,98 @@ class ZooClassifier(CompileFromConfigMixin):
     def freeze_unused(self) -> None:
         """Keep frozen what the head does not read (default: nothing)."""
 
-    def prepare_tokenizer(self, texts: list[str]) -> None:
+    def prepare_tokenizer(self, texts: list[str], text_pairs: list[str] | None = None) -> None:
         """Learn what the tokenizer learns from training texts, if it has not yet.
 
-        ``finetune`` calls it with the training texts before tokenizing them. The
-        default does nothing (a pretrained tokenizer); the ``scratch`` family adapts
-        its vocabulary.
+        ``finetune`` calls it with the training texts (and, for a pair task, the second
+        texts, aligned with them) before tokenizing them. The default does nothing (a
+        pretrained tokenizer); the ``scratch`` family adapts its vocabulary.
         """
+
+    def text_token_ids(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """Token ids of a batch of texts: no special tokens, no truncation, no padding.
+
+        The default runs the preprocessor's own ``call`` with its ``packer`` swapped for
+        one that only records what it is given, so whatever the preprocessor does to a
+        text before packing (DistilBERT's text cleaning, string checks) is kept. Call it
+        inside a ``tf.function`` (keras-hub's preprocessors take their TensorFlow path
+        there). A family whose preprocessor has no ``packer`` overrides it.
+
+        Args:
+            texts: A string tensor of shape ``(batch,)``.
+
+        Returns:
+            An int ``tf.RaggedTensor`` of shape ``(batch, None)``.
+
+        Examples:
+            >>> import tensorflow as tf
+            >>> import tfx_textzoo as textzoo
+            >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
+            >>> ids = tf.function(model.text_token_ids)(tf.constant(["the team won"]))
+            >>> ids.to_list() == [[int(i) for i in model.preprocessor.tokenizer("the team won")]]
+            True
+        """
+        preprocessor = _packing_preprocessor(self)
+        packer = preprocessor.packer
+        capture = _RecordingPacker()
+        object.__setattr__(preprocessor, "packer", capture)  # no Keras layer tracking
+        try:
+            preprocessor.call(texts)
+        finally:
+            object.__setattr__(preprocessor, "packer", packer)
+        (ids,) = capture.segments
+        return tf.RaggedTensor.from_tensor(ids) if isinstance(ids, tf.Tensor) else ids
+
+    def pack_token_ids(
+        self, segments: tuple[tf.RaggedTensor, ...], sequence_length: int | None = None
+    ) -> dict[str, tf.Tensor]:
+        """The model's input features for one or two token sequences per example.
+
+        Special tokens are added as the preprocessor adds them (``[CLS] a [SEP]``,
+        ``[CLS] a [SEP] b [SEP]``, ``<s> a </s></s> b </s>``, ...) and every row is padded
+        to ``sequence_length``. Sequences that do not fit are trimmed as the preprocessor
+        trims them (round robin over the segments): cut them first to keep other
+        tokens. The default uses the preprocessor's ``MultiSegmentPacker``;
+        ``padding_mask`` is ``token_ids != tokenizer.pad_token_id`` and ``segment_ids``
+        the packer's, and only the features the model takes are returned (RoBERTa,
+        XLM-R and DeBERTa-v3 take no segment ids). Call it inside a ``tf.function``.
+
+        Args:
+            segments: One or two int ``tf.RaggedTensor`` of shape ``(batch, None)``
+                (token ids from `text_token_ids`, possibly cut).
+            sequence_length: Padded length (default: the preprocessor's).
+
+        Returns:
+            Model input name -> dense tensor of shape ``(batch, sequence_length)``.
+
+        Examples:
+            >>> import tensorflow as tf
+            >>> import tfx_textzoo as textzoo
+            >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
+            >>> pack = tf.function(model.pack_token_ids)
+            >>> out = pack((tf.ragged.constant([[7, 8]]), tf.ragged.constant([[9]])), 8)
+            >>> out["token_ids"].numpy().tolist(), out["segment_ids"].numpy().tolist()
+            ([[101, 7, 8, 102, 9, 102, 0, 0]], [[0, 0, 0, 0, 1, 1, 0, 0]])
+        """
+        preprocessor = _packing_preprocessor(self)
+        token_ids, segment_ids = preprocessor.packer(
+            tuple(segments), sequence_length=sequence_length or preprocessor.sequence_length
+        )
+        pad = tf.cast(preprocessor.tokenizer.pad_token_id, token_ids.dtype)
+        features = {
+            "token_ids": token_ids,
+            "padding_mask": tf.not_equal(token_ids, pad),
+            "segment_ids": segment_ids,
+        }
+        names = [t.name for t in self.inputs]
+        missing = [name for name in names if name not in features]
+        if missing:
+            raise ValueError(
+                f"The model takes inputs {missing} that the default pack_token_ids does not "
+                "make (it makes token_ids, padding_mask and segment_ids): its family must "
+                "override pack_token_ids."
+            )
+        return {name: features[name] for name in names}
 
     def transformer_layers(self) -> list[keras.layers.Layer]:
         """The backbone's repeated layers, bottom first (one entry per depth).
@@ -138,6 +237,35 @@ class ZooClassifier(CompileFromConfigMixin):
         top = [v for v in self.trainable_variables if id(v) not in taken]
         groups = [embeddings, *[list(layer.trainable_variables) for layer in blocks], top]
         return [_unique(group) for group in groups]
+
+
+class _RecordingPacker:
+    """Stands in for a preprocessor's packer: records the segments, returns placeholders."""
+
+    def __init__(self):
+        self.segments: tuple | None = None
+
+    def __call__(self, inputs, *args, **kwargs):
+        self.segments = inputs if isinstance(inputs, tuple) else (inputs,)
+        first = self.segments[0]
+        rows = first.nrows() if isinstance(first, tf.RaggedTensor) else tf.shape(first)[0]
+        placeholder = tf.zeros(tf.stack([tf.cast(rows, "int32"), 1]), "int32")
+        return placeholder, placeholder
+
+
+def _packing_preprocessor(model: Any) -> Any:
+    """The model's preprocessor, built (keras-hub makes its packer in ``build``)."""
+    preprocessor = getattr(model, "preprocessor", None)
+    if preprocessor is None:
+        raise ValueError("The model has no preprocessor, so it cannot take raw texts.")
+    if not hasattr(preprocessor, "packer") or not hasattr(preprocessor, "tokenizer"):
+        raise TypeError(
+            f"{type(preprocessor).__name__} has no tokenizer and packer, so the default "
+            "text_token_ids / pack_token_ids cannot split it: its family must override them."
+        )
+    if preprocessor.packer is None:
+        preprocessor.build(None)
+    return preprocessor
 
 
 def check_zoo_classifier(model: Any, what: str) -> None:

@@ -60,6 +60,13 @@ _ARCHITECTURE_RULES = {
 }
 
 
+#: The token between the two texts of a pair. Letters only: "lower_and_strip_punctuation"
+#: (the default standardization) lower-cases and deletes ``[]`` and every other ASCII
+#: punctuation mark, so ``"[SEP]"`` would become the ordinary word ``"sep"``; ``"xxsep"``
+#: stays one token under every standardization and is not an English word.
+SEPARATOR = "xxsep"
+
+
 class NotAdaptedError(RuntimeError):
     """The vectorizer of a from-scratch model has not learned a vocabulary yet."""
 
@@ -199,6 +206,12 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
     The vocabulary is learned from training texts with `adapt`; using the
     preprocessor before that raises `NotAdaptedError`.
 
+    A pair of texts ``(a, b)`` becomes ``a SEPARATOR b`` in one sequence: the tokens of
+    ``a``, the id of [`SEPARATOR`][tfx_textzoo.families.scratch.SEPARATOR] (``"xxsep"``),
+    the tokens of ``b``; a pair longer than ``sequence_length`` is trimmed round robin
+    (as keras-hub's packers trim pairs), so both texts keep tokens. ``adapt`` on pairs
+    (``text_pairs=``) learns the separator with the vocabulary.
+
     Args:
         vocabulary_size: Most tokens kept (including padding and OOV).
         sequence_length: Texts are truncated/padded to this many tokens.
@@ -234,6 +247,11 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
             name="vectorizer",
         )
 
+    def build(self, input_shape=None):  # noqa: D102
+        if not self.vectorizer.built:
+            self.vectorizer.build(None)
+        self.built = True
+
     @property
     def is_adapted(self) -> bool:
         """Whether the vectorizer has a vocabulary beyond padding and OOV."""
@@ -249,39 +267,135 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
                 "(tfx_textzoo.finetune does it for you)."
             )
 
-    def adapt(self, texts: Iterable[str] | tf.data.Dataset, batch_size: int = 1024) -> None:
-        """Learn the vocabulary from training texts.
+    def adapt(
+        self,
+        texts: Iterable[str] | tf.data.Dataset,
+        batch_size: int = 1024,
+        *,
+        text_pairs: Iterable[str] | None = None,
+    ) -> None:
+        """Learn the vocabulary from training texts (and pairs' second texts).
+
+        With ``text_pairs`` each example is the pair ``(texts[i], text_pairs[i])``: the
+        vocabulary is learned from both texts and always holds
+        [`SEPARATOR`][tfx_textzoo.families.scratch.SEPARATOR] (it replaces the rarest
+        token if the vocabulary is full).
 
         Args:
             texts: Strings (list/array) or a ``tf.data.Dataset`` of strings.
             batch_size: Batch size used to stream a list of texts.
+            text_pairs: The second texts of pairs, aligned with ``texts`` (lists only).
 
         Raises:
             TypeError: If the texts are not strings.
-            ValueError: If there are no texts.
+            ValueError: If there are no texts, or ``text_pairs`` is not aligned.
+
+        Examples:
+            >>> pre = ScratchPreprocessor(vocabulary_size=50, sequence_length=8)
+            >>> pre.adapt(["the cat sat"], text_pairs=["a dog ran"])
+            >>> pre.has_separator
+            True
         """
+        if text_pairs is not None:
+            if isinstance(texts, tf.data.Dataset):
+                raise TypeError("adapt(text_pairs=...) takes lists of strings, not a dataset.")
+            texts, text_pairs = list(texts), list(text_pairs)
+            if len(texts) != len(text_pairs):
+                raise ValueError(
+                    f"adapt() got {len(texts)} texts but {len(text_pairs)} text_pairs; "
+                    "each text needs its second text."
+                )
+            _check_strings(text_pairs, "text_pairs")
+            _check_strings(texts, "texts")
+            texts = [
+                f"{_text(a)} {SEPARATOR} {_text(b)}" for a, b in zip(texts, text_pairs, strict=True)
+            ]
         if not isinstance(texts, tf.data.Dataset):
             texts = list(texts)
             if not texts:
                 raise ValueError("adapt() needs at least one training text.")
-            bad = [i for i, t in enumerate(texts) if not isinstance(t, str | bytes)]
-            if bad:
-                raise TypeError(
-                    f"adapt() takes strings; items at positions {bad[:10]} are "
-                    f"{type(texts[bad[0]]).__name__}."
-                )
+            _check_strings(texts, "texts")
             texts = tf.data.Dataset.from_tensor_slices(np.array(texts, dtype=object)).batch(
                 batch_size
             )
         self.vectorizer.adapt(texts)
+        if text_pairs is not None and not self.has_separator:
+            vocabulary = self.vectorizer.get_vocabulary()
+            keep = self.vocabulary_size - 1 if len(vocabulary) >= self.vocabulary_size else None
+            self.vectorizer.set_vocabulary([*vocabulary[2:keep], SEPARATOR])
         # Functions traced over this preprocessor (tfx_textzoo.preprocessing) hold the
         # old vocabulary table; they check this count and trace again.
         self.adapt_count = getattr(self, "adapt_count", 0) + 1
 
-    def call(self, x, y=None, sample_weight=None):  # noqa: D102
-        check_string_tensor(x)
+    @property
+    def has_separator(self) -> bool:
+        """Whether the vocabulary holds [`SEPARATOR`][tfx_textzoo.families.scratch.SEPARATOR]."""
+        with tf.init_scope():
+            return SEPARATOR in self.vectorizer.get_vocabulary()
+
+    def check_separator(self) -> None:
+        """Raise a clear error unless the vocabulary can separate the texts of a pair."""
+        if not self.has_separator:
+            raise ValueError(
+                f"This from-scratch model's vocabulary has no pair separator ({SEPARATOR!r}): "
+                "it was learned from single texts. Learn it from the pairs: "
+                "model.prepare_tokenizer(texts, text_pairs) or "
+                "model.preprocessor.adapt(texts, text_pairs=second_texts)."
+            )
+
+    def token_ids(self, texts: Any) -> tf.RaggedTensor:
+        """The texts' token ids, untruncated and unpadded (``(batch, None)``, ragged).
+
+        Examples:
+            >>> pre = ScratchPreprocessor(vocabulary_size=50, sequence_length=2)
+            >>> pre.adapt(["the cat sat the cat"])  # the: 2, cat: 3, sat: 4
+            >>> pre.token_ids(["The cat sat, the end."]).to_list()
+            [[2, 3, 4, 2, 1]]
+        """
         self.check_adapted()
-        token_ids = self.vectorizer(x)
+        vectorizer = self.vectorizer
+        # TextVectorization's own two steps (standardize + split, then the lookup),
+        # without its truncation and padding to output_sequence_length.
+        ids = vectorizer._lookup_layer.call(vectorizer._preprocess(texts))
+        return ids if isinstance(ids, tf.RaggedTensor) else tf.RaggedTensor.from_tensor(ids)
+
+    def pack(self, segments: Any, sequence_length: int | None = None) -> tf.Tensor:
+        """Token ids of one text, or of a pair joined by the separator, padded with 0.
+
+        Args:
+            segments: A ragged ``(batch, None)`` tensor of token ids, or a tuple of one
+                or two of them.
+            sequence_length: Padded length (default: ``self.sequence_length``).
+
+        Returns:
+            ``(batch, sequence_length)`` token ids; a longer text keeps its first tokens,
+            a longer pair is trimmed round robin.
+        """
+        import tensorflow_text as tf_text
+
+        length = int(sequence_length or self.sequence_length)
+        segments = tuple(segments) if isinstance(segments, tuple | list) else (segments,)
+        if len(segments) == 1:
+            joined = segments[0][:, :length]
+        elif len(segments) == 2:
+            self.check_separator()
+            a, b = tf_text.RoundRobinTrimmer(length - 1).trim(list(segments))
+            sep = self.token_ids(tf.constant([SEPARATOR])).flat_values[:1]
+            sep = tf.cast(tf.repeat(sep[None, :], a.nrows(), axis=0), a.dtype)
+            joined = tf.concat([a, sep, b], axis=1)
+        else:
+            raise ValueError(f"one text or a pair of texts, not {len(segments)} segments")
+        return joined.to_tensor(default_value=0, shape=[None, length])
+
+    def call(self, x, y=None, sample_weight=None):  # noqa: D102
+        segments = x if isinstance(x, tuple) else (x,)
+        for segment in segments:
+            check_string_tensor(segment)
+        self.check_adapted()
+        if len(segments) == 1:
+            token_ids = self.vectorizer(x)
+        else:
+            token_ids = self.pack(tuple(self.token_ids(segment) for segment in segments))
         return keras.utils.pack_x_y_sample_weight(token_ids, y, sample_weight)
 
     def get_config(self):  # noqa: D102
@@ -291,6 +405,19 @@ class ScratchPreprocessor(keras_hub.models.Preprocessor):
             "sequence_length": self.sequence_length,
             "standardize": self.standardize,
         }
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _check_strings(texts: list, what: str) -> None:
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str | bytes)]
+    if bad:
+        raise TypeError(
+            f"adapt() takes strings; {what} at positions {bad[:10]} are "
+            f"{type(texts[bad[0]]).__name__}."
+        )
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
@@ -343,10 +470,26 @@ class ScratchClassifier(ZooClassifier, keras_hub.models.TextClassifier):
         self.dropout = dropout
         self.set_contract(labels=labels, model_name=model_name, features=features, task=task)
 
-    def prepare_tokenizer(self, texts: list[str]) -> None:
-        """Learn the vocabulary from ``texts`` unless it has been learned already."""
+    def prepare_tokenizer(self, texts: list[str], text_pairs: list[str] | None = None) -> None:
+        """Learn the vocabulary from ``texts`` (and pairs) unless it has been learned already.
+
+        With ``text_pairs`` the separator is learned too (see
+        [`ScratchPreprocessor.adapt`][tfx_textzoo.families.scratch.ScratchPreprocessor.adapt]).
+        """
         if self.preprocessor is not None and not self.preprocessor.is_adapted:
-            self.preprocessor.adapt(texts)
+            self.preprocessor.adapt(texts, text_pairs=text_pairs)
+
+    def text_token_ids(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """The texts' token ids, untruncated (the contract: see `ZooClassifier`)."""
+        return self.preprocessor.token_ids(texts)
+
+    def pack_token_ids(self, segments, sequence_length=None) -> dict[str, tf.Tensor]:
+        """``token_ids`` of one or two cut sequences (the contract: see `ZooClassifier`).
+
+        No special tokens; a pair is joined by
+        [`SEPARATOR`][tfx_textzoo.families.scratch.SEPARATOR].
+        """
+        return {"token_ids": self.preprocessor.pack(tuple(segments), sequence_length)}
 
     def transformer_layers(self) -> list[keras.layers.Layer]:
         """The backbone's `TransformerBlock` layers, bottom first."""
