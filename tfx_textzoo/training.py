@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import time
 import types
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,10 +31,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfx_textzoo import _checks, inference, preprocessing
+from tfx_textzoo import _checks, inference, preprocessing, tasks
 from tfx_textzoo._files import atomic_path, atomic_write_text, check_writable_dir
-from tfx_textzoo.datasets import as_texts_and_labels, check_two_classes
-from tfx_textzoo.errors import InvalidArgumentTypeError, TrainingDivergedError
+from tfx_textzoo.datasets import as_examples, check_two_classes
+from tfx_textzoo.errors import (
+    InvalidArgumentTypeError,
+    SingleClassError,
+    TrainingDivergedError,
+)
 from tfx_textzoo.families.base import check_zoo_classifier
 from tfx_textzoo.families.common import loss_and_metrics
 from tfx_textzoo.inference import _COMPILED, core_model, forward_key, traced_forward  # noqa: F401
@@ -197,6 +202,9 @@ class FinetuneHistory:
         stopped_early: Whether ``patience`` ended a phase early.
         settings: The resolved settings of the run (learning rates, steps...).
         timings: Seconds spent tokenizing, caching features and in each phase.
+        thresholds: A multi-label model's per-label decision thresholds, tuned on
+            ``validation_data`` after training (also in ``model.task.thresholds``); None
+            for a single-label model, or without validation data (0.5 for every label).
     """
 
     epochs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
@@ -206,6 +214,7 @@ class FinetuneHistory:
     stopped_early: bool = False
     settings: dict[str, Any] = dataclasses.field(default_factory=dict)
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    thresholds: tuple[float, ...] | None = None
 
     @property
     def history(self) -> dict[str, list[Any]]:
@@ -257,9 +266,12 @@ def finetune(
     cache_features: bool = True,
     jit_compile: bool | str = "auto",
     text_column: str | Sequence[str] | None = None,
-    label_column: str | None = None,
+    label_column: str | Sequence[str] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] | None = None,
     verbose: int | str = "auto",
+    text_pair_column: str | Sequence[str] | None = None,
+    truncation: str | None = None,
+    label_delimiter: str | None = None,
 ) -> FinetuneHistory:
     """Fine-tune a zoo classifier: frozen backbone first, then everything with AdamW + warmup.
 
@@ -269,16 +281,36 @@ def finetune(
     backbone (``scratch``) skip the frozen phase, and their vocabulary is learned from
     the training texts when it has not been yet.
 
+    The loss, metrics and decisions come from the model's
+    [`Task`][tfx_textzoo.tasks.Task] (``model.task``):
+
+    - multi-label (``textzoo.load(..., multi_label=True)``): binary cross-entropy and
+      micro F1; each text has a set of labels (possibly empty). After training, one
+      decision threshold per label is tuned on ``validation_data``
+      ([`tune_thresholds`][tfx_textzoo.tasks.tune_thresholds]: the F1-maximising one)
+      and stored in ``model.task.thresholds`` (and ``history.thresholds``); without
+      validation data every label's threshold is 0.5.
+    - text pairs (premise and hypothesis, question and passage): pass pairs as
+      ``((texts_a, texts_b), labels)``, ``([(a, b), ...], labels)``, a ``TextDataset``
+      with ``text_pairs`` or ``text_pair_column=``; each pair is packed as two segments
+      and the model is marked ``model.task.text_pair`` (predict then takes pairs).
+    - ``truncation``: which tokens of a text longer than the sequence length are
+      read; stored in ``model.task.truncation`` for predict and evaluate.
+
     Args:
         model: A classifier from [`tfx_textzoo.load`][tfx_textzoo.load] (or a reloaded one).
-        train: ``(texts, labels)``, a ``TextDataset``, a ``tf.data.Dataset`` of
-            ``(text, label)`` (batched or not), a pandas DataFrame or a Hugging Face
-            ``datasets.Dataset``. Labels are ints or names from ``model.labels``; a
-            ``TextDataset`` whose ``label_names`` are the model's in another order is
-            matched by name (as [`evaluate`][tfx_textzoo.evaluate] does), one with other
-            classes is refused.
-        validation_data: Same forms as ``train``; enables val metrics, restore-best
-            and early stopping.
+        train: ``(texts, labels)``, ``((texts_a, texts_b), labels)``, a ``TextDataset``,
+            a ``tf.data.Dataset`` of ``(text, label)`` or ``((a, b), label)`` (batched or
+            not), a pandas DataFrame or a Hugging Face ``datasets.Dataset``. Labels are
+            ints or names from ``model.labels``; for a multi-label model, a label set
+            per text (a list of names or ids, possibly empty), a 0/1 matrix
+            ``(n, len(model.labels))``, or delimited strings (``label_delimiter``); see
+            [`as_examples`][tfx_textzoo.datasets.as_examples]. A ``TextDataset`` whose
+            ``label_names`` are the model's in another order is matched by name (as
+            [`evaluate`][tfx_textzoo.evaluate] does), one with other classes is refused.
+        validation_data: Same forms as ``train`` (pairs if ``train`` has pairs);
+            enables val metrics, restore-best, early stopping and, for a multi-label
+            model, the tuning of its thresholds.
         epochs: Total epochs (both phases).
         freeze_epochs: Epochs with the backbone frozen (phase 1).
         batch_size: Texts per batch (the global batch under a ``strategy``).
@@ -290,10 +322,11 @@ def finetune(
         layer_decay: Layer-wise learning-rate decay factor in (0, 1], e.g. 0.8 (default:
             the catalog entry's, as ELECTRA's 0.8; off where it names none).
         restore_best: Put back the weights of the best epoch (by ``monitor``) at the end.
-        monitor: Metric for restore-best/early stopping (default ``"val_accuracy"``, or
-            ``"loss"`` without validation data): ``"loss"``, ``"accuracy"``, or with
-            ``validation_data`` ``"val_loss"``, ``"val_accuracy"``. ``accuracy``
-            metrics are maximised.
+        monitor: Metric for restore-best/early stopping (default ``"val_accuracy"``, for
+            a multi-label model ``"val_micro_f1"``, or ``"loss"`` without validation
+            data): ``"loss"``, ``"accuracy"`` (multi-label: ``"micro_f1"``, the F1 of all
+            label decisions at 0.5), or with ``validation_data`` their ``val_`` forms.
+            ``accuracy`` and ``micro_f1`` are maximised.
         patience: Stop a phase after this many epochs without improvement (an int >= 0;
             0 and 1 both stop at the first epoch without improvement).
         checkpoint_dir: Write ``last.weights.h5``, ``best.weights.h5`` and
@@ -302,7 +335,9 @@ def finetune(
         seed: Seed for initialisation, dropout and shuffling (reproducible runs): an
             int in ``0 .. 2**32 - 1``.
         class_weight: ``{label: weight}`` (ints or label names; weights finite and
-            >= 0, unlisted classes weigh 1), or ``"balanced"``.
+            >= 0, unlisted classes weigh 1), or ``"balanced"``. Single-label models
+            only: a multi-label model's rare labels are served by their thresholds,
+            tuned on ``validation_data``.
         strategy: A ``tf.distribute`` strategy; the model must have been created under
             its ``scope()``.
         cache_features: In phase 1, compute the frozen backbone's features once.
@@ -310,18 +345,31 @@ def finetune(
             on a CPU only for runs of at least `XLA_MIN_STEPS_ON_CPU` steps, where
             the faster steps make up for compiling one graph per bucket shape).
         text_column: Text column(s) of a DataFrame / HF dataset (several are joined).
-        label_column: Label column of a DataFrame / HF dataset.
+        label_column: Label column of a DataFrame / HF dataset; for a multi-label
+            model also a list of 0/1 columns, one per label.
         callbacks: Extra Keras callbacks (they see the model being trained in each phase).
         verbose: Keras verbosity (``"auto"``: a progress bar with ETA).
+        text_pair_column: The column of the second text of each pair (a DataFrame / HF
+            dataset); the model then reads pairs.
+        truncation: ``"head"`` (the first tokens), ``"tail"`` (the last ones) or
+            ``"head+tail"`` (the first quarter of the budget and the rest from the end),
+            for texts longer than the sequence length. None: the model's
+            (``model.task.truncation``, ``"head"`` unless set). Stored on the task.
+        label_delimiter: For a multi-label model, split string labels on it
+            (``"joy|surprise"`` with ``"|"``).
 
     Returns:
-        A [`FinetuneHistory`][tfx_textzoo.training.FinetuneHistory] with both phases.
+        A [`FinetuneHistory`][tfx_textzoo.training.FinetuneHistory] with both phases
+        (and, for a multi-label model, the tuned ``thresholds``). ``model.task`` then
+        records what the model was trained for: its thresholds, ``text_pair`` and
+        ``truncation``.
 
     Raises:
         tfx_textzoo.errors.InvalidArgumentError: A setting of the wrong type or range
             (also one from the catalog entry), named as passed; a ``ValueError``
             (and, for a wrong type, a ``TypeError``).
         tfx_textzoo.errors.LabelMismatchError: Data whose classes are not the model's.
+        tfx_textzoo.errors.SingleClassError: Single-label training data of one class.
         tfx_textzoo.errors.OutputNotWritableError: ``checkpoint_dir`` cannot be written.
         tfx_textzoo.errors.TrainingDivergedError: The training loss became NaN or
             infinite (the message names the epoch, the phase and the learning rate).
@@ -366,43 +414,57 @@ def finetune(
     seed = _checks.check_seed(seed)
     jit_compile = _checks.check_jit_compile(jit_compile)
     verbose = _checks.check_verbose(verbose)
+    task = tasks.of(model)
     text_column = _checks.check_columns("text_column", text_column)
-    label_column = _checks.check_columns("label_column", label_column, several=False)
+    text_pair_column = _checks.check_columns("text_pair_column", text_pair_column)
+    label_column = _checks.check_columns("label_column", label_column, several=task.multi_label)
+    truncation = task.truncation if truncation is None else tasks.check_truncation(truncation)
     callbacks = _checks.check_callbacks(callbacks, keras.callbacks.Callback)
-    monitor = _checks.check_monitor(monitor, has_validation=validation_data is not None)
+    monitor = _check_monitor(monitor, validation_data is not None, task)
     checkpoint_dir = _checks.check_path("checkpoint_dir", checkpoint_dir)
     num_classes = int(model.outputs[0].shape[-1])
     label_names = model.labels
+    if task.multi_label and class_weight is not None:
+        raise _checks.InvalidArgumentError(
+            "class_weight",
+            class_weight,
+            "None for a multi-label model",
+            "class weights weigh the one class of each text; in a multi-label model each "
+            "label is a yes/no decision of its own, and a rare label is served by its own "
+            "decision threshold, which finetune tunes on validation_data: pass "
+            "validation_data (or oversample the texts with rare labels)",
+        )
     if not (isinstance(class_weight, str) and class_weight == "balanced"):
         class_weight = _checks.check_class_weight(class_weight, num_classes, label_names)
     if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
-        raise InvalidArgumentTypeError(
-            "strategy", strategy, "a tf.distribute.Strategy or None"
-        )
+        raise InvalidArgumentTypeError("strategy", strategy, "a tf.distribute.Strategy or None")
     strategy = strategy or tf.distribute.get_strategy()
     chief = is_chief(strategy)
     if checkpoint_dir is not None and chief:  # before any long work: tokenizing, a step
         checkpoint_dir = check_writable_dir(checkpoint_dir, "checkpoint_dir")
 
-    texts, labels = as_texts_and_labels(
-        _checks.align_labels(train, label_names, "train"),
-        label_names=label_names,
-        num_classes=num_classes,
-        text_column=text_column,
-        label_column=label_column,
-        what="train",
-    )
-    validation = None
-    if validation_data is not None:
-        validation = as_texts_and_labels(
-            _checks.align_labels(validation_data, label_names, "validation_data"),
+    def examples(data, what):
+        return as_examples(
+            _checks.align_labels(data, label_names, what),
+            multi_label=task.multi_label,
             label_names=label_names,
             num_classes=num_classes,
             text_column=text_column,
+            text_pair_column=text_pair_column,
             label_column=label_column,
-            what="validation_data",
+            label_delimiter=label_delimiter,
+            what=what,
         )
-    check_two_classes(labels, label_names, "train")
+
+    texts, pairs, labels = examples(train, "train")
+    validation = None
+    if validation_data is not None:
+        validation = examples(validation_data, "validation_data")
+    _check_pairs(task, pairs, validation)
+    if task.multi_label:
+        _check_label_sets(labels, label_names, "train")
+    else:
+        check_two_classes(labels, label_names, "train")
     _check_strategy(model, strategy)
     if strategy.extended._in_multi_worker_mode():
         seed = _agreed_seed(strategy, seed)  # every worker must shuffle alike
@@ -414,12 +476,12 @@ def finetune(
     freeze = settings["freeze_epochs"] if pretrained else 0
     if not pretrained and settings["freeze_epochs"] and freeze_epochs:
         _log(verbose, "This model has no pretrained backbone: skipping the frozen phase.")
-    model.prepare_tokenizer(texts.tolist())
+    model.prepare_tokenizer(texts.tolist() + (pairs.tolist() if pairs is not None else []))
 
     history = FinetuneHistory(settings={**settings, "freeze_epochs": freeze})
     # Accuracy, not loss: as a fine-tuned model grows confident, val_loss often rises
     # while val_accuracy still improves (SST-2 with all-minilm-l6-v2: see the docs).
-    history.monitor = monitor or ("val_accuracy" if validation is not None else "loss")
+    history.monitor = monitor or (f"val_{task.metric_name}" if validation is not None else "loss")
     tracker = _Tracker(
         model,
         history,
@@ -429,8 +491,18 @@ def finetune(
     )
 
     tick = time.perf_counter()
-    train_tok = preprocessing.tokenize(model, texts, labels)
-    val_tok = preprocessing.tokenize(model, *validation) if validation is not None else None
+    train_tok = preprocessing.tokenize(
+        model, texts, labels, text_pairs=pairs, truncation=truncation
+    )
+    val_tok = None
+    if validation is not None:
+        val_tok = preprocessing.tokenize(
+            model,
+            validation.texts,
+            validation.labels,
+            text_pairs=validation.text_pairs,
+            truncation=truncation,
+        )
     history.timings["tokenize"] = time.perf_counter() - tick
     batch = settings["batch_size"]
     fit_kwargs = {
@@ -508,9 +580,15 @@ def finetune(
         model.set_weights(tracker.best_weights)
         history.restored_best = True
     _check_finite_weights(model, history)
+    task = task.replace(text_pair=pairs is not None, truncation=truncation, thresholds=None)
+    if task.multi_label:
+        task = task.replace(thresholds=_tuned_thresholds(model, val_tok, validation, batch))
+        history.thresholds = task.thresholds
+        _log_thresholds(verbose, task.thresholds, label_names, validation is not None)
+    model.task = task
     if optimizer is not None:  # the model keeps its last optimizer (and schedule) when saved
         with strategy.scope():
-            model.compile(optimizer=optimizer, **loss_and_metrics())
+            model.compile(optimizer=optimizer, **loss_and_metrics(task))
     history.timings["total"] = time.perf_counter() - started
     if tracker.checkpoint_dir is not None and chief:
         history.to_json(tracker.checkpoint_dir / "history.json")
@@ -706,6 +784,7 @@ def _compiled(model, kind, make_model, make_optimizer, jit_compile):
             default=lambda o: keras.saving.serialize_keras_object(o),
         ),
         bool(jit_compile),
+        tasks.of(model).multi_label,  # the loss and metrics
         id(tf.distribute.get_strategy()),
         tuple(v.path for v in model.trainable_variables),
     )
@@ -719,7 +798,9 @@ def _compiled(model, kind, make_model, make_optimizer, jit_compile):
     trainer = make_model()
     if trainer is None:
         return None, optimizer
-    trainer.compile(optimizer=optimizer, jit_compile=jit_compile, **loss_and_metrics())
+    trainer.compile(
+        optimizer=optimizer, jit_compile=jit_compile, **loss_and_metrics(tasks.of(model))
+    )
     if tf.distribute.get_strategy().num_replicas_in_sync > 1:
         # Not setattr: Keras layers track attributes; this is a plain method override.
         object.__setattr__(
@@ -871,9 +952,11 @@ def _build_from_one_replica(self, iterator=None, data_batch=None):
     if iterator is not None:
         for _, _, batches in iterator:
             data_batch = keras.tree.map_structure(
-                lambda x: self.distribute_strategy.experimental_local_results(x)[0]
-                if isinstance(x, tf.distribute.DistributedValues)
-                else x,
+                lambda x: (
+                    self.distribute_strategy.experimental_local_results(x)[0]
+                    if isinstance(x, tf.distribute.DistributedValues)
+                    else x
+                ),
                 next(batches),
             )
             break
@@ -970,6 +1053,102 @@ def _settings(model, **given) -> dict[str, Any]:
         source=sources["layer_decay"],
     )
     return settings
+
+
+def _check_monitor(monitor: Any, has_validation: bool, task: tasks.Task) -> str | None:
+    """``monitor`` if this run records it: ``loss`` and the task's metric (and ``val_``)."""
+    if not task.multi_label:
+        return _checks.check_monitor(monitor, has_validation=has_validation)
+    if monitor is None:
+        return None
+    recorded = ["loss", task.metric_name]
+    names = recorded + ([f"val_{m}" for m in recorded] if has_validation else [])
+    if not isinstance(monitor, str):
+        raise InvalidArgumentTypeError("monitor", monitor, f"one of {names} or None")
+    if monitor in names:
+        return monitor
+    detail = ""
+    if monitor.removeprefix("val_") == "accuracy":
+        detail = (
+            f"a multi-label model records {task.metric_name} (the F1 of all its label "
+            "decisions at 0.5), not accuracy"
+        )
+    elif monitor.startswith("val_") and monitor[4:] in recorded:
+        detail = "val_ metrics need validation_data=...; pass it, or monitor one of the above"
+    raise _checks.InvalidArgumentError("monitor", monitor, f"one of {names}", detail)
+
+
+def _check_pairs(task: tasks.Task, pairs, validation) -> None:
+    """Train and validation both pairs or both single texts; a pair model gets pairs."""
+    has_pairs = pairs is not None
+    if validation is not None and (validation.text_pairs is not None) != has_pairs:
+        given, missing = ("train", "validation_data")
+        if not has_pairs:
+            given, missing = missing, given
+        raise ValueError(
+            f"finetune: {given} holds text pairs but {missing} holds single texts. Give "
+            "both as pairs (((texts_a, texts_b), labels), or text_pair_column=) or both "
+            "as single texts."
+        )
+    if task.text_pair and not has_pairs:
+        raise ValueError(
+            "finetune: this model was trained on text pairs (model.task.text_pair) but "
+            "train holds single texts. Give pairs: ((texts_a, texts_b), labels), "
+            "([(a, b), ...], labels), or a table with text_pair_column=...; to train it on "
+            "single texts, load a fresh model."
+        )
+
+
+def _check_label_sets(labels: np.ndarray, label_names, what: str) -> None:
+    """Multi-label training data: some label somewhere; warn about labels never (or always) on.
+
+    A label no text has (or every text has) can only learn to say no (yes): the
+    warning names them, so that a label column or delimiter mistake shows at once.
+    """
+    labels = np.asarray(labels)
+    names = list(label_names or [str(i) for i in range(labels.shape[1])])
+    if len(labels) and not labels.any():
+        raise SingleClassError(
+            f"{what}: none of its {len(labels):,} texts has any label (every label set is "
+            "empty), so there is nothing to learn. Check label_column (and "
+            "label_delimiter for strings such as 'joy|love')."
+        )
+    positives = labels.sum(axis=0)
+    never = [n for n, c in zip(names, positives, strict=True) if c == 0]
+    always = [n for n, c in zip(names, positives, strict=True) if c == len(labels)]
+    problems = []
+    if never:
+        problems.append(f"no text has {never}: the model will learn never to predict them")
+    if always:
+        problems.append(f"every text has {always}: the model will learn always to predict them")
+    if problems:
+        warnings.warn(
+            f"{what}: {'; '.join(problems)}. Add texts with (and without) them, or load the "
+            "model without those labels.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _tuned_thresholds(model, val_tok, validation, batch_size) -> tuple[float, ...] | None:
+    """Per-label thresholds that maximise F1 on the validation texts (None without them)."""
+    if val_tok is None:
+        return None
+    probs = inference.probabilities(model, val_tok, max(batch_size, 64))
+    return tasks.tune_thresholds(probs, validation.labels)
+
+
+def _log_thresholds(verbose, thresholds, label_names, tuned: bool) -> None:
+    if not tuned:
+        _log(
+            verbose,
+            "No validation_data: every label's decision threshold is 0.5 (pass "
+            "validation_data to tune one per label).",
+        )
+        return
+    names = label_names or [str(i) for i in range(len(thresholds))]
+    pairs = ", ".join(f"{n}: {t:g}" for n, t in zip(names, thresholds, strict=True))
+    _log(verbose, f"Decision thresholds tuned on validation_data (max F1 per label): {pairs}")
 
 
 def _source_note(source: str) -> str:
