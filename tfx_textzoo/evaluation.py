@@ -88,10 +88,11 @@ def predict(
     in label order; the list may be empty.
 
     A model fine-tuned on pairs of texts (``model.task.text_pair``) needs pairs, and
-    says so when given single texts. A single-text model given pairs reads them as
-    its preprocessor packs them (two segments with a separator), which is what such
-    a model was built for only if it was fine-tuned on pairs; fine-tune with pairs
-    first (``finetune(..., text_pair_column=...)``) for a pair model.
+    says so when given single texts. A single-text model takes pairs too: its
+    preprocessor packs them as two segments with a separator, as the encoder saw
+    them in pre-training, but a head fine-tuned on single texts has not learned what
+    a pair means; for a pair task fine-tune on pairs first
+    (``finetune(..., text_pair_column=...)``).
 
     Args:
         model: A zoo classifier (it takes raw strings).
@@ -121,10 +122,12 @@ def predict(
         long_text: ``"truncate"`` (read what ``truncation`` keeps) or ``"chunks"``
             (read every token, in overlapping windows of the sequence length whose
             probabilities are aggregated per text; single texts only).
-        aggregate: How ``"chunks"`` combines a text's windows: ``"mean"`` or ``"max"``
-            of their probabilities.
+        aggregate: How ``"chunks"`` combines a text's windows: ``"mean"`` of their
+            probabilities, or ``"max"`` (per label, the most confident window; for a
+            single-label model the maxima are then divided by their sum).
         stride: With ``"chunks"``: tokens between the starts of consecutive windows
-            (None: the pipeline's default overlap).
+            (None: half a window; see
+            [`tokenize_windows`][tfx_textzoo.preprocessing.tokenize_windows]).
 
     Returns:
         For a list of texts, a list with one item per text, in input order: a label
@@ -374,12 +377,15 @@ def _probabilities(
         verbose = int(math.ceil(len(tok) / batch_size) >= PROGRESS_MIN_BATCHES)
     xla = _use_xla(model, jit_compile, len(tok))
     probs = inference.probabilities(model, tok, batch_size, xla=xla, verbose=verbose)
-    if long_text != "chunks":
-        return probs, int(tok.num_truncated)
-    documents = np.asarray(tok.documents)
-    windows = np.bincount(documents, minlength=len(texts))
-    probs = inference.aggregate(probs, documents, len(texts), how=aggregate)
-    return np.asarray(probs, dtype="float32"), int((windows > 1).sum())
+    if long_text == "chunks":  # one row per window: back to one per text
+        probs = inference.aggregate(
+            probs,
+            np.asarray(tok.documents),
+            len(texts),
+            how=aggregate,
+            multi_label=tasks.of(model).multi_label,
+        ).astype("float32")
+    return probs, int(tok.num_truncated)
 
 
 def check_texts(texts: Any, what: str = "predict", text_column: Any = None) -> list[str]:
