@@ -101,3 +101,55 @@ def test_tokenize_follows_a_re_adapted_vocabulary():
     expected = model.preprocessor(np.array(["gamma alpha"])).numpy()[0]
     assert second.features["token_ids"].to_list()[0] == expected[expected != 0].tolist()
     assert first.features["token_ids"].to_list() != second.features["token_ids"].to_list()
+
+
+def test_multi_label_labels_go_through_every_dataset_and_fit():
+    import tensorflow as tf
+    from helpers import tiny_overrides
+
+    import tfx_textzoo as textzoo
+
+    names = ["sport", "money", "tech"]
+    model = textzoo.load(
+        "bert-tiny",
+        labels=names,
+        multi_label=True,
+        weights=None,
+        sequence_length=32,
+        **tiny_overrides("bert"),
+    )
+    # a 0/1 label set per text (some empty, some with two labels), read back by text
+    matrix = RNG.integers(0, 2, size=(len(LONG), 3))
+    tok = preprocessing.tokenize(model, LONG, matrix)
+    assert tok.labels.dtype == np.float32 and tok.labels.shape == (40, 3)
+    by_text = {}
+    for i, row in enumerate(tok.features["token_ids"].to_list()):
+        by_text.setdefault(tuple(row), set()).add(tuple(matrix[i]))
+    seen = 0
+    for x, y in preprocessing.training_dataset(tok, 8, seed=0):
+        assert y.dtype == tf.float32 and y.shape[1] == 3
+        for row, labels in zip(x["token_ids"].numpy(), y.numpy(), strict=True):
+            assert tuple(labels.astype(int)) in by_text[tuple(row[row != 0])]
+            seen += 1
+    assert seen == 40
+    dataset, order = preprocessing.sorted_dataset(tok, 8)
+    np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in dataset]), matrix[order])
+    from tfx_textzoo import inference
+
+    core = inference.core_model(model)  # token ids -> probabilities, the model's layers
+    core.compile(optimizer="adam", loss=model.task.loss())
+    history = core.fit(
+        preprocessing.training_dataset(tok, 8, seed=0), epochs=1, verbose=0, shuffle=False
+    )
+    assert np.isfinite(history.history["loss"][0])
+    probs = preprocessing.run_sorted(lambda x: model(x, training=False), tok, 8)
+    direct = model.predict(np.array(LONG), verbose=0)
+    assert probs.shape == (40, 3)
+    np.testing.assert_allclose(probs, direct, rtol=1e-4, atol=1e-5)
+
+
+def test_labels_must_match_the_texts(model):
+    from tfx_textzoo.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match=r"labels must be one label per text \(3,\)"):
+        preprocessing.tokenize(model, LONG[:3], [0, 1])

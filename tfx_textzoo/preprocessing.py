@@ -9,8 +9,13 @@ buckets every epoch) and padded only to their bucket's length, a handful of shap
 that compiled graphs are reused for. Evaluation and prediction batches are sorted by
 length instead, and results are put back in input order.
 
-The pipeline works for any zoo model whose ``preprocessor`` maps strings to either a
-dense ``token_ids`` tensor (0 = padding) or a dict with a ``padding_mask``.
+Every text is tokenized by the model's own tokenizer, cut, then packed with its
+special tokens (the two halves of the
+[`ZooClassifier`][tfx_textzoo.families.base.ZooClassifier] contract,
+``text_token_ids`` and ``pack_token_ids``), so the same pipeline serves sentence pairs
+(two segments, trimmed round robin), long texts cut ``"head"``, ``"tail"`` or
+``"head+tail"``, and overlapping windows (`tokenize_windows`) for every family.
+Labels are class ids ``(n,)`` or, for multi-label models, a 0/1 matrix ``(n, labels)``.
 """
 
 from __future__ import annotations
@@ -107,7 +112,7 @@ def tokenize(
         text_pairs: The second texts of pairs, aligned with ``texts``.
         truncation: Which tokens a text longer than the budget keeps: ``"head"`` (the
             first ones), ``"tail"`` (the last ones) or ``"head+tail"`` (the first and the
-            last, split by [`head_tail_split`][tfx_textzoo.tasks.head_tail_split]: 128 +
+            last, split by ``tfx_textzoo.tasks.head_tail_split``: 128 +
             382 of BERT's 510, Sun et al. 2019). None: the model's
             ``task.truncation``. Pairs are only trimmed round robin (``"head"``).
 
@@ -180,7 +185,7 @@ def tokenize_windows(
     least ``B - stride`` tokens, so every token is in a window, and near the end the
     overlap can be larger. Each window gets the special tokens as a whole text does.
     ``documents`` holds the text index of every row; put predictions back together
-    with [`aggregate`][tfx_textzoo.inference.aggregate].
+    with ``tfx_textzoo.inference.aggregate``.
 
     Args:
         model: A zoo classifier.
