@@ -175,6 +175,38 @@ def test_model_round_trip_through_the_hub(fake_hub, tmp_path):
     np.testing.assert_array_equal(predict_proba(loaded, TEXTS), predict_proba(model, TEXTS))
 
 
+def test_multi_label_model_round_trip_keeps_its_task(fake_hub, tmp_path):
+    import json
+
+    from helpers import TEXTS
+    from huggingface_hub import ModelCard
+
+    import tfx_textzoo as textzoo
+
+    tags = ["politics", "sports", "money"]
+    tiny = dict(weights=None, num_layers=1, hidden_dim=16, num_heads=2, intermediate_dim=32)
+    model = textzoo.load("bert-tiny", labels=tags, multi_label=True, sequence_length=16, **tiny)
+    model.task = model.task.replace(thresholds=(0.25, 0.5, 0.75), text_pair=True)
+    push_to_hub(model, "me/tagger", token=TOKEN)
+
+    stored = json.loads(fake_hub.files("me/tagger")["textzoo.json"])
+    assert stored["task"] == model.task.to_config()
+    card = ModelCard.load("me/tagger")
+    assert card.data.pipeline_tag == "text-classification"
+    assert "multi-label-classification" in card.data.tags
+    assert "| money | 0.75 |" in card.text and 'textzoo.load("hf://me/tagger")' in card.text
+
+    loaded = textzoo.load("hf://me/tagger", multi_label=True)
+    assert loaded.task == model.task and loaded.task.thresholds == (0.25, 0.5, 0.75)
+    assert loaded.labels == tags
+    second = [text[::-1] for text in TEXTS]
+
+    def probabilities(m):  # keras-hub reads a lone 2-tuple as (x, y): pass y=None
+        return np.asarray(m(m.preprocessor((TEXTS, second), None), training=False))
+
+    np.testing.assert_array_equal(probabilities(loaded), probabilities(model))
+
+
 def test_saved_model_directory_round_trip(fake_hub, tmp_path):
     from helpers import TEXTS, tiny_model
 
@@ -726,9 +758,7 @@ def test_cli_push_in_a_fresh_process_never_prints_the_token(fake_hub, tmp_path, 
 
 
 @pytest.mark.parametrize("how", ["weights", "saved"])
-def test_download_echoing_the_token_never_shows_it(
-    fake_hub, monkeypatch, capfd, caplog, how
-):
+def test_download_echoing_the_token_never_shows_it(fake_hub, monkeypatch, capfd, caplog, how):
     """hf:// downloads (pretrained weights, or a saved model) fail on a repo the token cannot
     read; the echoing Hub quotes the token in its 404, which must not reach the error."""
     import logging

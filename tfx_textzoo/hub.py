@@ -4,7 +4,8 @@ A model is saved with [`tfx_textzoo.saving.save_pretrained`][tfx_textzoo.saving.
 keras-hub preset,
 ``textzoo.json`` and a model card ``README.md``) into a temporary directory, which is then
 uploaded in one commit with ``huggingface_hub``. ``tfx_textzoo.load("hf://OWNER/NAME")``
-loads it back on any machine.
+loads it back on any machine, with its [`Task`][tfx_textzoo.tasks.Task] (multi-label
+thresholds, text pairs, truncation) and a model card that describes it.
 
 Authentication is left to ``huggingface_hub``: the ``token`` argument, else the
 ``HF_TOKEN`` environment variable, else the token stored by ``hf auth login``. ``HF_ENDPOINT``

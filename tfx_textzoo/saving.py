@@ -3,14 +3,16 @@
 [`save_pretrained`][tfx_textzoo.saving.save_pretrained] writes a keras-hub preset (``config.json``,
 ``task.json``,
 ``preprocessor.json``, ``tokenizer.json``, ``model.weights.h5``, ``task.weights.h5``,
-tokenizer assets) plus ``textzoo.json`` (labels, the zoo entry, training settings,
-evaluation report, the size and SHA-256 of every file) and a Hugging Face model card
-``README.md``. Only JSON, text and ``.weights.h5`` files: nothing is pickled.
+tokenizer assets) plus ``textzoo.json`` (labels, the task, the zoo entry, training
+settings, evaluation report, the size and SHA-256 of every file) and a Hugging Face
+model card ``README.md``. Only JSON, text and ``.weights.h5`` files: nothing is pickled.
 [`tfx_textzoo.load`][tfx_textzoo.load] reads such a directory, or an ``hf://owner/name`` repository
 holding one (through the same cache and offline rules as pretrained weights).
 [`export`][tfx_textzoo.saving.export] writes a TensorFlow SavedModel that takes raw strings, with
 the tokenizer
-inside the graph.
+inside the graph, reading texts as the model's [`Task`][tfx_textzoo.tasks.Task] says
+(truncation, pairs: two strings per example) or in windows; a multi-label model's export
+also returns its decisions at the model's thresholds.
 
 Writes go through `tfx_textzoo._files.atomic_directory`: everything goes to a
 temporary directory beside the target, published at the end with a rename that never
@@ -34,7 +36,7 @@ from typing import Any
 
 import keras
 
-from tfx_textzoo import _files
+from tfx_textzoo import _files, tasks
 from tfx_textzoo.errors import CorruptModelError, InvalidArgumentError
 from tfx_textzoo.registry import get_spec
 from tfx_textzoo.weights import _hf_snapshot, cache_dir
@@ -69,17 +71,21 @@ def save_pretrained(
 
     The directory is a keras-hub preset (architecture, weights, tokenizer and
     preprocessor, classification head) plus ``textzoo.json`` (format version,
-    tfx_textzoo version, label names, the zoo entry and family, training settings and
-    per-epoch records, the evaluation report, the size and SHA-256 of every file) and a
-    model card ``README.md``. [`tfx_textzoo.load`][tfx_textzoo.load] restores it from the path, or
-    from
+    tfx_textzoo version, label names, the model's [`Task`][tfx_textzoo.tasks.Task] as
+    ``task.to_config()`` (single- or multi-label, decision thresholds, text pairs,
+    truncation; ``task.json`` holds it too), the zoo entry and family, training settings
+    and per-epoch records, the evaluation report, the size and SHA-256 of every file)
+    and a model card ``README.md`` (for a multi-label model: its thresholds and
+    multi-label metrics; for a pair model: pair input in the usage snippet).
+    [`tfx_textzoo.load`][tfx_textzoo.load] restores it from the path, or from
     ``hf://owner/name`` once pushed to the Hugging Face Hub.
 
     Args:
         model: A zoo classifier (a keras-hub ``TextClassifier`` with its preprocessor).
         path: The directory to write. Its parent is created when missing.
         report: Optional [`Report`][tfx_textzoo.evaluation.Report] (or its ``to_dict()``):
-            stored in ``textzoo.json`` and shown in the model card.
+            stored in ``textzoo.json`` and shown in the model card. It must be of the
+            model's kind (a multi-label report for a multi-label model).
         history: Optional [`FinetuneHistory`][tfx_textzoo.training.FinetuneHistory] (or its
             ``to_dict()``): the training settings and per-epoch records.
         dataset: Name of the training data set (e.g. ``"ag_news"``), for the card;
@@ -101,6 +107,8 @@ def save_pretrained(
             process saved there while this one was writing: its model is kept), or it
             is not a directory this module wrote.
         TypeError: ``model`` is not a keras-hub text classifier with a preprocessor.
+        ValueError: ``report`` is a single-label report of a multi-label model, or the
+            other way round.
 
     Examples:
         >>> import json, pathlib, tempfile
@@ -112,6 +120,8 @@ def save_pretrained(
         ['neg', 'pos']
         >>> textzoo.load(out).labels
         ['neg', 'pos']
+        >>> json.loads((out / "textzoo.json").read_text())["task"]["kind"]
+        'single_label'
     """
     _check_model(model)
     history_data = _as_dict(history, "history")
@@ -155,14 +165,40 @@ def export(
     format: str = "saved_model",
     *,
     overwrite: bool = False,
+    long_text: str = "truncate",
+    stride: int | None = None,
+    aggregate: str = "mean",
 ) -> Path:
     """Export a classifier for serving: raw strings in, probabilities and labels out.
 
-    The TensorFlow SavedModel's ``serving_default`` signature takes ``text``, a
-    batch of strings (``tf.TensorSpec([None], tf.string)``), and returns
-    ``probabilities`` (float32 ``[N, num_classes]``), ``label`` (string ``[N]``,
-    the most likely class name) and ``label_id`` (int32 ``[N]``). The tokenizer
-    and the rest of the preprocessor are inside the graph.
+    The TensorFlow SavedModel's ``serving_default`` signature takes ``text``, a batch
+    of strings (``tf.TensorSpec([None], tf.string)``); a pair model
+    (``model.task.text_pair``) takes ``text`` and ``text_pair``, two batches of the same
+    length, packed as two segments as in training. The tokenizer and the rest of the
+    preprocessor are inside the graph, and a text longer than the sequence length is
+    cut as the model's ``task.truncation`` says (``"head"``, ``"tail"`` or
+    ``"head+tail"``: the tokens [`predict`][tfx_textzoo.evaluation.predict] reads; a
+    pair that does not fit is trimmed round robin). What it returns depends on the
+    model's [`Task`][tfx_textzoo.tasks.Task]:
+
+    - single-label: ``probabilities`` (float32 ``[N, num_classes]``), ``label``
+      (string ``[N]``, the most likely class name) and ``label_id`` (int32 ``[N]``);
+    - multi-label: ``probabilities`` (float32 ``[N, num_labels]``, one sigmoid per
+      label), ``decisions`` (bool ``[N, num_labels]``: ``probability >= threshold``
+      at the model's ``task.thresholds``, 0.5 where none were tuned, in the column
+      order of ``model.labels``), ``labels`` (string ``[N, num_labels]``: the chosen
+      label names in label order, as [`predict`][tfx_textzoo.evaluation.predict] lists
+      them, padded with ``""``), ``label_ids`` (int32 ``[N, num_labels]``, the same
+      padded with -1) and ``num_labels`` (int32 ``[N]``, how many were chosen:
+      ``labels[i, :num_labels[i]]`` are text ``i``'s). Dense tensors only, so TF
+      Serving's REST and gRPC APIs return them as they are.
+
+    With ``long_text="chunks"`` each text is read in overlapping windows (those of
+    [`tokenize_windows`][tfx_textzoo.preprocessing.tokenize_windows]) whose
+    probabilities are aggregated per text (``"mean"``, or ``"max"`` as
+    [`aggregate`][tfx_textzoo.inference.aggregate] does it), in float64 as
+    ``predict(..., long_text="chunks")`` does, before the decisions; the outputs gain
+    ``num_windows`` (int32 ``[N]``). Single texts only (not pairs).
 
     Loading needs TensorFlow only (``tf.saved_model.load(path)``), not tfx_textzoo
     nor keras-hub. A BERT-family export uses TensorFlow Text ops for its WordPiece
@@ -177,6 +213,11 @@ def export(
         format: ``"saved_model"`` (the only format so far; see `EXPORT_FORMATS`).
         overwrite: Replace ``path`` when it exists (a previous export, or an empty
             directory; never a saved model).
+        long_text: ``"truncate"`` (one window per text, cut as ``task.truncation``
+            says) or ``"chunks"`` (overlapping windows, aggregated).
+        stride: With ``"chunks"``: tokens between window starts (default: half the
+            token budget).
+        aggregate: With ``"chunks"``: ``"mean"`` or ``"max"``.
 
     Returns:
         The directory written.
@@ -185,7 +226,12 @@ def export(
         ValueError: An unsupported ``format``.
         tfx_textzoo.errors.InvalidArgumentError: ``path`` is the directory the model
             was loaded from, or inside or above it (the export would replace the
-            trained model).
+            trained model); an unknown ``long_text`` or ``aggregate``; ``stride`` or
+            ``aggregate`` without ``"chunks"``, or a ``stride`` outside 1 to the token
+            budget; ``"chunks"`` for a pair model; a pair model whose truncation is
+            not ``"head"``.
+        TypeError: A model that is not a zoo classifier (a plain keras-hub one) with
+            anything but single texts read from the start.
         FileExistsError: ``path`` exists and ``overwrite`` is False, or it holds a
             saved model (``textzoo.json``) rather than an export.
 
@@ -200,6 +246,16 @@ def export(
         >>> result = serve(text=tf.constant(["a good film", "a bad one"]))
         >>> result["probabilities"].shape, result["label"].dtype
         (TensorShape([2, 2]), tf.string)
+
+        A multi-label model returns its decisions and the chosen names:
+
+        >>> tagger = textzoo.load("scratch-tiny", labels=["a", "b", "c"], multi_label=True)
+        >>> tagger.preprocessor.adapt(["a good film", "a bad film"])
+        >>> tagger.task = tagger.task.replace(thresholds=(0.1, 0.5, 0.9))
+        >>> out = textzoo.export(tagger, pathlib.Path(tempfile.mkdtemp()) / "serving")
+        >>> serve = tf.saved_model.load(str(out)).signatures["serving_default"]
+        >>> sorted(serve(text=tf.constant(["a good film"])))
+        ['decisions', 'label_ids', 'labels', 'num_labels', 'probabilities']
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(
@@ -208,38 +264,179 @@ def export(
             "tfx_textzoo.load reads back use tfx_textzoo.save_pretrained.)"
         )
     _check_model(model)
+    task = tasks.of(model)
+    stride = _check_export_reading(model, task, long_text, stride, aggregate)
     target = Path(os.path.expanduser(os.fspath(path)))
     _check_export_target(model, target)
     import tensorflow as tf
 
-    from tfx_textzoo.evaluation import label_names
+    from tfx_textzoo import preprocessing
 
     preprocessor = model.preprocessor
     if hasattr(preprocessor, "check_adapted"):
         preprocessor.check_adapted()
-    names = tf.constant(label_names(model))
+    outputs = _serving_outputs(model, task)
+    text_spec = tf.TensorSpec([None], tf.string, name="text")
 
-    def serve(text):
-        probabilities = tf.cast(model(preprocessor(text), training=False), tf.float32)
-        label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-        return {
-            "probabilities": probabilities,
-            "label": tf.gather(names, label_id),
-            "label_id": label_id,
-        }
+    def classify(features):
+        if isinstance(features, dict) and len(features) == 1 == len(model.inputs):
+            (features,) = features.values()  # a one-input model takes the tensor itself
+        return tf.cast(model(features, training=False), tf.float32)
+
+    if task.text_pair:
+
+        def serve(text, text_pair):
+            segments = (model.text_token_ids(text), model.text_token_ids(text_pair))
+            return outputs(classify(model.pack_token_ids(segments)))
+
+        signature = [text_spec, tf.TensorSpec([None], tf.string, name="text_pair")]
+    elif long_text == "chunks":
+
+        def serve(text):
+            features, documents = preprocessing.window_features(model, text, stride)
+            count = tf.shape(text, out_type=tf.int64)[0]
+            probabilities = tf.cast(classify(features), tf.float64)
+            served = outputs(_aggregate_windows(probabilities, documents, count, aggregate, task))
+            served["num_windows"] = tf.math.bincount(
+                tf.cast(documents, tf.int32), minlength=tf.cast(count, tf.int32)
+            )
+            return served
+
+        signature = [text_spec]
+    elif _is_zoo(model):
+
+        def serve(text):
+            return outputs(classify(preprocessing.truncated_features(model, text)))
+
+        signature = [text_spec]
+    else:  # a plain keras-hub classifier: its own preprocessor (checked: head only)
+
+        def serve(text):
+            return outputs(classify(preprocessor(text)))
+
+        signature = [text_spec]
 
     with _files.atomic_directory(
         target, overwrite=overwrite, replaceable=_check_export_replaceable
     ) as tmp:
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint(
-            "serving_default",
-            serve,
-            input_signature=[tf.TensorSpec([None], tf.string, name="text")],
-        )
+        archive.add_endpoint("serving_default", serve, input_signature=signature)
         archive.write_out(str(tmp), verbose=False)
     return target
+
+
+def _is_zoo(model: keras.Model) -> bool:
+    from tfx_textzoo.families.base import ZooClassifier
+
+    return isinstance(model, ZooClassifier)
+
+
+def _check_export_reading(
+    model: keras.Model, task: tasks.Task, long_text: Any, stride: Any, aggregate: Any
+) -> int | None:
+    """Check how the export reads texts; returns the stride of ``"chunks"`` (else None)."""
+    from tfx_textzoo import inference, preprocessing
+
+    if long_text not in ("truncate", "chunks"):
+        raise InvalidArgumentError("long_text", long_text, "'truncate' or 'chunks'")
+    if aggregate not in inference.AGGREGATIONS:
+        raise InvalidArgumentError(
+            "aggregate", aggregate, " or ".join(map(repr, inference.AGGREGATIONS))
+        )
+    if long_text == "truncate" and stride is not None:
+        raise InvalidArgumentError("stride", stride, "None", "stride is for long_text='chunks'")
+    if long_text == "truncate" and aggregate != "mean":
+        raise InvalidArgumentError(
+            "aggregate", aggregate, "'mean'", "aggregate is for long_text='chunks'"
+        )
+    if (task.text_pair or long_text == "chunks" or task.truncation != "head") and not _is_zoo(
+        model
+    ):
+        raise TypeError(
+            f"{type(model).__name__} is not a tfx_textzoo classifier, so its export reads "
+            "single texts from their start only (no pairs, no 'tail' or 'head+tail' "
+            "truncation, no chunks). Load it with tfx_textzoo.load to export those."
+        )
+    if task.text_pair and long_text == "chunks":
+        raise InvalidArgumentError(
+            "long_text",
+            long_text,
+            "'truncate' for a pair model",
+            "windows are for single long texts; a pair that does not fit is trimmed round robin",
+        )
+    if task.text_pair and task.truncation != "head":
+        raise InvalidArgumentError(
+            "model.task.truncation",
+            task.truncation,
+            "'head' for a pair model",
+            "a pair that does not fit is trimmed round robin; 'tail' and 'head+tail' are "
+            "for single texts",
+        )
+    if long_text == "chunks":
+        return preprocessing.check_stride(stride, preprocessing.token_budget(model))
+    return None
+
+
+def _aggregate_windows(probabilities, documents, count, how: str, task: tasks.Task):
+    """Per-text probabilities from their windows', in the graph, as `inference.aggregate`."""
+    import tensorflow as tf
+
+    if how == "mean":
+        return tf.math.unsorted_segment_mean(probabilities, documents, count)
+    top = tf.math.unsorted_segment_max(probabilities, documents, count)
+    if task.multi_label:
+        return top
+    return top / tf.reduce_sum(top, axis=-1, keepdims=True)
+
+
+def _serving_outputs(model: keras.Model, task: tasks.Task):
+    """The function from probabilities to the serving signature's outputs (see `export`).
+
+    It takes float32 probabilities, or float64 ones (chunks aggregated as ``predict``
+    aggregates them); the outputs hold them as float32.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from tfx_textzoo.evaluation import label_names
+
+    names = tf.constant(label_names(model))
+    if not task.multi_label:
+
+        def single(probabilities):
+            label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+            return {
+                "probabilities": tf.cast(probabilities, tf.float32),
+                "label": tf.gather(names, label_id),
+                "label_id": label_id,
+            }
+
+        return single
+
+    wanted = task.threshold_array(len(label_names(model)))
+    # A float32 probability p is >= t (a float64) exactly when p >= the smallest float32
+    # not below t: so the graph decides as Task.decide does in float64.
+    rounded = wanted.astype("float32")
+    rounded = np.where(
+        rounded.astype("float64") < wanted, np.nextafter(rounded, np.float32(np.inf)), rounded
+    )
+    thresholds = {tf.float32: tf.constant(rounded, tf.float32), tf.float64: tf.constant(wanted)}
+
+    def multi(probabilities):
+        decisions = probabilities >= thresholds[probabilities.dtype]
+        # The chosen labels first, in label order (as predict lists them), then the rest.
+        order = tf.argsort(tf.cast(~decisions, tf.int32), axis=-1, stable=True)
+        chosen = tf.gather(decisions, order, batch_dims=1)
+        return {
+            "probabilities": tf.cast(probabilities, tf.float32),
+            "decisions": decisions,
+            "labels": tf.where(chosen, tf.gather(names, order), ""),
+            "label_ids": tf.where(chosen, order, -1),
+            "num_labels": tf.reduce_sum(tf.cast(decisions, tf.int32), axis=-1),
+        }
+
+    return multi
 
 
 def model_card(
@@ -255,15 +452,20 @@ def model_card(
 ):
     """The Hugging Face model card (``README.md``) of a classifier.
 
-    Metadata: ``library_name``, ``pipeline_tag: text-classification``, ``license``
-    (given, else the catalog entry's), ``base_model``, ``datasets``, ``tags`` and, with a
-    report, a ``model-index`` holding accuracy and macro F1. ``library_name`` is
+    Metadata: ``library_name``, ``pipeline_tag: text-classification`` (also for
+    multi-label and pair models, tagged ``multi-label-classification`` and
+    ``sentence-pair-classification``), ``license`` (given, else the catalog entry's),
+    ``base_model``, ``datasets``, ``tags`` and, with a report, a ``model-index``
+    holding accuracy and macro F1 (multi-label: micro, macro and samples F1, subset
+    accuracy and Hamming loss). ``library_name`` is
     ``keras-hub`` only where plain keras-hub loads the saved directory and predicts
     identically (see [`keras_hub_equivalent`][tfx_textzoo.saving.keras_hub_equivalent]),
     else ``tfx_textzoo``, so the Hub never offers a keras-hub snippet that fails. The
     text covers intended use, training data, both fine-tuning phases and their
     settings, the results table, limitations and how to load the model: what to
-    install and the lines to run, with keras-hub alone where that works.
+    install and the lines to run, with keras-hub alone where that works. A multi-label
+    card lists each label's decision threshold, and its snippets apply them; a pair
+    model's snippets pass pairs.
 
     Args:
         model: A zoo classifier.
@@ -290,7 +492,7 @@ def model_card(
         >>> 'textzoo.load("hf://me/sentiment")' in card.text
         True
     """
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    from huggingface_hub import ModelCard, ModelCardData
 
     report = _as_dict(report, "report")
     history = _as_dict(history, "history")
@@ -306,30 +508,17 @@ def model_card(
         title = Path(path).name
     else:
         title = f"{getattr(model, 'model_name', None) or 'textzoo'}-classifier"
-    eval_results = None
+    task = tasks.of(model)
     if report:
-        common = dict(
-            task_type="text-classification",
-            task_name="Text Classification",
-            dataset_type=dataset or "custom",
-            dataset_name=dataset or "custom",
-        )
-        eval_results = [
-            EvalResult(metric_type="accuracy", metric_value=report["accuracy"], **common)
-        ]
-        if report.get("macro_f1") is not None:
-            eval_results.append(
-                EvalResult(
-                    metric_type="f1",
-                    metric_name="Macro F1",
-                    metric_config="macro",
-                    metric_value=report["macro_f1"],
-                    **common,
-                )
-            )
+        _check_report_kind(report, task)
+    eval_results = _eval_results(report, dataset, task) if report else None
     family = spec.family if spec is not None else None
     keras_hub_loadable = keras_hub_equivalent(model) is not None
     tags = ["tfx_textzoo", "keras", "text-classification"]
+    if task.multi_label:
+        tags.append("multi-label-classification")
+    if task.text_pair:
+        tags.append("sentence-pair-classification")
     tags += [t for t in (family, getattr(model, "model_name", None)) if t and t not in tags]
     data = ModelCardData(
         library_name="keras-hub" if keras_hub_loadable else "tfx_textzoo",
@@ -340,12 +529,75 @@ def model_card(
         tags=tags,
         model_name=title if eval_results else None,
         eval_results=eval_results,
-        metrics=["accuracy", "f1"] if report else None,
+        metrics=_metric_types(eval_results),
     )
     body = _card_body(
         model, spec, title, report, history, dataset, repo_id, path, keras_hub_loadable
     )
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
+
+
+#: The multi-label metrics of a report the card shows: key, metric type, name, config.
+_MULTI_LABEL_METRICS = (
+    ("micro_f1", "f1", "Micro F1", "micro"),
+    ("macro_f1", "f1", "Macro F1", "macro"),
+    ("samples_f1", "f1", "Samples F1", "samples"),
+    ("subset_accuracy", "accuracy", "Subset accuracy", "subset"),
+    ("hamming_loss", "hamming_loss", "Hamming loss", None),
+)
+
+
+def _eval_results(report: dict[str, Any], dataset: str | None, task: tasks.Task) -> list:
+    """The ``model-index`` entries of a report: its accuracy and F1, or multi-label ones."""
+    from huggingface_hub import EvalResult
+
+    common = dict(
+        task_type="text-classification",
+        task_name="Text Classification",
+        dataset_type=dataset or "custom",
+        dataset_name=dataset or "custom",
+    )
+    if task.multi_label:
+        return [
+            EvalResult(
+                metric_type=kind,
+                metric_name=name,
+                metric_config=config,
+                metric_value=report[key],
+                **common,
+            )
+            for key, kind, name, config in _MULTI_LABEL_METRICS
+            if report.get(key) is not None
+        ] or None
+    results = [EvalResult(metric_type="accuracy", metric_value=report["accuracy"], **common)]
+    if report.get("macro_f1") is not None:
+        results.append(
+            EvalResult(
+                metric_type="f1",
+                metric_name="Macro F1",
+                metric_config="macro",
+                metric_value=report["macro_f1"],
+                **common,
+            )
+        )
+    return results
+
+
+def _check_report_kind(report: dict[str, Any], task: tasks.Task) -> None:
+    """A report of the other kind (multi- vs single-label) does not describe the model."""
+    kind = report.get("task", "single_label")  # reports before multi-label: single-label
+    if kind != task.kind:
+        raise ValueError(
+            f"report is a {kind.replace('_', '-')} evaluation report but the model is "
+            f"{task.kind.replace('_', '-')}: pass the report of "
+            "tfx_textzoo.evaluate(model, ...) for this model."
+        )
+
+
+def _metric_types(eval_results: list | None) -> list[str] | None:
+    if not eval_results:
+        return None
+    return list(dict.fromkeys(result.metric_type for result in eval_results))
 
 
 def is_saved_location(name: Any) -> bool:
@@ -394,8 +646,11 @@ def load_saved(
     """Load a model written by `save_pretrained`, from a directory or ``hf://``.
 
     This is what [`tfx_textzoo.load`][tfx_textzoo.load] does for such a location. The model comes
-    back compiled (catalog optimizer settings), with its labels, zoo name, head and
-    preprocessor, predicting as it did when saved.
+    back compiled (catalog optimizer settings), with its labels, zoo name, head,
+    preprocessor and [`Task`][tfx_textzoo.tasks.Task] (multi-label thresholds, text
+    pairs, truncation), predicting as it did when saved. A directory saved before the
+    task was recorded loads with the task its config says (single-label for one saved
+    before tasks existed).
 
     Args:
         location: The directory, or ``hf://owner/name`` (fetched into the cache at
@@ -414,7 +669,8 @@ def load_saved(
     Raises:
         FileNotFoundError: A missing directory or file (named in the message).
         tfx_textzoo.errors.CorruptModelError: A file whose size or SHA-256 differs from
-            the recorded one, or label names that contradict the model's outputs.
+            the recorded one, label names that contradict the model's outputs, or a task
+            in ``textzoo.json`` that differs from the model's own (``task.json``).
         tfx_textzoo.errors.UnsafePathError: ``textzoo.json`` names a path outside the
             directory (nothing outside is read).
         ValueError: A corrupt file, a plain weights repository, or ``num_classes`` /
@@ -446,6 +702,7 @@ def load_saved(
     _check_files(directory, metadata, origin)
     model = _restore(directory, metadata, origin)
     _check_saved_labels(model, metadata, origin)
+    _check_saved_task(model, metadata, origin)
     _check_and_set_labels(model, num_classes, labels, origin)
     # export() refuses to write over (or inside, or above) the directory it came from.
     model._textzoo_saved_dir = str(directory.resolve())
@@ -554,6 +811,9 @@ def _metadata(
         "keras_hub_loadable": keras_hub_loadable,
         "num_classes": num_classes(model),
         "labels": list(labels) if labels else None,
+        # Added within format version 1: what the outputs mean (single- or multi-label,
+        # thresholds, text pairs, truncation), also in task.json; checked on load.
+        "task": tasks.of(model).to_config(),
         "sequence_length": _sequence_length(model),
         "catalog_entry": _jsonable(spec.to_dict()) if spec is not None else None,
         # What the model really is: differs from the catalog entry's numbers only when
@@ -685,12 +945,25 @@ def _card_body(
         if spec is not None:
             about += f" ({spec.description.rstrip('.')})"
     lines += [about + ".", ""]
+    task = tasks.of(model)
     lines += ["## Intended use", ""]
-    lines.append(
-        f"Sorting short texts into {len(names)} classes: "
-        + ", ".join(f"`{n}`" for n in names)
-        + ". It takes raw strings; the tokenizer is part of the model."
-    )
+    listed = ", ".join(f"`{n}`" for n in names)
+    inputs = (
+        "It takes pairs of raw strings (a text and a second text, such as a premise and "
+        "a hypothesis or a question and a passage), packed as two segments; "
+        if task.text_pair
+        else "It takes raw strings; "
+    ) + "the tokenizer is part of the model."
+    if task.multi_label:
+        lines.append(
+            f"Tagging {'pairs of texts' if task.text_pair else 'short texts'} with any "
+            f"number of {len(names)} labels (multi-label: one sigmoid probability per "
+            f"label, each label chosen on its own): {listed}. {inputs}"
+        )
+        lines += ["", *_threshold_lines(task, names)]
+    else:
+        what = "pairs of texts" if task.text_pair else "short texts"
+        lines.append(f"Sorting {what} into {len(names)} classes: {listed}. {inputs}")
     lines += ["", "## Training data", ""]
     if dataset:
         lines.append(f"Fine-tuned on `{dataset}`.")
@@ -706,17 +979,43 @@ def _card_body(
     lines += ["", "## Limitations", ""]
     seq = _sequence_length(model)
     if seq:
-        lines.append(f"- Texts are truncated to {seq} tokens; the rest is not read.")
-    lines += [
-        "- It only knows the classes above, and it gives every text one of them, also "
-        "texts unlike its training data.",
+        kept = {
+            "head": "the first tokens are read, the rest is not",
+            "tail": "the last tokens are read, the start is not",
+            "head+tail": "the first and the last tokens are read, the middle is not",
+        }[task.truncation]
+        per = "Each pair is" if task.text_pair else "Texts are"
+        lines.append(f"- {per} truncated to {seq} tokens ({task.truncation!r}: {kept}).")
+    if task.multi_label:
+        lines.append(
+            "- It only knows the labels above; it may choose none of them, or several, "
+            "and its thresholds were set on the data it was tuned on."
+        )
+    else:
+        lines.append(
+            "- It only knows the classes above, and it gives every text one of them, also "
+            "texts unlike its training data."
+        )
+    lines.append(
         "- It reflects the topics, language and biases of its training data; check it on "
-        "your own data before relying on it.",
-    ]
+        "your own data before relying on it."
+    )
     if spec is not None and spec.citation:
         lines += ["", "## Citation", "", f"Base model: {spec.citation}"]
     lines += ["", *_how_to_use(model, repo_id, path, keras_hub_loadable)]
     return "\n".join(lines)
+
+
+def _threshold_lines(task: tasks.Task, names: list[str]) -> list[str]:
+    thresholds = task.threshold_array(len(names))
+    how = "tuned on validation data" if task.thresholds is not None else "the default 0.5"
+    lines = [
+        f"A label is chosen when its probability reaches its decision threshold ({how}):",
+        "",
+        "| label | threshold |",
+        "|---|---:|",
+    ]
+    return lines + [f"| {n} | {t:.4g} |" for n, t in zip(names, thresholds, strict=True)]
 
 
 def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
@@ -727,6 +1026,17 @@ def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
 
     where = f"hf://{repo_id}" if repo_id else (str(path) if path is not None else "path/to/dir")
     version = tfx_textzoo.__version__
+    task = tasks.of(model)
+    said = "label lists" if task.multi_label else "class names"
+    if task.text_pair:
+        predict = (
+            'print(textzoo.predict(model, ["A man is playing a guitar."], '
+            f'text_pair=["Someone plays music."]))  # {said}'
+        )
+        inputs = '(["A man is playing a guitar."], ["Someone plays music."])'
+    else:
+        predict = f'print(textzoo.predict(model, ["Some text to classify"]))  # {said}'
+        inputs = '["Some text to classify"]'
     lines = [
         "## How to use",
         "",
@@ -737,7 +1047,7 @@ def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
         "import tfx_textzoo as textzoo",
         "",
         f'model = textzoo.load("{where}")',
-        'print(textzoo.predict(model, ["Some text to classify"]))  # class names',
+        predict,
         "```",
         "",
     ]
@@ -765,12 +1075,19 @@ def _how_to_use(model, repo_id, path, keras_hub_loadable) -> list[str]:
         "import keras_hub",
         "",
         f'model = {entry}.from_preset("{preset}")',
-        'probabilities = model.predict(["Some text to classify"])',
+        f"probabilities = model.predict({inputs})",
         f"labels = {label_names(model)!r}",
-        "print([labels[i] for i in probabilities.argmax(axis=-1)])",
-        "```",
-        "",
     ]
+    if task.multi_label:
+        thresholds = [float(t) for t in task.threshold_array(len(label_names(model)))]
+        lines += [
+            f"thresholds = {thresholds!r}",
+            "print([[l for l, p, t in zip(labels, row, thresholds) if p >= t] "
+            "for row in probabilities])",
+        ]
+    else:
+        lines.append("print([labels[i] for i in probabilities.argmax(axis=-1)])")
+    lines += ["```", ""]
     return lines
 
 
@@ -800,7 +1117,8 @@ def _training_lines(history: dict[str, Any] | None, spec: Any) -> list[str]:
     lines += ["", "| setting | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in settings.items()]
     if epochs:
-        keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in epochs[0]]
+        names = ("loss", "accuracy", "micro_f1", "val_loss", "val_accuracy", "val_micro_f1")
+        keys = [k for k in names if k in epochs[0]]
         lines += ["", "| epoch | phase | " + " | ".join(keys) + " |"]
         lines.append("|---|---|" + "---:|" * len(keys))
         for record in epochs:
@@ -1060,6 +1378,43 @@ def _check_saved_labels(model: keras.Model, metadata: dict[str, Any], origin: st
         )
 
 
+def _check_saved_task(model: keras.Model, metadata: dict[str, Any], origin: str) -> None:
+    """The task in ``textzoo.json`` and the model's own (``task.json``) must agree.
+
+    A directory saved before the task was recorded has no ``"task"`` in its metadata; its
+    model then has the task its config says (the single-label default for one saved
+    before tasks existed).
+    """
+    from tfx_textzoo.evaluation import num_classes
+
+    in_model = tasks.of(model)
+    if in_model.multi_label and in_model.thresholds is not None:
+        if len(in_model.thresholds) != num_classes(model):
+            raise CorruptModelError(
+                f"task.json in {origin} records {len(in_model.thresholds)} decision "
+                f"thresholds but the model has {num_classes(model)} outputs. "
+                f"{_remedy(origin)}"
+            )
+    recorded = metadata.get("task")
+    if recorded is None:
+        return
+    try:
+        recorded = tasks.Task.from_config(recorded)
+    except (TypeError, ValueError, AttributeError) as err:
+        raise CorruptModelError(
+            f"'task' in {TEXTZOO_FILE} of {origin} is not a valid task ({err}): "
+            f"{metadata.get('task')!r}. {_remedy(origin)}"
+        ) from err
+    if recorded != in_model:
+        raise CorruptModelError(
+            f"{TEXTZOO_FILE} in {origin} records the task {recorded.to_config()} but the "
+            f"model itself (task.json) has {in_model.to_config()}: one of them was edited. "
+            "To change the thresholds (or another task setting) load the model, assign "
+            "model.task = model.task.replace(...) and save it again. "
+            f"{_remedy(origin)}"
+        )
+
+
 def _check_and_set_labels(model, num_classes, labels, origin) -> None:
     from tfx_textzoo.evaluation import num_classes as model_classes
     from tfx_textzoo.families.common import check_classes
@@ -1190,9 +1545,7 @@ def _split_config(cls: type, config: dict[str, Any]) -> tuple[dict[str, Any], di
 
 def _head_layers(model: keras.Model) -> dict[str, keras.layers.Layer]:
     return {
-        layer.name: layer
-        for layer in model.layers
-        if layer is not model.backbone and layer.weights
+        layer.name: layer for layer in model.layers if layer is not model.backbone and layer.weights
     }
 
 
