@@ -424,10 +424,12 @@ def goemotions_markdown(run: dict) -> list[str]:
             f"{r['test']['evaluate_seconds']:.0f} |"
         )
     p = r["paper"]
-    lines.append(
-        f"| {p['model']} ({p['citation']}; all {p['train_texts']:,} train texts) | | | "
-        f"{p['macro_f1']:.2f} | | | | | |"
-    )
+    lines += [
+        f"| {p['model']}, the paper's (all {p['train_texts']:,} train texts) | | | "
+        f"{p['macro_f1']:.2f} | | | | | |",
+        "",
+        f"The paper: {p['citation']}.",
+    ]
     return lines
 
 
