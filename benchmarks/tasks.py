@@ -504,7 +504,8 @@ def to_markdown(runs: list[dict]) -> str:
     sizing = SIZING["train_sequences_per_second"]
     lines = [
         f"Fine-tuned `{MODEL}` (real weights) with the catalog's `textzoo.finetune` "
-        "settings; each part's command and sizes are above its table. The sizes keep the "
+        "settings (GoEmotions: one full epoch instead of two, on more texts); each part's "
+        "command and sizes are above its table. The sizes keep the "
         f"whole default run under 30 minutes on this CPU: MiniLM trained {sizing['128']} "
         f"sequences/s at 128 tokens, {sizing['256']} at 256 and {sizing['512']} at 512 "
         "here, so the BBC part uses 256 tokens (`SIZING` in the script and the JSON).",
