@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tfx_textzoo as textzoo
-from tfx_textzoo import hf_classifiers
+from tfx_textzoo import hf_classifiers, tasks
 from tfx_textzoo.evaluation import predict_proba
 from tfx_textzoo.tasks import Task
 
@@ -228,3 +228,26 @@ def test_single_label_problem_type_is_single_label(tmp_path):
     model = textzoo.load(str(directory))
     assert model.task == Task()
     assert hf_classifiers.task_of({}) == Task()
+
+
+def test_multi_label_checkpoint_finetunes_further_and_tunes_thresholds(tmp_path):
+    directory = _edited_copy(tmp_path, problem_type="multi_label_classification")
+    model = textzoo.load(str(directory))
+    model.preprocessor.sequence_length = 16
+    texts = ["good film", "bad film", "fine film", "great bad film"] * 2
+    sets = [["POS"], ["NEG"], ["NEU"], ["POS", "NEG"]] * 2
+    history = textzoo.finetune(
+        model,
+        (texts, sets),
+        validation_data=(texts, sets),
+        epochs=2,
+        freeze_epochs=1,
+        batch_size=4,
+        verbose=0,
+        seed=0,
+    )
+    assert [r["phase"] for r in history.epochs] == ["frozen", "full"]
+    assert history.monitor == "val_micro_f1"
+    want = [[float(n in s) for n in model.labels] for s in sets]
+    probs = predict_proba(model, texts)
+    assert model.task.thresholds == tasks.tune_thresholds(probs, want)

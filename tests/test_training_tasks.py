@@ -460,3 +460,22 @@ def test_bad_truncation_is_refused():
     model = bert(labels=["neg", "pos"], multi_label=False)
     with pytest.raises(ValueError, match="truncation.*'head\\+tail'"):
         tune(model, (["a", "b"], ["neg", "pos"]), truncation="middle")
+
+
+def test_multi_label_pairs_under_xla():
+    """jit_compile=True pads each batch to its bucket: 0/1 targets and pairs go along."""
+    model = bert()
+    seconds = [FILLER[i % 4] for i in range(len(TRAIN[0]))]
+    history = tune(
+        model,
+        ((TRAIN[0], seconds), TRAIN[1]),
+        validation_data=((VALID[0], VALID[0]), VALID[1]),
+        epochs=1,
+        freeze_epochs=0,
+        jit_compile=True,
+    )
+    assert history.settings["jit_compile"] is True
+    assert np.isfinite(history.epochs[0]["loss"])
+    tok = preprocessing.tokenize(model, VALID[0], text_pairs=VALID[0])
+    probs = inference.probabilities(model, tok, 64)
+    assert history.thresholds == tasks.tune_thresholds(probs, targets(VALID[1]))
