@@ -14,6 +14,7 @@ import json
 import numpy as np
 import pytest
 
+import tfx_textzoo as textzoo
 from tfx_textzoo import cli
 
 NAMES = ["sport", "money", "politics", "tech"]
@@ -570,12 +571,6 @@ def test_train_rte_by_name_reads_pairs(capsys, tmp_path):
     assert (first, second) == ("A man plays.", "A person plays.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="training.finetune adapts a from-scratch vocabulary with texts + pairs as one "
-    "list (model.prepare_tokenizer(texts + pairs)), so it has no pair separator; it "
-    "should pass the pairs as text_pairs (i15-training / i15-pipeline)",
-)
 def test_train_rte_with_a_from_scratch_model(capsys, tmp_path):
     out = tmp_path / "model"
     code, stdout, err = run(
@@ -583,6 +578,12 @@ def test_train_rte_with_a_from_scratch_model(capsys, tmp_path):
         "--eval-split", "validation", "--epochs", 1, "--output", out, "--quiet",
     )  # fmt: skip
     assert code == 0, err
+    model = textzoo.load(str(out))
+    assert model.task.text_pair
+    # The vocabulary learned the pair separator, so pairs pack as "a xxsep b".
+    assert "xxsep" in model.preprocessor.vectorizer.get_vocabulary()
+    pair = ("A man plays a guitar.", "A person makes music.")
+    assert textzoo.predict(model, [pair])[0] in model.labels
 
 
 def test_export_a_multi_label_model_serves_its_label_sets(tagger_dir, capsys, tmp_path):

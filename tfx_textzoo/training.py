@@ -476,7 +476,10 @@ def finetune(
     freeze = settings["freeze_epochs"] if pretrained else 0
     if not pretrained and settings["freeze_epochs"] and freeze_epochs:
         _log(verbose, "This model has no pretrained backbone: skipping the frozen phase.")
-    model.prepare_tokenizer(texts.tolist() + (pairs.tolist() if pairs is not None else []))
+    if pairs is None:
+        model.prepare_tokenizer(texts.tolist())
+    else:  # a tokenizer that learns (scratch) learns the pair separator too
+        model.prepare_tokenizer(texts.tolist(), pairs.tolist())
 
     history = FinetuneHistory(settings={**settings, "freeze_epochs": freeze})
     # Accuracy, not loss: as a fine-tuned model grows confident, val_loss often rises
