@@ -122,8 +122,19 @@ def test_evaluation_and_inference_never_import_training(module):
     assert "tfx_textzoo.training" not in _reachable(module)
 
 
+#: Modules that import no other tfx_textzoo module but each other: anything may use them.
+_LEAVES = {"tfx_textzoo.errors", "tfx_textzoo.tasks"}
+
+
 def test_inference_imports_neither_evaluation_nor_training():
-    assert _imports("tfx_textzoo.inference") <= {"tfx_textzoo.preprocessing"}
+    assert _imports("tfx_textzoo.inference") <= {"tfx_textzoo.preprocessing", *_LEAVES}
+    reached = _reachable("tfx_textzoo.inference")
+    assert not reached & {"tfx_textzoo.evaluation", "tfx_textzoo.training"}
+
+
+@pytest.mark.parametrize("module", sorted(_LEAVES))
+def test_leaf_modules_import_only_leaves(module):
+    assert _imports(module) <= _LEAVES
 
 
 def test_training_and_evaluation_share_inference():
