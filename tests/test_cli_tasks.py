@@ -669,6 +669,7 @@ def test_train_and_evaluate_on_real_goemotions(shared_dir, capsys, tmp_path):
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_evaluate_real_rte_pairs_and_bbc_chunks(shared_dir, capsys, tmp_path):
     rte = shared_dir / "data" / "rte"
     bbc = shared_dir / "data" / "bbc_news"

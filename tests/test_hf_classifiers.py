@@ -230,6 +230,7 @@ def test_single_label_problem_type_is_single_label(tmp_path):
     assert hf_classifiers.task_of({}) == Task()
 
 
+@pytest.mark.slow
 def test_multi_label_checkpoint_finetunes_further_and_tunes_thresholds(tmp_path):
     directory = _edited_copy(tmp_path, problem_type="multi_label_classification")
     model = textzoo.load(str(directory))

@@ -195,7 +195,13 @@ BUDGETS = {
 ODD = ["the team\u00a0won", "stocks on\u200bfriday", "the  final", ""]
 
 
-@pytest.mark.parametrize("name", sorted(BUDGETS))
+@pytest.mark.parametrize(
+    "name",
+    [  # make test: BERT and scratch; the other families are `slow` (CI runs them)
+        n if n in ("bert-tiny", "scratch-tiny") else pytest.param(n, marks=pytest.mark.slow)
+        for n in sorted(BUDGETS)
+    ],
+)
 def test_every_family_splits_its_preprocessor_exactly(name):
     pairs = list(reversed(TEXTS))
     if name.startswith("scratch"):  # learns its vocabulary, with the pair separator

@@ -251,7 +251,14 @@ def test_export_applies_the_models_truncation(tmp_path, truncation):
 
 @pytest.mark.parametrize("aggregate", ["mean", "max"])
 def test_chunks_export_aggregates_windows_as_numpy(tmp_path, aggregate):
+    import keras
+
+    keras.utils.set_random_seed(7)
     model = textzoo.load("bert-tiny", labels=TAGS[:3], multi_label=True, sequence_length=8, **TINY)
+    # A random tiny model's probabilities all sit within 1e-6 of 0.5: spread them, so
+    # that thresholds between them are not decided by float32 round-off.
+    kernel, bias = model.output_dense.get_weights()
+    model.output_dense.set_weights([kernel * 1000.0, bias])
     budget, stride = 8 - 2, 4
     windows, documents = [], []
     for d, text in enumerate(LONG):
@@ -277,7 +284,12 @@ def test_chunks_export_aggregates_windows_as_numpy(tmp_path, aggregate):
     assert result["num_windows"].numpy().tolist() == np.bincount(documents).tolist()
     assert result["num_windows"].numpy().max() > 1
     np.testing.assert_allclose(result["probabilities"].numpy(), expected, atol=1e-6)
-    np.testing.assert_array_equal(result["decisions"].numpy(), expected >= np.array(thresholds))
+    # Where a probability is within the served float32's error of its threshold, the
+    # numpy float64 decision may differ: compare the decisions everywhere else.
+    clear = np.abs(expected - np.array(thresholds)) > 1e-6
+    assert clear.mean() > 0.5
+    decisions = result["decisions"].numpy()
+    np.testing.assert_array_equal(decisions[clear], (expected >= np.array(thresholds))[clear])
 
 
 def test_single_label_chunks_export_renormalises_max(tmp_path):

@@ -36,7 +36,14 @@ def _first_name_of_each_family() -> list[str]:
     return sorted(names.values())
 
 
-NAMES = _first_name_of_each_family()
+#: make test runs the BERT and scratch names; the other families are `slow` (CI runs them).
+_FAST_FAMILIES = {"bert", "scratch"}
+NAMES = [
+    name
+    if textzoo.registry.get_spec(name).family in _FAST_FAMILIES
+    else pytest.param(name, marks=pytest.mark.slow)
+    for name in _first_name_of_each_family()
+]
 
 
 def _tiny(name: str, **kwargs):
