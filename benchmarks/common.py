@@ -59,24 +59,80 @@ def add_common_args(parser, examples: int) -> None:
     import argparse
 
     parser.add_argument("--examples", type=int, default=examples)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per process")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds; each runs every configuration once in a fresh process, in "
+        "alternating order (this machine's load drifts: compare inside a round)",
+    )
     parser.add_argument("--csv", type=Path, default=AG_NEWS_CSV)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
 
 
+def merge_rounds(rounds: list[list[dict]]) -> list[dict]:
+    """One record per configuration from several rounds of the same configurations.
+
+    ``examples_per_s`` and ``run_seconds`` hold every timed run of every round,
+    ``median_examples_per_s`` is their median, ``round_medians`` each round's median and
+    ``rounds`` every round's own record; ``peak_rss_mb`` is the largest of the rounds.
+    """
+    import statistics
+
+    merged = []
+    for name in [r["name"] for r in rounds[0]]:
+        records = [r for one in rounds for r in one if r["name"] == name]
+        rates = [x for r in records for x in r["examples_per_s"]]
+        merged.append(
+            {
+                **records[0],
+                "run_seconds": [x for r in records for x in r["run_seconds"]],
+                "examples_per_s": rates,
+                "median_examples_per_s": round(statistics.median(rates), 1),
+                "round_medians": [r["median_examples_per_s"] for r in records],
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in records),
+                "rounds": records,
+            }
+        )
+    return merged
+
+
+def paired_ratio(record: dict, baseline: dict) -> tuple[float, list[float]]:
+    """Median over rounds of ``record``'s round median / ``baseline``'s, and each ratio."""
+    import statistics
+
+    ratios = [
+        round(a / b, 3)
+        for a, b in zip(record["round_medians"], baseline["round_medians"], strict=True)
+    ]
+    return round(statistics.median(ratios), 3), ratios
+
+
 def run_main(args, argv, script: str, names, worker, run_config, to_markdown) -> int:
-    """Worker mode: measure one configuration; else run ``names`` and write the results."""
+    """Worker mode: measure one configuration; else run ``names`` and write the results.
+
+    The configurations run ``args.rounds`` times, each round in the reverse order of
+    the one before (A B C, C B A, ...), so that a drift of the machine's load does not
+    favour whichever runs first.
+    """
     if args.worker:
         record = worker(args.worker, args.csv, args.examples, args.runs)
         args.json.write_text(json.dumps(record))
         return 0
     if not args.csv.exists():
         raise SystemExit(f"{args.csv} not found: pass --csv (AG News test.csv from ../shared)")
-    records = [run_config(name, args) for name in names]
+    rounds = []
+    for k in range(max(1, args.rounds)):
+        order = list(names) if k % 2 == 0 else list(reversed(names))
+        print(f"round {k + 1}/{args.rounds}: {', '.join(order)}", flush=True)
+        done = {name: run_config(name, args) for name in order}
+        rounds.append([{**done[name], "round": k + 1} for name in names])
+    records = merge_rounds(rounds)
     command = command_line(script, argv).strip()
-    payload = {"command": command, "machine": machine(), "results": records}
+    payload = {"command": command, "machine": machine(), "rounds": len(rounds), "results": records}
     write_results(
         args.out, script.removesuffix(".py"), payload, to_markdown(records, command, machine())
     )

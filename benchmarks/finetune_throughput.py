@@ -36,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     PEERS_PYTHON,
+    paired_ratio,
     ROOT,
     VOCAB,
     add_common_args,
@@ -181,36 +182,38 @@ def run_config(name: str, args) -> dict:
 
 
 def to_markdown(records: list[dict], command: str, machine: str) -> str:
-    """A table with throughput, ratios and memory."""
+    """A table with throughput, paired ratios and memory."""
     by_name = {r["name"]: r for r in records}
-    ours = by_name.get("textzoo", {}).get("median_examples_per_s")
+    ours = by_name.get("textzoo")
+    rounds = len(records[0].get("round_medians", [None]))
     lines = [
         f"Command: `{command}`  ",
         f"Machine: {machine}  ",
-        "BERT L4-H128 (random init), AG News texts, batch 32, one epoch per run; "
-        "median of the timed runs after one warm-up run.",
+        "BERT L4-H128 (random init), AG News texts, batch 32, one epoch per timed run; "
+        f"{rounds} rounds, each running every configuration once in a fresh process "
+        "(order reversed every round), each process one untimed warm-up run and then the "
+        "timed runs. Median: of every timed run of every round. × faster: textzoo's "
+        "median over the other's in the same round, the median of the rounds.",
         "",
-        "| configuration | examples | training examples/s (median) | textzoo is × faster | "
-        "padded tokens / example | warm-up run (s) | peak RSS (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| configuration | examples | training examples/s (median) | each round's median | "
+        "textzoo is × faster (each round) | padded tokens / example | warm-up run (s) | "
+        "peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in records:
         rate = r["median_examples_per_s"]
-        ratio = (
-            f"{ours / rate:.2f}×"
-            if ours and not r["name"].startswith(("textzoo", "frozen"))
-            else ""
-        )
+        ratio = ""
+        if ours and not r["name"].startswith(("textzoo", "frozen")):
+            median, each = paired_ratio(ours, r)
+            ratio = f"{median:.2f}× ({', '.join(f'{x:.2f}' for x in each)})"
+        per_round = ", ".join(f"{x:,.0f}" for x in r.get("round_medians", [rate]))
         lines.append(
-            f"| {r['description']} | {r['examples']:,} | {rate:,.1f} | {ratio} | "
+            f"| {r['description']} | {r['examples']:,} | {rate:,.1f} | {per_round} | {ratio} | "
             f"{r.get('padded_tokens_per_example', '')} | {r.get('warmup_s') or ''} | "
             f"{r['peak_rss_mb']:,} |"
         )
     if "frozen-cached" in by_name and "frozen-uncached" in by_name:
-        speedup = (
-            by_name["frozen-cached"]["median_examples_per_s"]
-            / by_name["frozen-uncached"]["median_examples_per_s"]
-        )
+        speedup, _ = paired_ratio(by_name["frozen-cached"], by_name["frozen-uncached"])
         lines += ["", f"Frozen phase: feature caching is {speedup:.2f}× faster (one epoch)."]
     return "\n".join(lines) + "\n"
 

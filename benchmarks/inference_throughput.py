@@ -36,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     PEERS_PYTHON,
+    paired_ratio,
     ROOT,
     VOCAB,
     add_common_args,

@@ -36,34 +36,54 @@ def test_tokenize_once_matches_the_preprocessor(model):
 def test_training_batches_cover_every_text_once_per_epoch_and_reshuffle(model):
     tok = preprocessing.tokenize(model, LONG, LABELS)
     dataset = preprocessing.training_dataset(tok, 4, seed=0)
-    assert int(dataset.cardinality()) == preprocessing.num_batches(tok, 4)
+    assert int(dataset.cardinality()) == preprocessing.num_batches(tok, 4) == 10
     bounds = preprocessing.bucket_lengths(32)
     epochs = []
     for _ in range(2):
-        seen, order = [], []
+        seen, order, sizes = [], [], []
         for x, y in dataset:
             ids = x["token_ids"].numpy()
             width = ids.shape[1]
-            assert width in bounds, width  # padded to a bucket length only
             lengths = x["padding_mask"].numpy().sum(1)
-            # all texts in a batch come from the bucket the batch is padded to
-            assert lengths.max() <= width and (
-                bounds.index(width) == 0 or lengths.min() > bounds[bounds.index(width) - 1]
-            )
+            # padded to the smallest bucket length that holds the batch's longest text
+            assert width == min(b for b in bounds if b >= lengths.max()), (width, lengths)
             seen += [tuple(row[row != 0]) for row in ids]
             order += y.numpy().tolist()
-        assert len(seen) == 40
+            sizes.append(len(ids))
+        assert sorted(sizes) == [4] * 10  # 40 texts: every batch full
         epochs.append(order)
         expected = sorted(tuple(r) for r in tok.features["token_ids"].to_list())
         assert sorted(seen) == expected
     assert epochs[0] != epochs[1], "batches must be reshuffled every epoch"
-    padded = sum(
-        x["token_ids"].shape[0] * x["token_ids"].shape[1]
-        for x, _ in preprocessing.training_dataset(tok, 4, pad_to_bucket=False)
-    )
+    tight = [
+        x["padding_mask"].numpy()
+        for x, _ in preprocessing.training_dataset(tok, 4, pad_to_bucket=False, seed=1)
+    ]
     total = int(tok.lengths.sum())
-    # at most half the padding of padding everything to the sequence length (32)
+    padded = sum(m.size for m in tight)
+    # one sorted group of 40: sorted lengths cut into 10 batches of 4, each padded to
+    # its longest text, is the least padding any 10 batches of 4 can have
+    ranked = np.sort(tok.lengths).reshape(10, 4)
+    assert padded == int(ranked.max(1).sum()) * 4
+    assert all(m.shape[1] == m.sum(1).max() for m in tight)  # no column of padding only
     assert padded - total <= 0.5 * (40 * 32 - total)
+
+
+def test_training_batches_of_sorted_groups_keep_every_text_with_its_label(model):
+    from collections import Counter
+
+    # groups of 2 batches: 5 groups, sorted inside; the last batch of 3 texts is partial
+    tok = preprocessing.tokenize(model, LONG[:39], LABELS[:39])
+    batches = list(preprocessing.training_dataset(tok, 4, seed=3, group_batches=2))
+    assert len(batches) == preprocessing.num_batches(tok, 4) == 10
+    assert sorted(len(y) for _, y in batches) == [3] + [4] * 9
+    seen = Counter(
+        (tuple(row[row != 0]), int(label))
+        for x, y in batches
+        for row, label in zip(x["token_ids"].numpy(), y.numpy(), strict=True)
+    )
+    rows = tok.features["token_ids"].to_list()
+    assert seen == Counter((tuple(r), int(label)) for r, label in zip(rows, LABELS[:39]))
 
 
 def test_sorted_dataset_and_predictions_keep_input_order(model):

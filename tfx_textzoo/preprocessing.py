@@ -605,20 +605,23 @@ def _labels(labels, n: int) -> np.ndarray | None:
     return array.astype("float32" if array.ndim == 2 else "int32")
 
 
+#: Texts are sorted by length within groups of this many batches (as the Hugging Face
+#: Trainer's ``group_by_length`` does): batches of texts of about the same length, in
+#: an order that still changes every epoch.
+GROUP_BATCHES = 50
+
+
 def num_batches(tok: TokenizedTexts, batch_size: int) -> int:
-    """Batches per epoch of `training_dataset` (fixed: bucket sizes do not change).
+    """Batches per epoch of `training_dataset`: ``ceil(texts / batch_size)``.
 
     Examples:
         >>> import numpy as np
         >>> from tfx_textzoo.preprocessing import TokenizedTexts, num_batches
-        >>> tok = TokenizedTexts({}, np.array([10, 12, 40, 90]), None, max_length=128)
-        >>> num_batches(tok, batch_size=2)  # buckets 16: 2 texts, 48: 1, 96: 1
+        >>> tok = TokenizedTexts({}, np.array([10, 12, 40, 90, 7]), None, max_length=128)
+        >>> num_batches(tok, batch_size=2)  # every batch full but the last
         3
     """
-    bounds = np.asarray(bucket_lengths(tok.max_length))
-    bucket = np.searchsorted(bounds, tok.lengths, side="left")
-    counts = np.bincount(bucket, minlength=len(bounds))
-    return int(sum(math.ceil(c / batch_size) for c in counts))
+    return math.ceil(len(tok) / batch_size)
 
 
 def training_dataset(
@@ -628,20 +631,26 @@ def training_dataset(
     shuffle: bool = True,
     seed: int | None = None,
     pad_to_bucket: bool = True,
+    group_batches: int = GROUP_BATCHES,
 ) -> tf.data.Dataset:
-    """Batches of ``(inputs, labels)`` drawn from length buckets, each padded to its bucket.
+    """Batches of ``(inputs, labels)`` of texts of about the same length, padded tightly.
 
-    Every epoch the texts are reshuffled (so each bucket's batches and the order of
-    batches change); a batch only holds texts of one bucket. The dataset's cardinality
-    is exact, so progress bars can show an ETA.
+    Every epoch the texts are reshuffled and cut into groups of ``group_batches *
+    batch_size``; each group is sorted by length and cut into batches, and the batches
+    are shuffled again (so a batch's texts and the order of batches change every
+    epoch). Every batch is full but the last one of the epoch, and a batch is padded to
+    its longest text, or up to the next bucket length (`bucket_lengths`). The dataset's
+    cardinality is exact, so progress bars can show an ETA.
 
     Args:
         tok: Tokenized texts with labels.
         batch_size: Texts per batch.
-        shuffle: Reshuffle every epoch.
+        shuffle: Reshuffle every epoch (without it the groups are the texts in order).
         seed: Shuffle seed (for reproducible runs).
-        pad_to_bucket: Pad to the bucket's length (few shapes: what XLA-compiled steps
+        pad_to_bucket: Pad to the bucket length (few shapes: what XLA-compiled steps
             need) rather than to the longest text of the batch (least padding).
+        group_batches: Batches per sorted group (1: no sorting, a text's batch is
+            random; larger: less padding, batches less random).
 
     Returns:
         A ``tf.data.Dataset`` for ``keras.Model.fit``.
@@ -650,28 +659,47 @@ def training_dataset(
         >>> import tfx_textzoo as textzoo
         >>> from tfx_textzoo.preprocessing import tokenize, training_dataset
         >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=1)
-        >>> tok = tokenize(model, ["short", "a much longer text " * 5], [0, 1])
-        >>> sorted(x["token_ids"].shape[1] for x, y in training_dataset(tok, 8))
+        >>> texts = ["short", "a much longer text " * 5, "tiny", "also a longer text " * 5]
+        >>> tok = tokenize(model, texts, [0, 1, 0, 1])
+        >>> sorted(x["token_ids"].shape[1] for x, y in training_dataset(tok, 2))
         [16, 32]
     """
     if tok.labels is None:
         raise ValueError("training_dataset needs labels")
-    bounds = bucket_lengths(tok.max_length)
+    group_batches = _checks.check_int("group_batches", group_batches, minimum=1)
+    n = len(tok)
+    group = min(group_batches * batch_size, n)
     first = tok.single_input or next(iter(tok.features))
+    bounds = tf.constant(bucket_lengths(tok.max_length), dtype="int32")
     dataset = tf.data.Dataset.from_tensor_slices((tok._structure(tok.features), tok.labels))
-    dataset = dataset.map(_dense_elements, num_parallel_calls=tf.data.AUTOTUNE)
     if shuffle:
-        dataset = dataset.shuffle(len(tok), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
 
-    def length(x, y):
-        return tf.shape(x if tok.single_input else x[first])[0]
+    def sorted_batches(x, y):
+        ragged = x if tok.single_input else x[first]
+        order = tf.argsort(ragged.row_lengths(), stable=True)
+        x = tf.nest.map_structure(lambda t: tf.gather(t, order), x)
+        return (
+            tf.data.Dataset.from_tensor_slices((x, tf.gather(y, order)))
+            .map(_dense_elements)
+            .padded_batch(batch_size)
+        )
 
-    dataset = dataset.bucket_by_sequence_length(
-        length,
-        bucket_boundaries=[b + 1 for b in bounds],
-        bucket_batch_sizes=[batch_size] * (len(bounds) + 1),
-        pad_to_bucket_boundary=pad_to_bucket,
-    )
+    def to_bucket(dense):
+        current = tf.shape(dense)[1]
+        target = tf.gather(bounds, tf.searchsorted(bounds, [current], side="left"))[0]
+        return tf.pad(dense, [[0, 0], [0, target - current]])
+
+    dataset = dataset.batch(group).flat_map(sorted_batches)
+    if pad_to_bucket:
+        dataset = dataset.map(
+            lambda x, y: (tf.nest.map_structure(to_bucket, x), y),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+    if shuffle:
+        per_group = math.ceil(group / batch_size)
+        dataset = dataset.shuffle(2 * per_group, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(num_batches(tok, batch_size)))
     return dataset.prefetch(tf.data.AUTOTUNE)
 

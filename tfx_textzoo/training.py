@@ -108,7 +108,113 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 @keras.saving.register_keras_serializable(package="tfx_textzoo")
-class AdamWLayerDecay(keras.optimizers.AdamW):
+class FusedAdamW(keras.optimizers.AdamW):
+    """``keras.optimizers.AdamW`` with TensorFlow's fused Adam kernel and sparse-aware clipping.
+
+    The same update as Keras' AdamW (the same formula, bias correction and decoupled
+    weight decay; results agree to float32 round-off), computed with fewer passes
+    over memory, which is what an update on a CPU costs:
+
+    - each variable's moments and value are updated by one fused kernel
+      (``ResourceApplyAdam``) instead of about ten elementwise ops, each of which
+      writes a temporary the size of the variable;
+    - a gradient of an embedding lookup (``tf.IndexedSlices``) has its repeated rows
+      summed first, so that ``global_clipnorm`` reads the rows a batch touched, not
+      the whole (vocabulary x hidden) table, and it is made dense only once.
+
+    In BERT L4-H128 fine-tuning on AG News the 30,522 x 128 token embedding is 88% of
+    the weights; Keras' update took 40% of a training step on a CPU (measured with
+    TensorFlow's profiler by ``benchmarks/profile_step.py``). On other backends, with
+    ``amsgrad`` or for variables of other dtypes, it falls back to Keras' update.
+
+    Args:
+        **kwargs: Those of ``keras.optimizers.AdamW``.
+
+    Examples:
+        >>> import keras, numpy as np
+        >>> from tfx_textzoo.training import FusedAdamW
+        >>> fused, plain = keras.Variable(np.ones(3)), keras.Variable(np.ones(3))
+        >>> grads = [keras.ops.convert_to_tensor(np.array([0.1, -0.2, 0.3]))]
+        >>> FusedAdamW(learning_rate=0.1).apply(grads, [fused])
+        >>> keras.optimizers.AdamW(learning_rate=0.1).apply(grads, [plain])
+        >>> bool(np.allclose(fused.numpy(), plain.numpy()))
+        True
+    """
+
+    def _fused(self, variable) -> bool:
+        return (
+            keras.backend.backend() == "tensorflow"
+            and not self.amsgrad
+            and variable.dtype in ("float32", "float64", "float16", "bfloat16")
+        )
+
+    def _clip_gradients(self, grads):  # noqa: D102
+        if keras.backend.backend() == "tensorflow":
+            grads = [_summed_rows(g) for g in grads]
+            if self.global_clipnorm and self.global_clipnorm > 0:
+                return _clip_by_global_norm(grads, self.global_clipnorm)
+        return super()._clip_gradients(grads)
+
+    def update_step(self, gradient, variable, learning_rate):  # noqa: D102
+        if not self._fused(variable):
+            return super().update_step(gradient, variable, learning_rate)
+        dtype = variable.dtype
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.cast(self.beta_1, dtype)
+        beta_2 = tf.cast(self.beta_2, dtype)
+        tf.raw_ops.ResourceApplyAdam(
+            var=_handle(variable),
+            m=_handle(m),
+            v=_handle(v),
+            beta1_power=tf.pow(beta_1, step),
+            beta2_power=tf.pow(beta_2, step),
+            lr=tf.cast(learning_rate, dtype),
+            beta1=beta_1,
+            beta2=beta_2,
+            epsilon=tf.cast(self.epsilon, dtype),
+            grad=tf.cast(tf.convert_to_tensor(gradient), dtype),
+        )
+
+
+def _handle(variable):
+    """The resource handle of a Keras or TensorFlow variable (in an update context)."""
+    if isinstance(variable, keras.Variable):
+        variable = variable.value  # the tf.Variable
+    return variable.handle
+
+
+def _summed_rows(gradient):
+    """An ``IndexedSlices`` gradient with each row once (repeated lookups summed)."""
+    if not isinstance(gradient, tf.IndexedSlices):
+        return gradient
+    rows, position = tf.unique(gradient.indices)
+    values = tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(rows)[0])
+    return tf.IndexedSlices(values, rows, gradient.dense_shape)
+
+
+def _clip_by_global_norm(grads, clip_norm):
+    """Keras' ``clip_by_global_norm``, reading only the stored rows of ``IndexedSlices``."""
+    squares = [
+        tf.reduce_sum(tf.square(g.values if isinstance(g, tf.IndexedSlices) else g))
+        for g in grads
+        if g is not None
+    ]
+    norm = tf.sqrt(tf.add_n(squares))
+    # As Keras: a no-op for a finite norm below clip_norm, NaN for inf/NaN norms.
+    scale = clip_norm * tf.minimum(1.0 / norm, 1.0 / clip_norm) + (norm - norm)
+
+    def scaled(g):
+        if isinstance(g, tf.IndexedSlices):
+            return tf.IndexedSlices(g.values * tf.cast(scale, g.dtype), g.indices, g.dense_shape)
+        return g * tf.cast(scale, g.dtype)
+
+    return [None if g is None else scaled(g) for g in grads]
+
+
+@keras.saving.register_keras_serializable(package="tfx_textzoo")
+class AdamWLayerDecay(FusedAdamW):
     """AdamW whose learning rate is scaled per variable (layer-wise learning-rate decay).
 
     Keras 3 optimizers have one learning rate; this one multiplies it by
@@ -117,7 +223,7 @@ class AdamWLayerDecay(keras.optimizers.AdamW):
 
     Args:
         learning_rate_multipliers: Variable path -> learning-rate multiplier.
-        **kwargs: Passed to ``keras.optimizers.AdamW``.
+        **kwargs: Passed to [`FusedAdamW`][tfx_textzoo.training.FusedAdamW].
 
     Examples:
         >>> import keras
@@ -993,7 +1099,7 @@ def _adamw(learning_rate, weight_decay, clipnorm, multipliers):
     if multipliers:
         optimizer = AdamWLayerDecay(learning_rate_multipliers=multipliers, **kwargs)
     else:
-        optimizer = keras.optimizers.AdamW(**kwargs)
+        optimizer = FusedAdamW(**kwargs)
     optimizer.exclude_from_weight_decay(var_names=list(_NO_DECAY))
     return optimizer
 
