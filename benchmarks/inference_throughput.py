@@ -96,8 +96,17 @@ def worker(name: str, csv_path: Path, n: int, runs: int) -> dict:
             return textzoo.predict(model, texts, **kwargs)
 
         tok = preprocessing.tokenize(model, texts)
-        dataset, _ = preprocessing.sorted_dataset(tok, 64, with_labels=False)
-        padded = sum(int(np.prod(x["token_ids"].shape)) for x in dataset)
+        # what predict pads to: each length-sorted batch of 64 to its longest text, or
+        # (XLA) to its length bucket
+        ranked = np.sort(tok.lengths)
+        bounds = np.asarray(preprocessing.bucket_lengths(tok.max_length))
+        padded = 0
+        for start in range(0, len(ranked), 64):
+            rows = ranked[start : start + 64]
+            width = int(rows.max())
+            if name == "textzoo-xla":
+                width = int(bounds[np.searchsorted(bounds, width)])
+            padded += width * len(rows)
         extra["mean_tokens"] = round(float(tok.lengths.mean()), 2)
         extra["padded_tokens_per_example"] = round(padded / len(texts), 2)
 

@@ -362,17 +362,22 @@ def window_features(
     return model.pack_token_ids((windows,)), documents
 
 
-def run_sorted(fn, tok: TokenizedTexts, batch_size: int, verbose: int = 0) -> np.ndarray:
+def run_sorted(
+    fn, tok: TokenizedTexts, batch_size: int, verbose: int = 0, *, pad_to_bucket: bool = True
+) -> np.ndarray:
     """Run ``fn`` over length-sorted batches of ``tok``; return its outputs in input order.
 
     Each batch is padded to its length bucket (a handful of shapes, so XLA-compiled
-    functions are reused). A plain loop: no tf.data pipeline to start per call.
+    functions are reused) or, with ``pad_to_bucket=False``, to its longest text (least
+    padding: for functions traced once for any shape). A plain loop: no tf.data
+    pipeline to start per call.
 
     Args:
         fn: Token-id inputs (the model's input structure) -> a ``(batch, ...)`` tensor.
         tok: Tokenized texts.
         batch_size: Texts per batch.
         verbose: 1 for a progress bar.
+        pad_to_bucket: Pad to the bucket length rather than to the longest text.
 
     Returns:
         ``fn``'s outputs for every text, row ``i`` for text ``i``.
@@ -393,7 +398,9 @@ def run_sorted(fn, tok: TokenizedTexts, batch_size: int, verbose: int = 0) -> np
     outputs = []
     for step, start in enumerate(range(0, len(order), batch_size), 1):
         rows = order[start : start + batch_size]
-        width = int(bounds[np.searchsorted(bounds, tok.lengths[rows].max())])
+        width = int(tok.lengths[rows].max())
+        if pad_to_bucket:
+            width = int(bounds[np.searchsorted(bounds, width)])
         batch = {
             name: tf.gather(ragged, rows).to_tensor(shape=[len(rows), width])
             for name, ragged in tok.features.items()
