@@ -36,10 +36,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     PEERS_PYTHON,
-    paired_ratio,
     ROOT,
     VOCAB,
     add_common_args,
+    paired_ratio,
     run_isolated,
     run_main,
 )

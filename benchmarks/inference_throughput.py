@@ -36,10 +36,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     PEERS_PYTHON,
-    paired_ratio,
     ROOT,
     VOCAB,
     add_common_args,
+    paired_ratio,
     run_isolated,
     run_main,
 )
@@ -183,27 +183,39 @@ def run_config(name: str, args) -> dict:
 
 
 def to_markdown(records: list[dict], command: str, machine: str) -> str:
-    """A table with throughput, ratios and memory."""
+    """A table with throughput, paired ratios and memory."""
     by_name = {r["name"]: r for r in records}
-    ours = by_name.get("textzoo", {}).get("median_examples_per_s")
-    xla = by_name.get("textzoo-xla", {}).get("median_examples_per_s")
+    ours, xla = by_name.get("textzoo"), by_name.get("textzoo-xla")
+    rounds = len(records[0].get("round_medians", [None]))
     lines = [
         f"Command: `{command}`  ",
         f"Machine: {machine}  ",
-        "BERT L4-H128 (random init), raw AG News test texts in, predictions out; median of "
-        "the timed calls after one warm-up call (the warm-up column is that first call).",
+        "BERT L4-H128 (random init), raw AG News test texts in, predictions out; "
+        f"{rounds} rounds, each running every configuration once in a fresh process "
+        "(order reversed every round), each process one warm-up call (the first-call "
+        "column) and then the timed calls. Median: of every timed call of every round. "
+        "× faster: textzoo's median over the other's in the same round, the median of "
+        "the rounds.",
         "",
-        "| configuration | texts | predictions/s (median) | textzoo (default) is × faster | "
-        "textzoo (XLA) is × faster | first call: predictions/s | padded tokens / text | "
-        "peak RSS (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| configuration | texts | predictions/s (median) | each round's median | "
+        "textzoo (default) is × faster (each round) | textzoo (XLA) is × faster | "
+        "first call: predictions/s | padded tokens / text | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+
+    def ratio(mine, other):
+        if mine is None or other is mine:
+            return ""
+        median, each = paired_ratio(mine, other)
+        return f"{median:.2f}× ({', '.join(f'{x:.2f}' for x in each)})"
+
     for r in records:
         rate = r["median_examples_per_s"]
-        ratio = f"{ours / rate:.2f}×" if ours and r["name"] != "textzoo" else ""
-        ratio_xla = f"{xla / rate:.2f}×" if xla and not r["name"].startswith("textzoo") else ""
+        per_round = ", ".join(f"{x:,.0f}" for x in r.get("round_medians", [rate]))
         lines.append(
-            f"| {r['description']} | {r['examples']:,} | {rate:,.1f} | {ratio} | {ratio_xla} | "
+            f"| {r['description']} | {r['examples']:,} | {rate:,.1f} | {per_round} | "
+            f"{ratio(ours, r)} | "
+            f"{ratio(xla, r) if not r['name'].startswith('textzoo') else ''} | "
             f"{r['first_call_examples_per_s']:,.1f} | "
             f"{r.get('padded_tokens_per_example', '')} | {r['peak_rss_mb']:,} |"
         )

@@ -83,7 +83,8 @@ def test_training_batches_of_sorted_groups_keep_every_text_with_its_label(model)
         for row, label in zip(x["token_ids"].numpy(), y.numpy(), strict=True)
     )
     rows = tok.features["token_ids"].to_list()
-    assert seen == Counter((tuple(r), int(label)) for r, label in zip(rows, LABELS[:39]))
+    pairs = zip(rows, LABELS[:39], strict=True)
+    assert seen == Counter((tuple(r), int(label)) for r, label in pairs)
 
 
 def test_sorted_dataset_and_predictions_keep_input_order(model):
