@@ -46,7 +46,8 @@ from common import (  # noqa: E402
 
 ARCH = dict(num_layers=4, hidden_dim=128, num_heads=2, intermediate_dim=512)
 CONFIGS = {
-    "textzoo": "textzoo.predict (defaults: tokenize once, length-sorted batches padded to their longest text)",
+    "textzoo": "textzoo.predict (defaults: tokenize once, length-sorted batches padded to "
+    "their longest text)",
     "textzoo-xla": "textzoo.predict, jit_compile=True (XLA)",
     "keras-hub-512": "keras-hub BertTextClassifier.predict on raw strings, sequence length "
     "512 (default)",

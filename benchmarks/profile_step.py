@@ -199,7 +199,8 @@ def main(argv=None) -> int:
         f"{args.rounds} rounds, the parts in turn. Time per example, from each part's "
         "median examples/s.",
         "",
-        "| part | examples/s (median) | each round | ms per example | time vs the FusedAdamW step |",
+        "| part | examples/s (median) | each round | ms per example | "
+        "time vs the FusedAdamW step |",
         "|---|---:|---:|---:|---:|",
     ]
     for name, median in medians.items():
