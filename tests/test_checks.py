@@ -57,7 +57,7 @@ def test_finetune_matches_label_names_by_name(name):
         model,
         swapped(),
         validation_data=swapped(),
-        epochs=10,
+        epochs=20,
         freeze_epochs=0,
         batch_size=4,
         learning_rate=1e-2,
