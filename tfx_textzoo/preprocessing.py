@@ -21,6 +21,7 @@ Labels are class ids ``(n,)`` or, for multi-label models, a 0/1 matrix ``(n, lab
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import weakref
 from collections.abc import Sequence
@@ -692,10 +693,7 @@ def training_dataset(
             .padded_batch(batch_size)
         )
 
-    def to_bucket(dense):
-        current = tf.shape(dense)[1]
-        target = tf.gather(bounds, tf.searchsorted(bounds, [current], side="left"))[0]
-        return tf.pad(dense, [[0, 0], [0, target - current]])
+    to_bucket = functools.partial(_pad_to_bucket, bounds=bounds)
 
     dataset = dataset.batch(group).flat_map(sorted_batches)
     if pad_to_bucket:
@@ -798,10 +796,7 @@ def sorted_dataset(
         elements = (elements, tok.labels[order])
     bounds = tf.constant(bucket_lengths(tok.max_length), dtype="int32")
 
-    def to_bucket(dense):
-        current = tf.shape(dense)[1]
-        target = tf.gather(bounds, tf.searchsorted(bounds, [current], side="left"))[0]
-        return tf.pad(dense, [[0, 0], [0, target - current]])
+    to_bucket = functools.partial(_pad_to_bucket, bounds=bounds)
 
     def pad(*element):
         x = element[0]
@@ -817,6 +812,13 @@ def sorted_dataset(
         .prefetch(tf.data.AUTOTUNE)
     )
     return dataset, order
+
+
+def _pad_to_bucket(dense: tf.Tensor, bounds: tf.Tensor) -> tf.Tensor:
+    """Pad a ``(batch, length)`` batch with zeros up to the smallest of ``bounds`` >= length."""
+    current = tf.shape(dense)[1]
+    target = tf.gather(bounds, tf.searchsorted(bounds, [current], side="left"))[0]
+    return tf.pad(dense, [[0, 0], [0, target - current]])
 
 
 def _dense_elements(*element):
