@@ -102,7 +102,11 @@ def main(argv: list[str]) -> dict:
 
         return shard_batches(dataset, num_shards, shards).map(record)
 
-    preprocessing.shard_batches = recording
+    if "TF_CONFIG" in os.environ:
+        preprocessing.shard_batches = recording
+    else:  # one process: record the whole batches, to compare with the workers' shards
+        batches = preprocessing.training_dataset
+        preprocessing.training_dataset = lambda *a, **k: recording(batches(*a, **k), 1, [0])
 
     class Steps(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):

@@ -955,7 +955,8 @@ _CLUSTER_ERRORS = (
 def _fit(trainer, strategy, make_train, steps, validation, fit_kwargs, **kwargs):
     """``trainer.fit`` on the global batches of ``make_train()``, cut per replica if need be.
 
-    With one replica the datasets go to Keras as they are. With several (one machine's
+    With one replica the training batches go to Keras whole (repeated, ``steps`` per
+    epoch, so that every epoch's batches are those a cluster sees). With several (one machine's
     devices or a cluster's workers), every worker builds the same global batches (the
     same shuffle seed) and keeps its replicas' row ranges of each
     ([`shard_batches`][tfx_textzoo.preprocessing.shard_batches]): each text is read once
@@ -976,8 +977,17 @@ def _fit(trainer, strategy, make_train, steps, validation, fit_kwargs, **kwargs)
         **kwargs: ``epochs`` and ``initial_epoch``.
     """
     if strategy.num_replicas_in_sync == 1:
+        # Repeated, as under a cluster: Keras re-iterating the dataset every epoch would
+        # draw other reshuffles than repeat() does, so one process and a cluster with the
+        # same seed would see other batches from the second epoch on.
         val = validation[0]() if validation is not None else None
-        return trainer.fit(make_train(), validation_data=val, **fit_kwargs, **kwargs)
+        return trainer.fit(
+            make_train().repeat(),
+            steps_per_epoch=steps,
+            validation_data=val,
+            **fit_kwargs,
+            **kwargs,
+        )
     class_weight = fit_kwargs.get("class_weight")
     num_classes = int(trainer.outputs[0].shape[-1])
     sample = _weighted(make_train(), class_weight, num_classes)
