@@ -181,7 +181,8 @@ def test_two_workers_match_one_process_and_read_every_text_once(tmp_path):
         assert sorted(seen) == list(range(98)), f"epoch {epoch + 1}: not every text exactly once"
         assert all(len(w["seen"][epoch]) == 13 for w in workers)
         # Step by step, the two workers' shards are the batch one process trained on.
-        together = [sorted(a + b) for a, b in zip(*(w["seen"][epoch] for w in workers))]
+        shards = zip(*(w["seen"][epoch] for w in workers), strict=True)
+        together = [sorted(a + b) for a, b in shards]
         assert together == [sorted(b) for b in plain["seen"][epoch]], f"epoch {epoch + 1}"
     first, second = workers[0]["seen"][0], workers[1]["seen"][0]
     assert [len(s) for s in first] == [len(s) for s in second]  # halves of each global batch
