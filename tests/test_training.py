@@ -534,3 +534,111 @@ def test_layer_decay_comes_from_the_catalog_entry():
     bert = tiny_model("bert-tiny", num_classes=2)
     history = textzoo.finetune(bert, (texts, labels), epochs=1, freeze_epochs=0, verbose=0)
     assert history.settings["layer_decay"] is None
+
+
+# ---------------------------------------------------------------- micro-batches
+
+
+class _RecordRows(keras.layers.Layer):
+    """Identity that records how many rows each (eager) forward pass holds."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.rows = []
+
+    def call(self, x):
+        if tf.executing_eagerly():
+            self.rows.append(int(x.shape[0]))
+        return x
+
+
+def _toy(record=None):
+    ids = keras.Input((None,), dtype="int32")
+    h = keras.layers.Embedding(40, 6)(ids)
+    if record is not None:
+        h = record(h)
+    h = keras.layers.GlobalAveragePooling1D()(h)
+    out = keras.layers.Dense(3, activation="softmax")(keras.layers.Dense(5, "tanh")(h))
+    return keras.Model(ids, out)
+
+
+def test_micro_batched_step_makes_the_whole_batch_update():
+    """7 texts of 10 tokens, at most 30 tokens a pass: passes of 3, 3 and 1 texts whose
+    summed, share-weighted gradients make the same AdamW step as the whole batch (with
+    sample weights), and the same logged loss and accuracy. The optimizer is finetune's
+    FusedAdamW: Keras' own AdamW squares an embedding gradient's repeated rows one by one
+    (keras.ops.square of tf.IndexedSlices: 1^2 + 2^2 = 5, not (1 + 2)^2 = 9), so on a whole
+    batch it is not the update of the summed gradient that micro-batches give."""
+    from tfx_textzoo.training import FusedAdamW, micro_batched_train_step
+
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, 40, (7, 10)).astype("int32")
+    y = np.array([0, 1, 2, 0, 1, 2, 2])
+    weights = np.array([1.0, 2.0, 0.5, 1.0, 0.0, 3.0, 1.0], "float32")
+    record = _RecordRows()
+    keras.utils.set_random_seed(1)
+    micro, whole = _toy(record), _toy()
+    whole.set_weights(micro.get_weights())
+    logs = []
+    for model, step in ((micro, True), (whole, False)):
+        model.compile(
+            FusedAdamW(0.05, weight_decay=0.01),
+            "sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            run_eagerly=step,  # eager: the recording layer sees each pass's rows
+        )
+        if step:
+            model.train_step = micro_batched_train_step(model, max_tokens=30)
+        h = model.fit(ids, y, sample_weight=weights, batch_size=7, epochs=2, verbose=0)
+        logs.append(h.history)
+    assert record.rows == [3, 3, 1, 3, 3, 1]
+    for a, b in zip(micro.get_weights(), whole.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(logs[0]["loss"], logs[1]["loss"], rtol=1e-5)
+    assert logs[0]["accuracy"] == logs[1]["accuracy"]
+    with pytest.raises(ValueError, match="max_tokens must be at least 1"):
+        micro_batched_train_step(micro, 0)
+
+
+def _without_dropout(model):
+    for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+    return model
+
+
+def test_finetune_in_micro_batches_trains_as_whole_batches():
+    """finetune's full phase in micro-batches of 2 texts (dropout off, so that both runs
+    draw nothing at random but the shuffle): the same losses and probabilities as whole
+    batches of 4, with a class weight; "auto" leaves these short batches whole."""
+    keras.utils.set_random_seed(5)
+    first = _without_dropout(bert())
+    initial = first.get_weights()
+    runs = []
+    for micro in (None, 2 * 16):  # 16: the sequence length, so at most 2 texts a pass
+        model = first if micro is None else _without_dropout(bert())
+        model.set_weights(initial)
+        history = tune(
+            model,
+            epochs=2,
+            freeze_epochs=0,
+            seed=3,
+            micro_batch_tokens=micro,
+            class_weight={0: 2.0, 1: 1.0, 2: 1.0, 3: 0.5},
+        )
+        runs.append((history, predict_proba(model, TRAIN_TEXTS[:6])))
+    (whole, p_whole), (micro, p_micro) = runs
+    assert whole.settings["micro_batch_tokens"] is None
+    assert micro.settings["micro_batch_tokens"] == 32
+    np.testing.assert_allclose(
+        [r["loss"] for r in micro.epochs], [r["loss"] for r in whole.epochs], rtol=1e-5
+    )
+    np.testing.assert_allclose(p_micro, p_whole, atol=1e-5)
+    auto = tune(bert(), epochs=1, freeze_epochs=0)  # 4 texts x <= 16 tokens <= 2048
+    assert auto.settings["micro_batch_tokens"] is None
+
+
+@pytest.mark.parametrize("value", [0, -3, "half", 2.5])
+def test_micro_batch_tokens_errors(value):
+    with pytest.raises(ValueError, match="micro_batch_tokens must be"):
+        tune(bert(), epochs=1, freeze_epochs=0, micro_batch_tokens=value)

@@ -202,6 +202,27 @@ def check_jit_compile(value: Any) -> bool | str:
     raise InvalidArgumentError("jit_compile", value, "True, False or 'auto'")
 
 
+def check_micro_batch_tokens(value: Any) -> int | str | None:
+    """Return ``micro_batch_tokens``: ``"auto"``, None or an int >= 1.
+
+    Examples:
+        >>> from tfx_textzoo._checks import check_micro_batch_tokens
+        >>> check_micro_batch_tokens(4096), check_micro_batch_tokens("auto")
+        (4096, 'auto')
+        >>> check_micro_batch_tokens(0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        tfx_textzoo.errors.InvalidArgumentError: micro_batch_tokens must be ...
+    """
+    if isinstance(value, str) and value == "auto":
+        return value
+    if isinstance(value, str):
+        raise InvalidArgumentError(
+            "micro_batch_tokens", value, "'auto', None or an int >= 1 (tokens per pass)"
+        )
+    return check_int("micro_batch_tokens", value, minimum=1, optional=True)
+
+
 def check_seed(value: Any) -> int | None:
     """Return a random seed: None or an int in ``0 .. 2**32 - 1`` (what numpy accepts).
 
