@@ -231,6 +231,7 @@ def benchmark_images() -> dict[str, bytes]:
             "Inference throughput, BERT L4-H128 on AG News test (CPU, 2 cores)",
             "predictions / s (median)",
         ),
+        "long_text.png": long_text_plot(_read_results("long_text.json")),
         "accuracy_vs_time.png": accuracy_plot(_read_results("accuracy.json")),
         "ag_news_confusion_matrix.png": confusion_matrix_plot(_read_results("ag_news_report.json")),
     }
@@ -291,6 +292,37 @@ def throughput_plot(results: dict[str, Any], title: str, xlabel: str) -> bytes:
         ncols=1 if len(shown) > 2 else len(shown),
         fontsize=MIN_FONT_PT,
         frameon=False,
+    )
+    return _png(fig)
+
+
+def long_text_plot(results: dict[str, Any]) -> bytes:
+    """Training time and peak memory side by side, one bar per configuration (and round)."""
+    from matplotlib.figure import Figure
+
+    rows = results["results"]
+    labels = ["\n".join(textwrap.wrap(r["description"], 30)) for r in rows]
+    lines = sum(len(label.splitlines()) for label in labels)
+    height = 0.19 * lines + 0.22 * len(rows) + 1.6
+    fig = Figure(figsize=(FIGURE_WIDTH_IN, height), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    colors = [COLORS[bar_kind(r["description"])] for r in rows]
+    for ax, key, xlabel, fmt in (
+        (axes[0], "train_seconds", "training time (s)", "{:,.0f} s"),
+        (axes[1], "peak_rss_mb", "peak RSS (MB)", "{:,.0f}"),
+    ):
+        values = [r[key] for r in rows]
+        bars = ax.barh(range(len(rows)), values, color=colors, edgecolor="#333333", linewidth=0.4)
+        ax.bar_label(bars, labels=[fmt.format(v) for v in values], padding=3, fontsize=MIN_FONT_PT)
+        ax.set_xlabel(xlabel, fontsize=MIN_FONT_PT + 0.5)
+        ax.tick_params(axis="x", labelsize=MIN_FONT_PT)
+        ax.margins(x=0.3)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(range(len(rows)), labels, fontsize=MIN_FONT_PT)
+    axes[0].invert_yaxis()
+    fig.suptitle(
+        "Long texts: all-MiniLM-L6-v2 on BBC News at 256 tokens (CPU, 2 cores)",
+        fontsize=MIN_FONT_PT + 1,
     )
     return _png(fig)
 

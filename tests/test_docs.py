@@ -71,7 +71,7 @@ def test_api_page_mentions_every_public_name(site):
 
 @pytest.mark.slow
 def test_benchmark_plots_and_recipe_sources_are_in_the_site(site):
-    for png in ("finetune_throughput", "inference_throughput", "accuracy_vs_time"):
+    for png in ("finetune_throughput", "inference_throughput", "long_text", "accuracy_vs_time"):
         data = (site / "benchmarks" / f"{png}.png").read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000
     assert (site / "benchmarks" / "ag_news_confusion_matrix.png").is_file()
