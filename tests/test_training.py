@@ -638,6 +638,38 @@ def test_finetune_in_micro_batches_trains_as_whole_batches():
     assert auto.settings["micro_batch_tokens"] is None
 
 
+def test_micro_batch_auto_policy_splits_only_long_texts():
+    """"auto": micro-batches of 2,048 tokens only when a batch of the median text holds
+    more than 4,096 (long texts), never under XLA; an explicit budget only when a batch
+    would exceed it; and a split is as even as can be (7 texts in passes of at most 4:
+    4 + 3)."""
+    from tfx_textzoo import preprocessing
+    from tfx_textzoo.training import (
+        MICRO_BATCH_AUTO_MIN_TOKENS,
+        MICRO_BATCH_TOKENS_ON_CPU,
+        _micro_batch_tokens,
+        micro_batched_train_step,
+    )
+
+    tok = preprocessing.tokenize(bert(), TRAIN_TEXTS)
+    median = float(np.median(tok.lengths))
+    short = int(MICRO_BATCH_AUTO_MIN_TOKENS // median)  # a batch of the median text: <= 4,096
+    assert _micro_batch_tokens("auto", False, short, tok) is None
+    assert _micro_batch_tokens("auto", False, short + 1, tok) == MICRO_BATCH_TOKENS_ON_CPU
+    assert _micro_batch_tokens("auto", True, short + 1, tok) is None
+    assert _micro_batch_tokens(None, False, short + 1, tok) is None
+    longest = int(tok.lengths.max())
+    assert _micro_batch_tokens(4 * longest, False, 4, tok) is None
+    assert _micro_batch_tokens(4 * longest - 1, False, 4, tok) == 4 * longest - 1
+
+    record = _RecordRows()
+    model = _toy(record)
+    model.compile("sgd", "sparse_categorical_crossentropy", run_eagerly=True)
+    model.train_step = micro_batched_train_step(model, max_tokens=40)
+    model.fit(np.ones((7, 10), "int32"), np.zeros(7), batch_size=7, verbose=0)
+    assert record.rows == [4, 3]
+
+
 @pytest.mark.parametrize("value", [0, -3, "half", 2.5])
 def test_micro_batch_tokens_errors(value):
     with pytest.raises(ValueError, match="micro_batch_tokens must be"):
