@@ -1078,7 +1078,9 @@ def micro_batched_train_step(trainer: keras.Model, max_tokens: int):
         y_pred = predictions.concat()
         y_pred.set_shape([None, *out.shape[1:]])
         # What Keras' own train_step (3.15) logs as "loss": the batch's, per replica.
-        trainer._loss_tracker.update_state(_unscale_for_distribution(loss), sample_weight=n)
+        from keras.src.losses.loss import unscale_loss_for_distribution
+
+        trainer._loss_tracker.update_state(unscale_loss_for_distribution(loss), sample_weight=n)
         trainer.optimizer.apply_gradients(
             (None if k in missing else g, w)
             for k, (g, w) in enumerate(zip(sums, weights, strict=True))
@@ -1086,12 +1088,6 @@ def micro_batched_train_step(trainer: keras.Model, max_tokens: int):
         return trainer.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     return train_step
-
-
-def _unscale_for_distribution(loss):
-    """The loss of one replica as the user reads it (Keras divides it by the replicas)."""
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss * replicas if replicas > 1 else loss
 
 
 #: What a collective raises when a peer died, was killed or did not answer in time.
