@@ -15,6 +15,7 @@ from typing import Any
 
 import keras
 import tensorflow as tf
+from keras import tree
 
 from tfx_textzoo import _checks
 from tfx_textzoo.errors import InvalidArgumentTypeError
@@ -70,7 +71,12 @@ class ZooClassifier(CompileFromConfigMixin):
       learning-rate decay gives group ``i`` of ``n`` the factor ``decay ** (n - 1 - i)``.
       The default reads `transformer_layers`; override either;
     - ``architecture`` / ``architecture_overrides``: the architecture numbers as built and
-      where they differ from the catalog entry (None where a family does not say).
+      where they differ from the catalog entry (None where a family does not say);
+    - `pooled_features` (optional): the head's features computed without work the head
+      never reads (a classifier that reads ``[CLS]`` needs the last layer only at
+      position 0). When it returns a tensor, the model's ``call`` (training, ``predict``,
+      export) runs it and then ``head_layers``; the functional graph stays the model's
+      structure (saving, ``features_output``). The default returns None: the graph runs.
 
     Examples:
         >>> import tfx_textzoo as textzoo
@@ -103,6 +109,29 @@ class ZooClassifier(CompileFromConfigMixin):
 
     def get_config(self):  # noqa: D102
         return {**super().get_config(), "task": self.task.to_config()}
+
+    #: The head's layers in order (features in, outputs out), for `pooled_features`.
+    head_layers: tuple[keras.layers.Layer, ...] = ()
+
+    def pooled_features(self, inputs: dict[str, Any], training: Any = None) -> Any:
+        """The head's features computed the cheapest exact way, or None for the graph.
+
+        Args:
+            inputs: The model's inputs by name (``token_ids``, ``padding_mask``, ...).
+            training: Whether dropout is on.
+        """
+        return None
+
+    def call(self, inputs, training=None, mask=None, **kwargs):  # noqa: D102
+        no_mask = mask is None or all(leaf is None for leaf in tree.flatten(mask))
+        if no_mask and not kwargs and self.head_layers and isinstance(inputs, dict):
+            named = tree.pack_sequence_as(self._inputs_struct, self._standardize_inputs(inputs))
+            features = self.pooled_features(named, training=training)
+            if features is not None:
+                for layer in self.head_layers:
+                    features = layer(features, training=training)
+                return features
+        return super().call(inputs, training=training, mask=mask, **kwargs)
 
     @property
     def architecture(self) -> dict[str, int] | None:

@@ -23,6 +23,7 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    first_position_encoder_output,
     hf_tensors,
     refuse_pretrained_overrides,
     resolve_sequence_length,
@@ -157,6 +158,7 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
             dtype=backbone.dtype_policy,
         )
         self.output_dropout, self.output_dense = head
+        self.head_layers = tuple(head)
         keras_hub.models.TextClassifier.__init__(self, inputs=inputs, outputs=logits, **kwargs)
         self.num_classes = num_classes
         self.activation = keras.activations.get(activation)
@@ -177,6 +179,27 @@ class BertClassifier(ZooClassifier, keras_hub.models.BertTextClassifier):
             (1, {'num_layers': 1})
         """
         return backbone_architecture(self.backbone)
+
+    def pooled_features(self, inputs, training=None):
+        """The ``[CLS]`` features, the last layer run at position 0 only (mean: None)."""
+        if self.pooling == "mean":
+            return None
+        backbone = self.backbone
+        tokens = backbone.token_embedding(inputs["token_ids"])
+        x = backbone.embeddings_add(
+            (
+                tokens,
+                backbone.position_embedding(tokens),
+                backbone.segment_embedding(inputs["segment_ids"]),
+            )
+        )
+        x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=training)
+        padding_mask = inputs["padding_mask"]
+        *layers, last = backbone.transformer_layers
+        for layer in layers:
+            x = layer(x, padding_mask=padding_mask, training=training)
+        first = first_position_encoder_output(last, x, padding_mask, training=training)
+        return backbone.pooled_dense(first) if self.pooling == "cls" else first
 
     def freeze_unused(self) -> None:
         """Keep the backbone's pooler out of training when the head does not read it."""

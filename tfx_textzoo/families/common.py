@@ -433,3 +433,52 @@ def refuse_pretrained_overrides(overrides: Mapping[str, Any], vocabulary: Any = 
             "only apply to a randomly initialised model: pass weights=None, or drop them "
             "to use the pretrained architecture."
         )
+
+
+def first_position_encoder_output(layer: Any, x: Any, padding_mask: Any, training: Any = None):
+    """A keras-hub ``TransformerEncoder``'s output at the first position only.
+
+    The last encoder layer of a classifier that reads ``[CLS]`` needs every position's
+    keys and values, but its query, attention output and feed-forward block only at
+    position 0: this computes exactly that (``(batch, hidden)``), the same numbers as
+    ``layer(x, padding_mask=padding_mask)[:, 0]`` for about a sixth of the layer's
+    matrix products. Families whose layers are keras-hub ``TransformerEncoder``
+    (post- or pre-norm) use it in their ``pooled_features``.
+
+    Args:
+        layer: A built ``keras_hub.layers.TransformerEncoder``.
+        x: Its input, ``(batch, length, hidden)``.
+        padding_mask: ``(batch, length)``, true (or 1) on real tokens.
+        training: Whether dropout is on.
+
+    Examples:
+        >>> import keras, keras_hub, numpy as np
+        >>> from tfx_textzoo.families.common import first_position_encoder_output
+        >>> layer = keras_hub.layers.TransformerEncoder(intermediate_dim=8, num_heads=2)
+        >>> x = np.random.rand(2, 5, 4).astype("float32")
+        >>> mask = np.array([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0]])
+        >>> full = keras.ops.convert_to_numpy(layer(x, padding_mask=mask))[:, 0]
+        >>> first = keras.ops.convert_to_numpy(first_position_encoder_output(layer, x, mask))
+        >>> bool(np.allclose(full, first, atol=1e-6))
+        True
+    """
+    attention_mask = keras.ops.cast(keras.ops.expand_dims(padding_mask, axis=1), "int32")
+    keys = x
+    query = residual = x[:, :1, :]
+    if layer.normalize_first:
+        keys = layer._self_attention_layer_norm(x)
+        query = keys[:, :1, :]
+    h = layer._self_attention_layer(
+        query=query, value=keys, key=keys, attention_mask=attention_mask, training=training
+    )
+    h = layer._self_attention_dropout(h, training=training) + residual
+    if not layer.normalize_first:
+        h = layer._self_attention_layer_norm(h)
+    residual = h
+    if layer.normalize_first:
+        h = layer._feedforward_layer_norm(h)
+    h = layer._feedforward_output_dense(layer._feedforward_intermediate_dense(h))
+    h = layer._feedforward_dropout(h, training=training) + residual
+    if not layer.normalize_first:
+        h = layer._feedforward_layer_norm(h)
+    return h[:, 0, :]

@@ -1,0 +1,120 @@
+"""The classifier's shortcut: the last layer runs only where the head reads (``[CLS]``).
+
+``ZooClassifier.call`` runs a family's ``pooled_features`` when it gives one; these tests
+hold it to the functional graph it replaces (the same layers wired as keras-hub wires
+them): the same probabilities and the same gradients.
+"""
+
+from __future__ import annotations
+
+import keras
+import keras_hub
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.helpers import TEXTS, tiny_model
+from tfx_textzoo.families.common import first_position_encoder_output
+
+MIXED = ["short", *TEXTS, "a much longer text than the others, so that the rest are padded"]
+
+
+def _graph(model):
+    """The model's functional graph as a plain Keras model: the reference computation."""
+    return keras.Model(model.input, model.output)
+
+
+def _inputs(model, texts=MIXED):
+    x = model.preprocessor(tf.constant(texts))
+    return x[0] if isinstance(x, tuple) else x
+
+
+def _gradients(model, forward, x, y):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, forward(x)))
+    return float(loss), tape.gradient(loss, model.trainable_variables)
+
+
+@pytest.mark.parametrize("normalize_first", [False, True])
+def test_first_position_output_is_the_full_layers_first_row(normalize_first):
+    layer = keras_hub.layers.TransformerEncoder(
+        intermediate_dim=16, num_heads=2, normalize_first=normalize_first
+    )
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 7, 8)).astype("float32")
+    mask = np.array([[1] * 7, [1, 1, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0]])
+    full = keras.ops.convert_to_numpy(layer(x, padding_mask=mask))[:, 0]
+    first = keras.ops.convert_to_numpy(first_position_encoder_output(layer, x, mask))
+    assert first.shape == (3, 8)
+    np.testing.assert_allclose(first, full, atol=1e-5)
+    # Padding is masked: changing padded positions changes nothing.
+    x2 = x.copy()
+    x2[1, 3:] = 100.0
+    again = keras.ops.convert_to_numpy(first_position_encoder_output(layer, x2, mask))
+    np.testing.assert_allclose(again[1], first[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("pooling", ["cls", "first"])
+def test_bert_shortcut_gives_the_graphs_probabilities_and_gradients(pooling):
+    model = tiny_model("bert-tiny", num_classes=3, num_layers=3, pooling=pooling)
+    x = _inputs(model)
+    assert model.pooled_features(x) is not None
+    fast = keras.ops.convert_to_numpy(model(x, training=False))
+    reference = keras.ops.convert_to_numpy(_graph(model)(x, training=False))
+    assert fast.shape == (len(MIXED), 3)
+    np.testing.assert_allclose(fast, reference, atol=1e-6)
+
+    y = tf.constant(np.arange(len(MIXED)) % 3)
+    loss, grads = _gradients(model, lambda x: model(x, training=False), x, y)
+    ref_loss, ref_grads = _gradients(model, lambda x: _graph(model)(x, training=False), x, y)
+    assert loss == pytest.approx(ref_loss, rel=1e-6)
+    checked = 0
+    for variable, got, want in zip(model.trainable_variables, grads, ref_grads, strict=True):
+        if want is None:
+            assert got is None, variable.path
+            continue
+        assert got is not None, f"{variable.path} has no gradient through the shortcut"
+        got, want = tf.convert_to_tensor(got).numpy(), tf.convert_to_tensor(want).numpy()
+        # float32 sums in another order: within 1e-4 of the variable's largest gradient
+        # (embedding rows sum many cancelling terms; key biases have true-zero
+        # gradients, seen as 1e-12 noise).
+        scale = max(float(np.abs(want).max()), 1e-7)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-4 * scale, err_msg=variable.path)
+        checked += 1
+    assert checked >= 3 * 16, "every transformer layer's variables get gradients"
+
+
+def test_bert_mean_pooling_runs_the_graph():
+    model = tiny_model("bert-tiny", num_classes=3, num_layers=2, pooling="mean")
+    x = _inputs(model)
+    assert model.pooled_features(x) is None
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(model(x, training=False)),
+        keras.ops.convert_to_numpy(_graph(model)(x, training=False)),
+    )
+
+
+def test_call_predict_and_fit_take_the_shortcut(tmp_path):
+    model = tiny_model("bert-tiny", num_classes=4, num_layers=2)
+    calls = []
+    real = model.pooled_features
+
+    def recording(inputs, training=None):
+        calls.append(training)
+        return real(inputs, training=training)
+
+    model.pooled_features = recording
+    probs = model.predict(MIXED, verbose=0)
+    assert calls, "predict did not run pooled_features"
+    np.testing.assert_allclose(probs, _graph(model).predict(_inputs(model), verbose=0), atol=1e-6)
+    calls.clear()
+    model.fit(np.array(TEXTS), np.array([0, 1, 2, 3]), batch_size=4, epochs=1, verbose=0)
+    assert calls, "fit did not run pooled_features"
+
+    del model.pooled_features
+    probs = model.predict(MIXED, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.pooled_features(_inputs(loaded)) is not None
+    np.testing.assert_allclose(loaded.predict(MIXED, verbose=0), probs, atol=1e-6)
