@@ -35,6 +35,7 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    first_position_encoder_output,
     refuse_pretrained_overrides,
     resolve_sequence_length,
     set_dense,
@@ -305,6 +306,7 @@ class AlbertClassifier(ZooClassifier, keras_hub.models.AlbertTextClassifier):
             names=("output_dropout", "logits"),
         )
         self.output_dropout, self.output_dense = head
+        self.head_layers = tuple(head)
         keras_hub.models.TextClassifier.__init__(
             self, inputs=inputs, outputs=probabilities, **kwargs
         )
@@ -355,6 +357,32 @@ class AlbertClassifier(ZooClassifier, keras_hub.models.AlbertTextClassifier):
             for _ in range(repeats)
             for layer in group
         ]
+
+    def pooled_features(self, inputs, training=None):
+        """The ``[CLS]`` features (pooled for ``"pooler"``), the last layer at position 0 only.
+
+        The shared layers run in `transformer_layers`' order, as keras-hub's
+        ``AlbertBackbone`` runs them; None for ``pooling="mean"`` (the graph runs).
+        """
+        if self.pooling == "mean":
+            return None
+        backbone = self.backbone
+        tokens = backbone.token_embedding(inputs["token_ids"])
+        x = backbone.embeddings_add(
+            (
+                tokens,
+                backbone.position_embedding(tokens),
+                backbone.segment_embedding(inputs["segment_ids"]),
+            )
+        )
+        x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=training)
+        x = backbone.embeddings_projection(x)
+        padding_mask = inputs["padding_mask"]
+        *layers, last = self.transformer_layers()
+        for layer in layers:
+            x = layer(x, padding_mask=padding_mask, training=training)
+        first = first_position_encoder_output(last, x, padding_mask, training=training)
+        return backbone.pooled_dense(first) if self.pooling == "pooler" else first
 
     def freeze_unused(self) -> None:
         """Keep the backbone's pooler out of training when the head does not read it."""

@@ -37,6 +37,7 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    first_position_encoder_output,
     hf_tensors,
     refuse_pretrained_overrides,
     resolve_sequence_length,
@@ -230,6 +231,7 @@ class DistilBertClassifier(ZooClassifier, keras_hub.models.DistilBertTextClassif
             names=("pooled_dense", "output_dropout", "logits"),
         )
         self.pooled_dense, self.output_dropout, self.output_dense = head
+        self.head_layers = tuple(head)
         keras_hub.models.TextClassifier.__init__(self, inputs=inputs, outputs=logits, **kwargs)
         self.num_classes = num_classes
         self.activation = keras.activations.get(activation)
@@ -252,6 +254,19 @@ class DistilBertClassifier(ZooClassifier, keras_hub.models.DistilBertTextClassif
             (1, {'num_layers': 1, 'vocabulary_size': 20})
         """
         return backbone_architecture(self.backbone)
+
+    def pooled_features(self, inputs, training=None):
+        """The ``[CLS]`` features, the last layer run at position 0 only (mean: None)."""
+        if self.pooling != "cls":
+            return None
+        backbone = self.backbone
+        x = backbone.embeddings(inputs["token_ids"])
+        x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=training)
+        padding_mask = inputs["padding_mask"]
+        *layers, last = backbone.transformer_layers
+        for layer in layers:
+            x = layer(x, padding_mask=padding_mask, training=training)
+        return first_position_encoder_output(last, x, padding_mask, training=training)
 
     def get_config(self):  # noqa: D102
         return {

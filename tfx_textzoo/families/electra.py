@@ -50,6 +50,7 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    first_position_encoder_output,
     hf_tensors,
     refuse_pretrained_overrides,
     resolve_sequence_length,
@@ -308,7 +309,7 @@ class ElectraClassifier(ZooClassifier, keras_hub.models.TextClassifier):
             dtype=backbone.dtype_policy,
             names=HEAD_NAMES,
         )
-        self.head_layers = head
+        self.head_layers = tuple(head)
         keras_hub.models.TextClassifier.__init__(
             self, inputs=inputs, outputs=probabilities, **kwargs
         )
@@ -333,6 +334,28 @@ class ElectraClassifier(ZooClassifier, keras_hub.models.TextClassifier):
             (1, {'num_layers': 1, 'vocabulary_size': 18})
         """
         return backbone_architecture(self.backbone)
+
+    def pooled_features(self, inputs, training=None):
+        """The ``[CLS]`` features, the last layer run at position 0 only (mean: None)."""
+        if self.pooling != "cls":
+            return None
+        backbone = self.backbone
+        tokens = backbone.token_embedding(inputs["token_ids"])
+        x = backbone.embeddings_add(
+            (
+                tokens,
+                backbone.position_embedding(tokens),
+                backbone.segment_embedding(inputs["segment_ids"]),
+            )
+        )
+        x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=training)
+        if backbone.hidden_dim != backbone.embedding_dim:
+            x = backbone.embeddings_projection(x)
+        padding_mask = inputs["padding_mask"]
+        *layers, last = backbone.transformer_layers
+        for layer in layers:
+            x = layer(x, padding_mask=padding_mask, training=training)
+        return first_position_encoder_output(last, x, padding_mask, training=training)
 
     def freeze_unused(self) -> None:
         """Keep the backbone's tanh pooler (which the head never reads) out of training."""

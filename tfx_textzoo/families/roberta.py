@@ -36,6 +36,7 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
+    first_position_encoder_output,
     resolve_sequence_length,
     set_dense,
     zoo_config,
@@ -189,6 +190,7 @@ class RobertaClassifierBase(ZooClassifier):
             names=_HEAD_NAMES,
         )
         self.pooled_dropout, self.pooled_dense, self.output_dropout, self.output_dense = head
+        self.head_layers = tuple(head)
         keras_hub.models.TextClassifier.__init__(self, inputs=inputs, outputs=logits, **kwargs)
         self.num_classes = num_classes
         self.activation = keras.activations.get(activation)
@@ -211,6 +213,23 @@ class RobertaClassifierBase(ZooClassifier):
             (8, 1)
         """
         return backbone_architecture(self.backbone)
+
+    def pooled_features(self, inputs, training=None):
+        """The first token's (``<s>``) features, the last layer run at position 0 only.
+
+        The backbone's own layers as keras-hub's ``RobertaBackbone`` wires them (XLM-R's
+        backbone is the same); None for ``pooling="mean"`` (the graph runs).
+        """
+        if self.pooling != "cls":
+            return None
+        backbone = self.backbone
+        x = backbone.embeddings(inputs["token_ids"])
+        x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=training)
+        padding_mask = inputs["padding_mask"]
+        *layers, last = backbone.transformer_layers
+        for layer in layers:
+            x = layer(x, padding_mask=padding_mask, training=training)
+        return first_position_encoder_output(last, x, padding_mask, training=training)
 
     def get_config(self):  # noqa: D102
         return {
