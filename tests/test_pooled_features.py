@@ -118,3 +118,28 @@ def test_call_predict_and_fit_take_the_shortcut(tmp_path):
     loaded = keras.saving.load_model(path)
     assert loaded.pooled_features(_inputs(loaded)) is not None
     np.testing.assert_allclose(loaded.predict(MIXED, verbose=0), probs, atol=1e-6)
+
+
+def test_finetune_and_predict_graphs_run_the_shortcut():
+    from tfx_textzoo.inference import core_model, traced_forward
+
+    model = tiny_model("bert-tiny", num_classes=3, num_layers=2)
+    x = {k: tf.cast(v, "int32") for k, v in _inputs(model).items()}
+    core = core_model(model)  # what finetune trains and predict runs
+    assert model.backbone not in core.layers, "the core runs the shortcut, not the backbone"
+    last = model.backbone.transformer_layers[-1]
+    assert last not in core.layers and last._feedforward_intermediate_dense in core.layers
+    assert len(core.trainable_variables) == len(model.trainable_variables)
+    reference = keras.ops.convert_to_numpy(_graph(model)(x, training=False))
+    got = core(x, training=False)
+    got = keras.ops.convert_to_numpy(got[0] if isinstance(got, list) else got)
+    np.testing.assert_allclose(got, reference, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(traced_forward(model)(x)), reference, atol=1e-6
+    )
+    features = keras.Model(model.input, model.features_output)(x, training=False)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(traced_forward(model, "features")(x)),
+        keras.ops.convert_to_numpy(features),
+        atol=1e-6,
+    )

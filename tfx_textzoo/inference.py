@@ -49,9 +49,7 @@ def probabilities(
     # Traced for any shape: without XLA, padding to the longest text of each batch
     # costs nothing more to trace and reads 1.13x faster than padding to buckets (BERT
     # L4-H128 on AG News, benchmarks/inference_throughput.py).
-    return preprocessing.run_sorted(
-        forward, tok, batch_size, verbose=verbose, pad_to_bucket=xla
-    )
+    return preprocessing.run_sorted(forward, tok, batch_size, verbose=verbose, pad_to_bucket=xla)
 
 
 #: How window probabilities become a document's (see `aggregate`).
@@ -168,7 +166,10 @@ def core_model(model: keras.Model, cached_as: str | None = None) -> keras.Model:
     zoo model and name is kept, so its traced predict step is reused across calls.
     """
     if cached_as is None:
-        return keras.Model(model.inputs, model.outputs, name=f"{model.name}_core")
+        # A family's shortcut (the last layer only where the head reads) when it has one.
+        shortcut = getattr(model, "shortcut_outputs", lambda: None)()
+        outputs = model.outputs if shortcut is None else [shortcut]
+        return keras.Model(model.inputs, outputs, name=f"{model.name}_core")
     cache = _COMPILED.setdefault(model, {})
     if cached_as not in cache:
         cache[cached_as] = core_model(model)
@@ -201,7 +202,9 @@ def traced_forward(model: keras.Model, output: str = "probabilities", xla: bool 
         if output == "probabilities":
             graph = core_model(model, cached_as="predict")
         elif output == "features":
-            graph = keras.Model(model.input, model.features_output)
+            shortcut = getattr(model, "shortcut_outputs", lambda **_: None)(features_only=True)
+            features = model.features_output if shortcut is None else shortcut
+            graph = keras.Model(model.input, features)
         else:
             raise ValueError(f"output must be 'probabilities' or 'features', got {output!r}")
         spec = {t.name: tf.TensorSpec([None, None], t.dtype, name=t.name) for t in model.inputs}

@@ -122,6 +122,30 @@ class ZooClassifier(CompileFromConfigMixin):
         """
         return None
 
+    def shortcut_outputs(self, features_only: bool = False) -> Any:
+        """The model's output (or the head's features) wired through `pooled_features`.
+
+        A symbolic tensor on the model's inputs, for a plain Keras model of the same
+        layers that runs the shortcut (``keras.Model(model.inputs, [outputs])``); None when
+        the family has no shortcut for this model (the graph's own outputs then).
+
+        Examples:
+            >>> import keras
+            >>> import tfx_textzoo as textzoo
+            >>> model = textzoo.load("bert-tiny", num_classes=2, weights=None, num_layers=2)
+            >>> core = keras.Model(model.inputs, [model.shortcut_outputs()])
+            >>> len(core.weights) == len(model.weights)
+            True
+        """
+        if not self.head_layers:
+            return None
+        features = self.pooled_features(dict(self.input))
+        if features is None or features_only:
+            return features
+        for layer in self.head_layers:
+            features = layer(features)
+        return features
+
     def call(self, inputs, training=None, mask=None, **kwargs):  # noqa: D102
         no_mask = mask is None or all(leaf is None for leaf in tree.flatten(mask))
         if no_mask and not kwargs and self.head_layers and isinstance(inputs, dict):
