@@ -74,9 +74,11 @@ class ZooClassifier(CompileFromConfigMixin):
       where they differ from the catalog entry (None where a family does not say);
     - `pooled_features` (optional): the head's features computed without work the head
       never reads (a classifier that reads ``[CLS]`` needs the last layer only at
-      position 0). When it returns a tensor, the model's ``call`` (training, ``predict``,
-      export) runs it and then ``head_layers``; the functional graph stays the model's
-      structure (saving, ``features_output``). The default returns None: the graph runs.
+      position 0). When it returns a tensor, the model's ``call`` (Keras ``fit`` and
+      ``predict``, export) runs it and then ``head_layers``, and `shortcut_outputs` wires
+      it into the graphs ``finetune`` trains and ``textzoo.predict`` runs; the functional
+      graph stays the model's structure (saving, ``features_output``). The default
+      returns None: the graph runs.
 
     Examples:
         >>> import tfx_textzoo as textzoo
