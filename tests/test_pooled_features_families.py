@@ -20,6 +20,8 @@ MIXED = ["short", *TEXTS, "a much longer text than the others, so that the rest 
 #: (id, catalog name, load overrides): one catalog name per family, plus the variants
 #: that take another path through ``pooled_features``.
 CASES = [
+    ("bert-pooler", "bert-tiny", {}),
+    ("bert-first", "bert-tiny", {"pooling": "first"}),
     ("roberta", "roberta-base", {}),
     ("xlm-roberta", "xlm-roberta-base", {}),
     ("distilbert", "distilbert-base-uncased", {}),

@@ -35,10 +35,11 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
-    first_position_encoder_output,
+    encode_to_first_position,
     refuse_pretrained_overrides,
     resolve_sequence_length,
     set_dense,
+    summed_embeddings,
     zoo_config,
 )
 from tfx_textzoo.families.common import (
@@ -367,21 +368,11 @@ class AlbertClassifier(ZooClassifier, keras_hub.models.AlbertTextClassifier):
         if self.pooling == "mean":
             return None
         backbone = self.backbone
-        tokens = backbone.token_embedding(inputs["token_ids"])
-        x = backbone.embeddings_add(
-            (
-                tokens,
-                backbone.position_embedding(tokens),
-                backbone.segment_embedding(inputs["segment_ids"]),
-            )
-        )
-        x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=training)
+        x = summed_embeddings(backbone, inputs, training=training)
         x = backbone.embeddings_projection(x)
-        padding_mask = inputs["padding_mask"]
-        *layers, last = self.transformer_layers()
-        for layer in layers:
-            x = layer(x, padding_mask=padding_mask, training=training)
-        first = first_position_encoder_output(last, x, padding_mask, training=training)
+        first = encode_to_first_position(
+            self.transformer_layers(), x, inputs["padding_mask"], training
+        )
         return backbone.pooled_dense(first) if self.pooling == "pooler" else first
 
     def freeze_unused(self) -> None:

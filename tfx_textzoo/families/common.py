@@ -482,3 +482,40 @@ def first_position_encoder_output(layer: Any, x: Any, padding_mask: Any, trainin
     if not layer.normalize_first:
         h = layer._feedforward_layer_norm(h)
     return h[:, 0, :]
+
+
+def encode_to_first_position(layers: Any, x: Any, padding_mask: Any, training: Any = None):
+    """Run encoder ``layers`` in order, the last one at the first position only.
+
+    Args:
+        layers: keras-hub ``TransformerEncoder`` layers in call order (ALBERT repeats
+            its shared layers).
+        x: The embeddings, ``(batch, length, hidden)``.
+        padding_mask: ``(batch, length)``, true (or 1) on real tokens.
+        training: Whether dropout is on.
+
+    Returns:
+        The last layer's output at position 0, ``(batch, hidden)`` (see
+        `first_position_encoder_output`).
+    """
+    *layers, last = layers
+    for layer in layers:
+        x = layer(x, padding_mask=padding_mask, training=training)
+    return first_position_encoder_output(last, x, padding_mask, training=training)
+
+
+def summed_embeddings(backbone: Any, inputs: Any, training: Any = None):
+    """Token + position + segment embeddings, then layer norm and dropout.
+
+    As keras-hub's BERT, ALBERT and ELECTRA backbones compute them (before any
+    projection), with the backbone's own layers.
+    """
+    tokens = backbone.token_embedding(inputs["token_ids"])
+    x = backbone.embeddings_add(
+        (
+            tokens,
+            backbone.position_embedding(tokens),
+            backbone.segment_embedding(inputs["segment_ids"]),
+        )
+    )
+    return backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=training)

@@ -37,7 +37,7 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
-    first_position_encoder_output,
+    encode_to_first_position,
     hf_tensors,
     refuse_pretrained_overrides,
     resolve_sequence_length,
@@ -262,11 +262,9 @@ class DistilBertClassifier(ZooClassifier, keras_hub.models.DistilBertTextClassif
         backbone = self.backbone
         x = backbone.embeddings(inputs["token_ids"])
         x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=training)
-        padding_mask = inputs["padding_mask"]
-        *layers, last = backbone.transformer_layers
-        for layer in layers:
-            x = layer(x, padding_mask=padding_mask, training=training)
-        return first_position_encoder_output(last, x, padding_mask, training=training)
+        return encode_to_first_position(
+            backbone.transformer_layers, x, inputs["padding_mask"], training
+        )
 
     def get_config(self):  # noqa: D102
         return {

@@ -50,11 +50,12 @@ from tfx_textzoo.families.common import (
     check_architecture,
     check_string_tensor,
     compile_classifier,
-    first_position_encoder_output,
+    encode_to_first_position,
     hf_tensors,
     refuse_pretrained_overrides,
     resolve_sequence_length,
     set_dense,
+    summed_embeddings,
     zoo_config,
 )
 from tfx_textzoo.families.common import (
@@ -340,22 +341,12 @@ class ElectraClassifier(ZooClassifier, keras_hub.models.TextClassifier):
         if self.pooling != "cls":
             return None
         backbone = self.backbone
-        tokens = backbone.token_embedding(inputs["token_ids"])
-        x = backbone.embeddings_add(
-            (
-                tokens,
-                backbone.position_embedding(tokens),
-                backbone.segment_embedding(inputs["segment_ids"]),
-            )
-        )
-        x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=training)
+        x = summed_embeddings(backbone, inputs, training=training)
         if backbone.hidden_dim != backbone.embedding_dim:
             x = backbone.embeddings_projection(x)
-        padding_mask = inputs["padding_mask"]
-        *layers, last = backbone.transformer_layers
-        for layer in layers:
-            x = layer(x, padding_mask=padding_mask, training=training)
-        return first_position_encoder_output(last, x, padding_mask, training=training)
+        return encode_to_first_position(
+            backbone.transformer_layers, x, inputs["padding_mask"], training
+        )
 
     def freeze_unused(self) -> None:
         """Keep the backbone's tanh pooler (which the head never reads) out of training."""
