@@ -951,6 +951,10 @@ def _compiled(model, kind, make_model, make_optimizer, jit_compile, micro_batch_
     trainer.compile(
         optimizer=optimizer, jit_compile=jit_compile, **loss_and_metrics(tasks.of(model))
     )
+    if not optimizer.built:
+        # In the model's variable order (a family's shortcut graph lists its layers in
+        # another), so the optimizer state saved with the model loads back into it.
+        optimizer.build(model.trainable_variables)
     if micro_batch_tokens is not None:
         # Not setattr: Keras layers track attributes; this is a plain method override.
         object.__setattr__(
