@@ -36,6 +36,7 @@ from tfx_textzoo import _checks, datasets, inference, preprocessing, tasks
 from tfx_textzoo._files import atomic_path, atomic_write_text
 from tfx_textzoo.errors import InvalidArgumentError, InvalidArgumentTypeError
 from tfx_textzoo.families.base import check_zoo_classifier
+from tfx_textzoo.precision import resolve as resolve_precision
 
 #: With ``jit_compile="auto"`` on a CPU, XLA is used from this many texts on (and for
 #: every later call once a model has been compiled). Measured on BERT L4-H128 and AG
@@ -76,6 +77,7 @@ def predict(
     long_text: str = "truncate",
     aggregate: str = "mean",
     stride: int | None = None,
+    precision: str = "auto",
 ) -> Any:
     """Predict label names for raw texts (or pairs of texts).
 
@@ -128,6 +130,11 @@ def predict(
         stride: With ``"chunks"``: tokens between the starts of consecutive windows
             (None: half a window; see
             [`tokenize_windows`][tfx_textzoo.preprocessing.tokenize_windows]).
+        precision: What the backbone computes in: ``"auto"`` (``"mixed_bfloat16"`` on a
+            CPU with native bfloat16 dot products and no GPU, else ``"float32"``),
+            ``"float32"`` or ``"mixed_bfloat16"``. The head and the probabilities stay
+            float32; see
+            [`tfx_textzoo.precision`][tfx_textzoo.precision] for what was measured.
 
     Returns:
         For a list of texts, a list with one item per text, in input order: a label
@@ -181,6 +188,7 @@ def predict(
         long_text=long_text,
         aggregate=aggregate,
         stride=stride,
+        precision=precision,
     )
     k = top_k or (len(names) if return_proba else None)
     if k is None and task.multi_label:
@@ -214,6 +222,7 @@ def predict_proba(
     long_text: str = "truncate",
     aggregate: str = "mean",
     stride: int | None = None,
+    precision: str = "auto",
 ) -> np.ndarray:
     """Label probabilities for ``texts``, shape ``(len(texts), num_labels)``, in input order.
 
@@ -236,6 +245,9 @@ def predict_proba(
         long_text: ``"truncate"`` or ``"chunks"``.
         aggregate: ``"mean"`` or ``"max"`` (with ``"chunks"``).
         stride: Tokens between window starts (with ``"chunks"``).
+        precision: ``"auto"`` (bfloat16 on a CPU with native bfloat16, else float32),
+            ``"float32"`` or ``"mixed_bfloat16"``: what the backbone computes in (see
+            [`predict`][tfx_textzoo.evaluation.predict]).
 
     Returns:
         A float32 array of probabilities.
@@ -251,14 +263,16 @@ def predict_proba(
     """
     check_zoo_classifier(model, "predict")
     settings = _check_settings(
-        batch_size, verbose, jit_compile, truncation, long_text, aggregate, stride
+        batch_size, verbose, jit_compile, truncation, long_text, aggregate, stride, precision
     )
     firsts, pairs = _inputs(model, texts, text_pair, text_column, text_pair_column, "predict")
     probs, _ = _probabilities(model, firsts, pairs, **settings)
     return probs
 
 
-def _check_settings(batch_size, verbose, jit_compile, truncation, long_text, aggregate, stride):
+def _check_settings(
+    batch_size, verbose, jit_compile, truncation, long_text, aggregate, stride, precision="auto"
+):
     """The checked settings of a predict / evaluate call, as `_probabilities` takes them."""
     batch_size = _checks.check_int("batch_size", batch_size, minimum=1)
     verbose = _checks.check_verbose(verbose)
@@ -298,6 +312,7 @@ def _check_settings(batch_size, verbose, jit_compile, truncation, long_text, agg
         "long_text": long_text,
         "aggregate": aggregate,
         "stride": stride,
+        "precision": resolve_precision(precision),
     }
 
 
@@ -359,6 +374,7 @@ def _probabilities(
     long_text,
     aggregate,
     stride,
+    precision,
 ) -> tuple[np.ndarray, int]:
     """``(probabilities (n, k), number of texts longer than the sequence length)``."""
     if long_text == "chunks":
@@ -375,8 +391,10 @@ def _probabilities(
         tok = preprocessing.tokenize(model, texts, text_pairs=pairs, truncation=truncation)
     if verbose == "auto":
         verbose = int(math.ceil(len(tok) / batch_size) >= PROGRESS_MIN_BATCHES)
-    xla = _use_xla(model, jit_compile, len(tok))
-    probs = inference.probabilities(model, tok, batch_size, xla=xla, verbose=verbose)
+    xla = _use_xla(model, jit_compile, len(tok), precision)
+    probs = inference.probabilities(
+        model, tok, batch_size, xla=xla, verbose=verbose, precision=precision
+    )
     if long_text == "chunks":  # one row per window: back to one per text
         probs = inference.aggregate(
             probs,
@@ -420,12 +438,12 @@ def num_classes(model: keras.Model) -> int:
     return int(model.outputs[0].shape[-1])
 
 
-def _use_xla(model, jit_compile, n_texts: int) -> bool:
+def _use_xla(model, jit_compile, n_texts: int, precision: str = "float32") -> bool:
     if jit_compile != "auto":
         return bool(jit_compile)
     if tf.config.list_physical_devices("GPU"):
         return True
-    if inference.is_traced(model, "probabilities", xla=True):  # compiled: reuse
+    if inference.is_traced(model, "probabilities", xla=True, precision=precision):  # reuse
         return True
     return n_texts >= XLA_MIN_TEXTS_ON_CPU
 
@@ -445,6 +463,7 @@ def evaluate(
     long_text: str = "truncate",
     aggregate: str = "mean",
     stride: int | None = None,
+    precision: str = "auto",
 ) -> Report:
     """Evaluate ``model`` on labelled texts and return a [`Report`][tfx_textzoo.evaluation.Report].
 
@@ -475,6 +494,9 @@ def evaluate(
         long_text: ``"truncate"`` or ``"chunks"`` (see [`predict`][tfx_textzoo.evaluation.predict]).
         aggregate: ``"mean"`` or ``"max"`` (with ``"chunks"``).
         stride: Tokens between window starts (with ``"chunks"``).
+        precision: ``"auto"`` (bfloat16 on a CPU with native bfloat16, else float32),
+            ``"float32"`` or ``"mixed_bfloat16"``: what the backbone computes in (see
+            [`predict`][tfx_textzoo.evaluation.predict]).
 
     Returns:
         The [`Report`][tfx_textzoo.evaluation.Report], with the number of texts longer
@@ -506,7 +528,7 @@ def evaluate(
     names = label_names(model)
     task = tasks.of(model)
     settings = _check_settings(
-        batch_size, verbose, jit_compile, truncation, long_text, aggregate, stride
+        batch_size, verbose, jit_compile, truncation, long_text, aggregate, stride, precision
     )
     text_column = _checks.check_columns("text_column", text_column)
     text_pair_column = _checks.check_columns("text_pair_column", text_pair_column)

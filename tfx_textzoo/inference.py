@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from tfx_textzoo import preprocessing
 from tfx_textzoo.errors import InvalidArgumentError
+from tfx_textzoo.precision import computing_in
 
 # Per zoo model: the trainers finetune compiled (kind -> (settings key, trainer, optimizer)),
 # and the uncompiled encoder/predict models and traced forward functions (name -> object),
@@ -34,6 +35,7 @@ def probabilities(
     *,
     xla: bool = False,
     verbose: int = 0,
+    precision: str = "float32",
 ) -> np.ndarray:
     """Class probabilities of tokenized texts, in input order (length-sorted batches).
 
@@ -45,7 +47,7 @@ def probabilities(
         >>> inference.probabilities(model, tok, 8).shape
         (2, 3)
     """
-    forward = traced_forward(model, "probabilities", xla=xla)
+    forward = traced_forward(model, "probabilities", xla=xla, precision=precision)
     # Traced for any shape: without XLA, padding to the longest text of each batch
     # costs nothing more to trace and reads 1.13x faster than padding to buckets (BERT
     # L4-H128 on AG News, benchmarks/inference_throughput.py).
@@ -147,16 +149,29 @@ def aggregate(
     return out
 
 
-def features(model: keras.Model, tok: preprocessing.TokenizedTexts, batch_size: int) -> np.ndarray:
+def features(
+    model: keras.Model,
+    tok: preprocessing.TokenizedTexts,
+    batch_size: int,
+    precision: str = "float32",
+) -> np.ndarray:
     """What the model's head reads (``model.features_output``) for tokenized texts."""
     return preprocessing.run_sorted(
-        traced_forward(model, "features"), tok, batch_size, pad_to_bucket=False
+        traced_forward(model, "features", precision=precision),
+        tok,
+        batch_size,
+        pad_to_bucket=False,
     )
 
 
-def is_traced(model: keras.Model, output: str = "probabilities", xla: bool = False) -> bool:
+def is_traced(
+    model: keras.Model,
+    output: str = "probabilities",
+    xla: bool = False,
+    precision: str = "float32",
+) -> bool:
     """Whether `traced_forward` already holds this function for ``model``."""
-    return forward_key(output, xla) in _COMPILED.get(model, {})
+    return forward_key(output, xla, precision) in _COMPILED.get(model, {})
 
 
 def core_model(model: keras.Model, cached_as: str | None = None) -> keras.Model:
@@ -176,13 +191,21 @@ def core_model(model: keras.Model, cached_as: str | None = None) -> keras.Model:
     return cache[cached_as]
 
 
-def traced_forward(model: keras.Model, output: str = "probabilities", xla: bool = False):
+def traced_forward(
+    model: keras.Model,
+    output: str = "probabilities",
+    xla: bool = False,
+    precision: str = "float32",
+):
     """The classifier's forward pass on token ids, traced once (compiled per shape by XLA).
 
     ``output`` is ``"probabilities"`` (the whole classifier) or ``"features"`` (what its
     head reads: ``model.features_output``). The function runs in inference mode; its
     signature has unknown batch and length, so its graph is traced once, not once per
-    length bucket. It is kept with the model for later calls. Run it over
+    length bucket. ``precision`` is a policy from
+    [`tfx_textzoo.precision.resolve`][tfx_textzoo.precision.resolve]: the backbone is
+    traced in it (each policy its own function). It is kept with the model for later
+    calls. Run it over
     length-sorted batches with
     [`tfx_textzoo.preprocessing.run_sorted`][tfx_textzoo.preprocessing.run_sorted]: no tf.data
     pipeline or ``Model.predict`` machinery to start per call (about 0.3 s each).
@@ -197,7 +220,7 @@ def traced_forward(model: keras.Model, output: str = "probabilities", xla: bool 
         (2, 3)
     """
     cache = _COMPILED.setdefault(model, {})
-    key = forward_key(output, xla)
+    key = forward_key(output, xla, precision)
     if key not in cache:
         if output == "probabilities":
             graph = core_model(model, cached_as="predict")
@@ -209,12 +232,21 @@ def traced_forward(model: keras.Model, output: str = "probabilities", xla: bool 
             raise ValueError(f"output must be 'probabilities' or 'features', got {output!r}")
         spec = {t.name: tf.TensorSpec([None, None], t.dtype, name=t.name) for t in model.inputs}
         signature = [spec[model.inputs[0].name]] if len(spec) == 1 else [spec]
-        cache[key] = tf.function(
-            lambda x: graph(x, training=False), input_signature=signature, jit_compile=xla
-        )
+
+        def forward(x):
+            # The policy is read when the layers run, that is when tracing: every trace
+            # of this function (one per XLA shape) happens inside it.
+            with computing_in(model, precision):
+                out = graph(x, training=False)
+            # Features read straight from a bfloat16 backbone (a [CLS] pooler) come out
+            # in float32 like the head's probabilities: numpy has no bfloat16.
+            return tf.cast(out, "float32") if out.dtype != tf.float32 else out
+
+        cache[key] = tf.function(forward, input_signature=signature, jit_compile=xla)
     return cache[key]
 
 
-def forward_key(output: str, xla: bool) -> str:
-    """The cache key of `traced_forward`'s function for ``output`` (and XLA)."""
-    return f"forward-{output}{'-xla' if xla else ''}"
+def forward_key(output: str, xla: bool, precision: str = "float32") -> str:
+    """The cache key of `traced_forward`'s function for ``output`` (XLA, precision)."""
+    suffix = "" if precision == "float32" else f"-{precision}"
+    return f"forward-{output}{'-xla' if xla else ''}{suffix}"

@@ -168,6 +168,7 @@ def export(
     long_text: str = "truncate",
     stride: int | None = None,
     aggregate: str = "mean",
+    precision: str = "float32",
 ) -> Path:
     """Export a classifier for serving: raw strings in, probabilities and labels out.
 
@@ -218,6 +219,11 @@ def export(
         stride: With ``"chunks"``: tokens between window starts (default: half the
             token budget).
         aggregate: With ``"chunks"``: ``"mean"`` or ``"max"``.
+        precision: What the exported backbone computes in: ``"float32"`` (the
+            default: the serving machine may lack native bfloat16, where bfloat16 is
+            emulated and slow), ``"mixed_bfloat16"`` (for serving CPUs with
+            AVX512_BF16 or AMX; the probabilities stay float32) or ``"auto"`` (what
+            this machine would pick; see [`tfx_textzoo.precision`][tfx_textzoo.precision]).
 
     Returns:
         The directory written.
@@ -264,6 +270,10 @@ def export(
             "tfx_textzoo.load reads back use tfx_textzoo.save_pretrained.)"
         )
     _check_model(model)
+    from tfx_textzoo.precision import computing_in
+    from tfx_textzoo.precision import resolve as resolve_precision
+
+    policy = resolve_precision(precision)
     task = tasks.of(model)
     stride = _check_export_reading(model, task, long_text, stride, aggregate)
     target = Path(os.path.expanduser(os.fspath(path)))
@@ -281,7 +291,9 @@ def export(
     def classify(features):
         if isinstance(features, dict) and len(features) == 1 == len(model.inputs):
             (features,) = features.values()  # a one-input model takes the tensor itself
-        return tf.cast(model(features, training=False), tf.float32)
+        with computing_in(model, policy):  # read when traced: the graph keeps it
+            probabilities = model(features, training=False)
+        return tf.cast(probabilities, tf.float32)
 
     if task.text_pair:
 

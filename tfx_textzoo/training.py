@@ -42,6 +42,8 @@ from tfx_textzoo.errors import (
 from tfx_textzoo.families.base import check_zoo_classifier
 from tfx_textzoo.families.common import loss_and_metrics
 from tfx_textzoo.inference import _COMPILED, core_model, forward_key, traced_forward  # noqa: F401
+from tfx_textzoo.precision import computing_in
+from tfx_textzoo.precision import resolve as resolve_precision
 
 #: Used when a model has no catalog entry (e.g. a plugin model saved and reloaded).
 DEFAULTS = {
@@ -398,6 +400,7 @@ def finetune(
     text_pair_column: str | Sequence[str] | None = None,
     truncation: str | None = None,
     label_delimiter: str | None = None,
+    precision: str = "auto",
 ) -> FinetuneHistory:
     """Fine-tune a zoo classifier: frozen backbone first, then everything with AdamW + warmup.
 
@@ -478,6 +481,11 @@ def finetune(
             text has more than `MICRO_BATCH_AUTO_MIN_TOKENS`: MiniLM at 256 tokens
             trains faster in micro-batches of 8 and peaks at about half the memory),
             else and on a GPU never. None: never. Not with XLA.
+        precision: What the backbone computes in while it trains: ``"auto"``
+            (``"mixed_bfloat16"`` on a CPU with native bfloat16 dot products and no GPU,
+            else ``"float32"``), ``"float32"`` or ``"mixed_bfloat16"``. The weights,
+            the optimizer, the head and the loss stay float32, and the model keeps its
+            own policy afterwards (see [`tfx_textzoo.precision`][tfx_textzoo.precision]).
         text_column: Text column(s) of a DataFrame / HF dataset (several are joined).
         label_column: Label column of a DataFrame / HF dataset; for a multi-label
             model also a list of 0/1 columns, one per label.
@@ -549,6 +557,7 @@ def finetune(
     jit_compile = _checks.check_jit_compile(jit_compile)
     micro_batch_tokens = _checks.check_micro_batch_tokens(micro_batch_tokens)
     verbose = _checks.check_verbose(verbose)
+    policy = resolve_precision(precision)
     task = tasks.of(model)
     text_column = _checks.check_columns("text_column", text_column)
     text_pair_column = _checks.check_columns("text_pair_column", text_pair_column)
@@ -616,7 +625,7 @@ def finetune(
     else:  # a tokenizer that learns (scratch) learns the pair separator too
         model.prepare_tokenizer(texts.tolist(), pairs.tolist())
 
-    history = FinetuneHistory(settings={**settings, "freeze_epochs": freeze})
+    history = FinetuneHistory(settings={**settings, "freeze_epochs": freeze, "precision": policy})
     # Accuracy, not loss: as a fine-tuned model grows confident, val_loss often rises
     # while val_accuracy still improves (SST-2 with all-minilm-l6-v2: see the docs).
     history.monitor = monitor or (f"val_{task.metric_name}" if validation is not None else "loss")
@@ -651,72 +660,77 @@ def finetune(
     }
     epochs_total = settings["epochs"]
 
-    optimizer = None
-    if freeze > 0:
-        tick = time.perf_counter()
-        tracker.phase = "frozen"
-        model.backbone.trainable = False
-        try:
-            with strategy.scope():
-                optimizer = _frozen_phase(
-                    model,
-                    train_tok,
-                    val_tok,
-                    make_optimizer=lambda: _adamw(
-                        settings["head_learning_rate"], settings["weight_decay"], clipnorm, None
-                    ),
-                    epochs=min(freeze, epochs_total),
-                    batch_size=batch,
-                    seed=seed,
-                    cache_features=cache_features,
-                    jit_compile=jit_compile,
-                    micro_batch_tokens=micro_batch_tokens,
-                    history=history,
-                    fit_kwargs=fit_kwargs,
-                    strategy=strategy,
-                )
-        finally:
-            model.backbone.trainable = True
-            model.freeze_unused()  # e.g. the BERT pooler under mean pooling
-        history.timings["frozen_phase"] = time.perf_counter() - tick
+    # The backbone computes in the policy while it trains (the head and the loss stay
+    # float32); the model a user holds keeps its own policy afterwards.
+    with computing_in(model, policy):
+        optimizer = None
+        if freeze > 0:
+            tick = time.perf_counter()
+            tracker.phase = "frozen"
+            model.backbone.trainable = False
+            try:
+                with strategy.scope():
+                    optimizer = _frozen_phase(
+                        model,
+                        train_tok,
+                        val_tok,
+                        make_optimizer=lambda: _adamw(
+                            settings["head_learning_rate"], settings["weight_decay"], clipnorm, None
+                        ),
+                        epochs=min(freeze, epochs_total),
+                        batch_size=batch,
+                        seed=seed,
+                        cache_features=cache_features,
+                        jit_compile=jit_compile,
+                        micro_batch_tokens=micro_batch_tokens,
+                        precision=policy,
+                        history=history,
+                        fit_kwargs=fit_kwargs,
+                        strategy=strategy,
+                    )
+            finally:
+                model.backbone.trainable = True
+                model.freeze_unused()  # e.g. the BERT pooler under mean pooling
+            history.timings["frozen_phase"] = time.perf_counter() - tick
 
-    full_epochs = epochs_total - min(freeze, epochs_total)
-    if full_epochs > 0:
-        tick = time.perf_counter()
-        steps = preprocessing.num_batches(train_tok, batch) * full_epochs
-        jit = _use_xla(jit_compile, steps)
-        warmup = int(round(settings["warmup_ratio"] * steps))
-        schedule = WarmupLinearDecay(settings["learning_rate"], warmup, steps)
-        multipliers = (
-            layer_decay_multipliers(model, layer_decay) if layer_decay is not None else None
-        )
-        micro = _micro_batch_tokens(micro_batch_tokens, jit, batch, train_tok)
-        history.settings.update(
-            total_steps=steps, warmup_steps=warmup, jit_compile=jit, micro_batch_tokens=micro
-        )
-        with strategy.scope():
-            core, optimizer = _compiled(
-                model,
-                "full",
-                lambda: core_model(model),
-                lambda: _adamw(schedule, settings["weight_decay"], clipnorm, multipliers),
-                jit,
-                micro,
+        full_epochs = epochs_total - min(freeze, epochs_total)
+        if full_epochs > 0:
+            tick = time.perf_counter()
+            steps = preprocessing.num_batches(train_tok, batch) * full_epochs
+            jit = _use_xla(jit_compile, steps)
+            warmup = int(round(settings["warmup_ratio"] * steps))
+            schedule = WarmupLinearDecay(settings["learning_rate"], warmup, steps)
+            multipliers = (
+                layer_decay_multipliers(model, layer_decay) if layer_decay is not None else None
             )
-            tracker.phase = "full"
-            _fit(
-                core,
-                strategy,
-                lambda: preprocessing.training_dataset(
-                    train_tok, batch, seed=seed, pad_to_bucket=jit
-                ),
-                preprocessing.num_batches(train_tok, batch),
-                _eval_dataset(val_tok, batch, jit),
-                fit_kwargs,
-                initial_epoch=len(history.epochs),
-                epochs=len(history.epochs) + full_epochs,
+            micro = _micro_batch_tokens(micro_batch_tokens, jit, batch, train_tok)
+            history.settings.update(
+                total_steps=steps, warmup_steps=warmup, jit_compile=jit, micro_batch_tokens=micro
             )
-        history.timings["full_phase"] = time.perf_counter() - tick
+            with strategy.scope():
+                core, optimizer = _compiled(
+                    model,
+                    "full",
+                    lambda: core_model(model),
+                    lambda: _adamw(schedule, settings["weight_decay"], clipnorm, multipliers),
+                    jit,
+                    micro,
+                    precision=policy,
+                )
+                tracker.phase = "full"
+                _fit(
+                    core,
+                    strategy,
+                    lambda: preprocessing.training_dataset(
+                        train_tok, batch, seed=seed, pad_to_bucket=jit
+                    ),
+                    preprocessing.num_batches(train_tok, batch),
+                    _eval_dataset(val_tok, batch, jit),
+                    fit_kwargs,
+                    initial_epoch=len(history.epochs),
+                    epochs=len(history.epochs) + full_epochs,
+                )
+            history.timings["full_phase"] = time.perf_counter() - tick
 
     restore = restore_best and (validation is not None or monitor is not None)
     if restore and tracker.best_weights is not None and history.best_epoch != len(history.epochs):
@@ -725,7 +739,9 @@ def finetune(
     _check_finite_weights(model, history)
     task = task.replace(text_pair=pairs is not None, truncation=truncation, thresholds=None)
     if task.multi_label:
-        task = task.replace(thresholds=_tuned_thresholds(model, val_tok, validation, batch))
+        task = task.replace(
+            thresholds=_tuned_thresholds(model, val_tok, validation, batch, policy)
+        )
         history.thresholds = task.thresholds
         _log_thresholds(verbose, task.thresholds, label_names, validation is not None)
     model.task = task
@@ -831,6 +847,7 @@ def _frozen_phase(
     fit_kwargs,
     strategy,
     micro_batch_tokens="auto",
+    precision="float32",
 ):
     head = None
     if cache_features:  # a small dense head: XLA only pays off on a GPU
@@ -840,6 +857,7 @@ def _frozen_phase(
             lambda: _head_model(model),
             make_optimizer,
             _use_xla(jit_compile, 0),
+            precision=precision,
         )
     if head is None:
         jit_compile = _use_xla(
@@ -852,6 +870,7 @@ def _frozen_phase(
             make_optimizer,
             jit_compile,
             _micro_batch_tokens(micro_batch_tokens, jit_compile, batch_size, train_tok),
+            precision=precision,
         )
         _fit(
             core,
@@ -866,10 +885,10 @@ def _frozen_phase(
         )
         return optimizer
     tick = time.perf_counter()
-    features = _pooled_features(model, train_tok, batch_size)
+    features = _pooled_features(model, train_tok, batch_size, precision)
     val = None
     if val_tok is not None:
-        val = (_pooled_features(model, val_tok, batch_size), val_tok.labels)
+        val = (_pooled_features(model, val_tok, batch_size, precision), val_tok.labels)
     history.timings["feature_cache"] = time.perf_counter() - tick
 
     def train_data():
@@ -914,7 +933,9 @@ def _use_xla(jit_compile, steps: int) -> bool:
     return steps >= XLA_MIN_STEPS_ON_CPU
 
 
-def _compiled(model, kind, make_model, make_optimizer, jit_compile, micro_batch_tokens=None):
+def _compiled(
+    model, kind, make_model, make_optimizer, jit_compile, micro_batch_tokens=None, precision=None
+):
     """``(trainer, optimizer)`` for one phase: cached when the settings are unchanged.
 
     A reused optimizer gets its state (step count, moments) reset, so every call starts
@@ -935,6 +956,7 @@ def _compiled(model, kind, make_model, make_optimizer, jit_compile, micro_batch_
         bool(jit_compile),
         tasks.of(model).multi_label,  # the loss and metrics
         micro_batch_tokens,
+        precision,  # the policy the step was traced in
         id(tf.distribute.get_strategy()),
         tuple(v.path for v in model.trainable_variables),
     )
@@ -1260,8 +1282,8 @@ def _head_model(model: keras.Model) -> keras.Model:
     return keras.Model(model.features_output, model.output, name=f"{model.name}_head")
 
 
-def _pooled_features(model, tok, batch_size) -> np.ndarray:
-    return inference.features(model, tok, max(batch_size, 64))
+def _pooled_features(model, tok, batch_size, precision="float32") -> np.ndarray:
+    return inference.features(model, tok, max(batch_size, 64), precision=precision)
 
 
 def _eval_dataset(tok, batch_size, pad_to_bucket):
@@ -1423,11 +1445,13 @@ def _check_label_sets(labels: np.ndarray, label_names, what: str) -> None:
         )
 
 
-def _tuned_thresholds(model, val_tok, validation, batch_size) -> tuple[float, ...] | None:
+def _tuned_thresholds(
+    model, val_tok, validation, batch_size, precision="float32"
+) -> tuple[float, ...] | None:
     """Per-label thresholds that maximise F1 on the validation texts (None without them)."""
     if val_tok is None:
         return None
-    probs = inference.probabilities(model, val_tok, max(batch_size, 64))
+    probs = inference.probabilities(model, val_tok, max(batch_size, 64), precision=precision)
     return tasks.tune_thresholds(probs, validation.labels)
 
 
