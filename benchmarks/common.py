@@ -34,9 +34,12 @@ def run_isolated(name: str, make_cmd: Callable[[Path], list[str]], peer: bool = 
 
 
 def machine() -> str:
-    """One line describing this machine."""
+    """One line describing this machine (and whether its CPU has native bfloat16)."""
+    from tfx_textzoo.precision import cpu_has_bf16
+
+    bf16 = "AVX512_BF16" if cpu_has_bf16() else "no native bfloat16"
     return (
-        f"{platform.machine()} CPU, {os.cpu_count()} cores, no GPU, Python "
+        f"{platform.machine()} CPU ({bf16}), {os.cpu_count()} cores, no GPU, Python "
         f"{platform.python_version()}"
     )
 
@@ -47,9 +50,18 @@ def command_line(script: str, argv) -> str:
 
 
 def write_results(out_dir: Path, stem: str, payload: dict, markdown: str) -> None:
-    """Write ``<stem>.json`` and ``<stem>.md`` and print the markdown."""
+    """Write ``<stem>.json`` and ``<stem>.md`` and print the markdown.
+
+    The runs already in ``<stem>.json`` are kept under ``earlier_runs`` (newest first):
+    a rerun adds to the record, it never replaces it.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"{stem}.json").write_text(json.dumps(payload, indent=2))
+    path = out_dir / f"{stem}.json"
+    if path.exists():
+        previous = json.loads(path.read_text())
+        earlier = previous.pop("earlier_runs", [])
+        payload = {**payload, "earlier_runs": [previous, *earlier]}
+    path.write_text(json.dumps(payload, indent=2))
     (out_dir / f"{stem}.md").write_text(markdown)
     print(markdown)
 

@@ -51,6 +51,8 @@ CONFIGS = {
     "textzoo": "textzoo.finetune (tokenize once, length-grouped batches padded to their "
     "longest text)",
     "textzoo-xla": "textzoo.finetune, jit_compile=True (XLA)",
+    "textzoo-fp32": "textzoo.finetune, precision='float32' (the default 'auto' is "
+    "mixed_bfloat16 on a CPU with AVX512_BF16)",
     "textzoo-1024": "textzoo.finetune, micro_batch_tokens=1024",
     "textzoo-whole": "textzoo.finetune, micro_batch_tokens=None (whole batches)",
     "keras-hub-512": "keras-hub BertTextClassifier.fit on raw strings, sequence length 512 "
@@ -109,6 +111,8 @@ def worker(name: str, csv_path: Path, n: int, runs: int) -> dict:
             kwargs["micro_batch_tokens"] = 1024 if name == "textzoo-1024" else None
         if name == "textzoo-xla":
             kwargs["jit_compile"] = True
+        if name == "textzoo-fp32":
+            kwargs["precision"] = "float32"
         if name.startswith("frozen"):
             kwargs.update(freeze_epochs=1, cache_features=name == "frozen-cached")
 

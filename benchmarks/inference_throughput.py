@@ -49,6 +49,8 @@ CONFIGS = {
     "textzoo": "textzoo.predict (defaults: tokenize once, length-sorted batches padded to "
     "their longest text)",
     "textzoo-xla": "textzoo.predict, jit_compile=True (XLA)",
+    "textzoo-fp32": "textzoo.predict, precision='float32' (the default 'auto' is "
+    "mixed_bfloat16 on a CPU with AVX512_BF16)",
     "keras-hub-512": "keras-hub BertTextClassifier.predict on raw strings, sequence length "
     "512 (default)",
     "keras-hub-128": "keras-hub BertTextClassifier.predict on raw strings, sequence length 128",
@@ -92,6 +94,8 @@ def worker(name: str, csv_path: Path, n: int, runs: int) -> dict:
 
         model = textzoo.load("small-bert-L4", num_classes=4, weights=None)
         kwargs = {"jit_compile": True} if name == "textzoo-xla" else {}
+        if name == "textzoo-fp32":
+            kwargs = {"precision": "float32"}
 
         def one_run():
             return textzoo.predict(model, texts, **kwargs)

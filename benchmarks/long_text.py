@@ -9,11 +9,14 @@ Every configuration runs in its own process, one after the other, ``--rounds`` t
 memory (sampled every 0.2 s, and the kernel's ``ru_maxrss``) and its test accuracy:
 
 - ``textzoo``: ``textzoo.finetune`` with the catalog defaults (1 frozen epoch on cached
-  features, then 2 full epochs with AdamW + warmup), ``micro_batch_tokens="auto"``
-  (on a CPU at most 2,048 tokens per forward/backward pass: batches of 32 run as 4
-  micro-batches of 8).
+  features, then 2 full epochs with AdamW + warmup, ``precision="auto"``),
+  ``micro_batch_tokens="auto"`` (on a CPU at most 2,048 tokens per forward/backward
+  pass: batches of 32 run as 4 micro-batches of 8).
 - ``textzoo-1024``: the same with ``micro_batch_tokens=1024`` (micro-batches of 4).
 - ``textzoo-whole``: the same with ``micro_batch_tokens=None`` (whole batches of 32).
+- ``textzoo-fp32``: the defaults with ``precision="float32"`` (``"auto"`` is
+  ``mixed_bfloat16`` on a CPU with AVX512_BF16: the backbone in bfloat16, float32
+  weights, head and loss).
 - ``keras-hub-256``: keras-hub's ``BertTextClassifier`` on the same backbone with its
   ``BertTextClassifierPreprocessor`` at sequence length 256, ``fit`` on raw strings for 2
   epochs (the same number of full epochs), AdamW at 3e-5.
@@ -44,7 +47,9 @@ BBC = SHARED / "data" / "bbc_news"
 LENGTH = 256
 CONFIGS = {
     "textzoo": "textzoo.finetune, catalog defaults (1 frozen epoch on cached features + 2 "
-    "full), micro-batches of at most 2,048 tokens (auto)",
+    "full), micro-batches of at most 2,048 tokens (auto), precision auto (mixed_bfloat16 "
+    "on a CPU with AVX512_BF16)",
+    "textzoo-fp32": "textzoo.finetune, the same with precision='float32'",
     "textzoo-1024": "textzoo.finetune, the same with micro_batch_tokens=1024 (micro-batches "
     "of 4)",
     "textzoo-whole": "textzoo.finetune, the same with micro_batch_tokens=None (whole "
@@ -97,14 +102,21 @@ def worker(name: str, n: int, n_test: int) -> dict:
     extra: dict = {}
     tick = time.perf_counter()
     if name.startswith("textzoo"):
-        micro = {"textzoo": "auto", "textzoo-1024": 1024, "textzoo-whole": None}[name]
+        micro = {"textzoo-1024": 1024, "textzoo-whole": None}.get(name, "auto")
+        precision = "float32" if name == "textzoo-fp32" else "auto"
         history = textzoo.finetune(
-            model, (texts, labels), seed=0, micro_batch_tokens=micro, verbose=0
+            model,
+            (texts, labels),
+            seed=0,
+            micro_batch_tokens=micro,
+            precision=precision,
+            verbose=0,
         )
         seconds = time.perf_counter() - tick
         predicted = predict_proba(model, test_texts).argmax(axis=-1)
         extra["timings_s"] = {k: round(v, 1) for k, v in history.timings.items()}
         extra["micro_batch_tokens"] = history.settings.get("micro_batch_tokens")
+        extra["precision"] = history.settings.get("precision")
         extra["epochs"] = [r["phase"] for r in history.epochs]
     else:
         import keras_hub

@@ -6,6 +6,9 @@ x86 CPU (emulated where AVX512_BF16 is missing), so they run everywhere.
 """
 
 import json
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -220,3 +223,32 @@ def test_export_in_bf16_serves_close_probabilities_and_leaves_the_model(tmp_path
     with pytest.raises(InvalidArgumentError, match="precision must be"):
         textzoo.export(model, tmp_path / "other", precision="int8")
     assert not (tmp_path / "other").exists()
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+def test_cli_train_and_evaluate_take_precision(tmp_path):
+    env = {
+        **os.environ,
+        "TEXTZOO_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TEXTZOO_HOME": str(tmp_path / "home"),
+        "HF_HOME": str(tmp_path / "hf"),
+    }
+    cli = [sys.executable, "-m", "tfx_textzoo.cli"]
+    out = tmp_path / "model"
+    train = subprocess.run(
+        [*cli, "train", "bert-tiny", "--weights", "none", "--dataset", "ag_news-sample",
+         "--max-train", "64", "--max-eval", "32", "--epochs", "2", "--freeze-epochs", "1",
+         "--precision", "mixed_bfloat16", "--output", str(out), "--json"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert train.returncode == 0, train.stderr[-3000:]
+    assert json.loads(train.stdout)["training"]["settings"]["precision"] == "mixed_bfloat16"
+    assert "bfloat16" not in (out / "config.json").read_text()
+    bad = subprocess.run(
+        [*cli, "evaluate", str(out), "--dataset", "ag_news-sample", "--precision", "half"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "'half' is not one of" in bad.stderr

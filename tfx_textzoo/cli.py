@@ -548,6 +548,14 @@ def environment_report() -> dict[str, dict[str, Any]]:
 @click.option("--overwrite", is_flag=True, help="Replace --output if it holds a saved model.")
 @click.option("--encoding", default="utf-8", show_default=True, help=_ENCODING_HELP)
 @click.option("--skip-bad-rows", is_flag=True, help="Skip (and count) malformed data rows.")
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "float32", "mixed_bfloat16"]),
+    default="auto",
+    show_default=True,
+    help="What the backbone computes in: 'auto' is mixed_bfloat16 on a CPU with native "
+    "bfloat16 (AVX512_BF16, AMX) and no GPU, else float32.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or logs on stderr.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 def _train_command(
@@ -579,6 +587,7 @@ def _train_command(
     overwrite: bool,
     encoding: str,
     skip_bad_rows: bool,
+    precision: str,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -694,6 +703,7 @@ def _train_command(
             seed=seed,
             strategy=strategy,
             verbose=0 if quiet else _keras_verbosity(),
+            precision=precision,
         )
         train_seconds = time.perf_counter() - started
         s = history.settings
@@ -704,7 +714,9 @@ def _train_command(
         kept = _kept_epoch(history)
         if kept:
             log(kept)
-        report = textzoo.evaluate(model, evaluation, verbose=0 if quiet else _bar())
+        report = textzoo.evaluate(
+            model, evaluation, verbose=0 if quiet else _bar(), precision=precision
+        )
         with _writing(out, "--output"):
             textzoo.save_pretrained(
                 model,
@@ -890,6 +902,14 @@ def _long_text_arguments(truncation, long_text, aggregate, stride) -> dict[str, 
 @_long_text_options
 @click.option("--encoding", default="utf-8", show_default=True, help=_ENCODING_HELP)
 @click.option("--skip-bad-rows", is_flag=True, help="Skip (and count) malformed data rows.")
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "float32", "mixed_bfloat16"]),
+    default="auto",
+    show_default=True,
+    help="What the backbone computes in: 'auto' is mixed_bfloat16 on a CPU with native "
+    "bfloat16 (AVX512_BF16, AMX) and no GPU, else float32.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or logs on stderr.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 def _evaluate_command(
@@ -911,6 +931,7 @@ def _evaluate_command(
     stride: int | None,
     encoding: str,
     skip_bad_rows: bool,
+    precision: str,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -962,7 +983,11 @@ def _evaluate_command(
     log(f"evaluating {_model_label(model, model_dir)} on {_describe(data)}")
     with _progress_to_stderr():
         report = textzoo.evaluate(
-            model, data, verbose=0 if quiet else _bar(), **long_text_arguments
+            model,
+            data,
+            verbose=0 if quiet else _bar(),
+            precision=precision,
+            **long_text_arguments,
         )
     what = "per-label plot" if _is_multi_label_report(report) else "confusion matrix"
     if plot_path is not None:
