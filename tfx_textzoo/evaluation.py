@@ -112,7 +112,8 @@ def predict(
             labels regardless of the thresholds; leave it unset for the decisions.
         batch_size: Texts per batch.
         jit_compile: ``"auto"`` compiles the forward pass with XLA on a GPU, and on a
-            CPU for at least `XLA_MIN_TEXTS_ON_CPU` texts; or True / False.
+            CPU for at least `XLA_MIN_TEXTS_ON_CPU` texts in float32 (never in bfloat16
+            on a CPU, where it was slower); or True / False.
         verbose: ``"auto"`` shows a progress bar for inputs of at least
             `PROGRESS_MIN_BATCHES` batches; 0 never, 1 always.
         text_column: The text column(s) of a DataFrame / Hugging Face dataset (several
@@ -445,7 +446,9 @@ def _use_xla(model, jit_compile, n_texts: int, precision: str = "float32") -> bo
         return True
     if inference.is_traced(model, "probabilities", xla=True, precision=precision):  # reuse
         return True
-    return n_texts >= XLA_MIN_TEXTS_ON_CPU
+    # Not in bfloat16 on a CPU: XLA's CPU backend ran it at 0.86x TensorFlow's oneDNN
+    # kernels (BERT L4-H128, benchmarks/inference_throughput.py).
+    return precision == "float32" and n_texts >= XLA_MIN_TEXTS_ON_CPU
 
 
 def evaluate(

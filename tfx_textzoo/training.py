@@ -471,8 +471,8 @@ def finetune(
             its ``scope()``.
         cache_features: In phase 1, compute the frozen backbone's features once.
         jit_compile: XLA-compile the train step: True, False or ``"auto"`` (on a GPU;
-            on a CPU only for runs of at least `XLA_MIN_STEPS_ON_CPU` steps, where
-            the faster steps make up for compiling one graph per bucket shape).
+            on a CPU only for float32 runs of at least `XLA_MIN_STEPS_ON_CPU` steps,
+            where the faster steps make up for compiling one graph per bucket shape).
         micro_batch_tokens: The most tokens (texts x padded length) one forward and
             backward pass holds: a batch with more runs in micro-batches whose gradients
             are summed before its one optimizer step (the same update, with the memory
@@ -697,7 +697,7 @@ def finetune(
         if full_epochs > 0:
             tick = time.perf_counter()
             steps = preprocessing.num_batches(train_tok, batch) * full_epochs
-            jit = _use_xla(jit_compile, steps)
+            jit = _use_xla(jit_compile, steps, policy)
             warmup = int(round(settings["warmup_ratio"] * steps))
             schedule = WarmupLinearDecay(settings["learning_rate"], warmup, steps)
             multipliers = (
@@ -861,7 +861,7 @@ def _frozen_phase(
         )
     if head is None:
         jit_compile = _use_xla(
-            jit_compile, preprocessing.num_batches(train_tok, batch_size) * epochs
+            jit_compile, preprocessing.num_batches(train_tok, batch_size) * epochs, precision
         )
         core, optimizer = _compiled(
             model,
@@ -924,13 +924,17 @@ def _frozen_phase(
 XLA_MIN_STEPS_ON_CPU = 2000
 
 
-def _use_xla(jit_compile, steps: int) -> bool:
-    """Resolve ``jit_compile="auto"``: always on a GPU, on a CPU for long enough runs."""
+def _use_xla(jit_compile, steps: int, precision: str = "float32") -> bool:
+    """Resolve ``jit_compile="auto"``: always on a GPU, on a CPU for long enough runs.
+
+    Not on a CPU in bfloat16: XLA's CPU backend ran a bfloat16 BERT L4-H128 slower than
+    TensorFlow's oneDNN kernels (predict: 0.86x, ``benchmarks/inference_throughput.py``).
+    """
     if jit_compile != "auto":
         return bool(jit_compile)
     if tf.config.list_physical_devices("GPU"):
         return True
-    return steps >= XLA_MIN_STEPS_ON_CPU
+    return precision == "float32" and steps >= XLA_MIN_STEPS_ON_CPU
 
 
 def _compiled(
@@ -1154,8 +1158,14 @@ def _fit(trainer, strategy, make_train, steps, validation, fit_kwargs, **kwargs)
         # draw other reshuffles than repeat() does, so one process and a cluster with the
         # same seed would see other batches from the second epoch on.
         val = validation[0]() if validation is not None else None
+        # Repeated exactly as often as this fit runs epochs: an endless repeat() has its
+        # prefetch thread build the next epoch's first batches (a full reshuffle, sorted
+        # groups, a shuffle buffer of batches) after the last step, and fit waited ~4.5 s
+        # for that work to be cancelled in about half the calls (BERT L4-H128, 2,048 AG
+        # News texts: 197 instead of 370 examples/s for the whole call).
+        epochs = kwargs["epochs"] - kwargs.get("initial_epoch", 0)
         return trainer.fit(
-            make_train().repeat(),
+            make_train().repeat(max(epochs, 1)),
             steps_per_epoch=steps,
             validation_data=val,
             **fit_kwargs,
@@ -1165,7 +1175,10 @@ def _fit(trainer, strategy, make_train, steps, validation, fit_kwargs, **kwargs)
     num_classes = int(trainer.outputs[0].shape[-1])
     sample = _weighted(make_train(), class_weight, num_classes)
     object.__setattr__(trainer, "_textzoo_batch_spec", sample.element_spec)
-    train = _per_replica(strategy, lambda: _weighted(make_train(), class_weight, num_classes))
+    epochs = kwargs["epochs"] - kwargs.get("initial_epoch", 0)
+    train = _per_replica(
+        strategy, lambda: _weighted(make_train(), class_weight, num_classes), max(epochs, 1)
+    )
     val_kwargs = {}
     if validation is not None:
         val_kwargs = {
@@ -1189,8 +1202,12 @@ def _fit(trainer, strategy, make_train, steps, validation, fit_kwargs, **kwargs)
         object.__setattr__(trainer, "_textzoo_batch_spec", None)
 
 
-def _per_replica(strategy, make_dataset):
-    """The strategy's distributed dataset: this worker's replicas' shards, repeated."""
+def _per_replica(strategy, make_dataset, repeats=None):
+    """The strategy's distributed dataset: this worker's replicas' shards, repeated.
+
+    ``repeats``: how many epochs (None: endlessly; see `_fit` for why training data
+    repeats exactly as often as its fit runs epochs).
+    """
 
     def dataset_fn(context):
         local = context.num_replicas_in_sync // context.num_input_pipelines
@@ -1198,7 +1215,7 @@ def _per_replica(strategy, make_dataset):
         shards = preprocessing.shard_batches(
             make_dataset(), context.num_replicas_in_sync, range(first, first + local)
         )
-        return shards.repeat().prefetch(tf.data.AUTOTUNE)
+        return shards.repeat(repeats).prefetch(tf.data.AUTOTUNE)
 
     return strategy.distribute_datasets_from_function(dataset_fn)
 
