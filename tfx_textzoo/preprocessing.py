@@ -632,6 +632,33 @@ def num_batches(tok: TokenizedTexts, batch_size: int) -> int:
     return math.ceil(len(tok) / batch_size)
 
 
+#: Batches a training or evaluation pipeline prepares ahead of the step.
+PREFETCH = 2
+#: Parallel calls of a pipeline's map (a small per-batch function; 2 keeps a core free).
+PARALLEL_CALLS = 2
+
+
+def without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """``dataset`` with tf.data's autotuning off (fixed prefetch and parallelism).
+
+    With autotuning on, destroying an iterator (the end of every ``fit``, of every
+    validation pass) waited for tf.data's tuning thread: in about half of the calls
+    ``finetune`` spent ~4.5 s after its last step (BERT L4-H128, 2,048 AG News texts,
+    10 calls in one process: 10.4 s instead of 5.6 s four times; with autotuning off,
+    none). These pipelines are a few cheap ops per batch, so fixed small buffers
+    (`PREFETCH`, `PARALLEL_CALLS`) feed the step as well.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> from tfx_textzoo.preprocessing import without_autotune
+        >>> without_autotune(tf.data.Dataset.range(3)).options().autotune.enabled
+        False
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
 def training_dataset(
     tok: TokenizedTexts,
     batch_size: int,
@@ -699,14 +726,14 @@ def training_dataset(
     if pad_to_bucket:
         dataset = dataset.map(
             lambda x, y: (tf.nest.map_structure(to_bucket, x), y),
-            num_parallel_calls=tf.data.AUTOTUNE,
+            num_parallel_calls=PARALLEL_CALLS,
             deterministic=True,
         )
     if shuffle:
         per_group = math.ceil(group / batch_size)
         dataset = dataset.shuffle(2 * per_group, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(num_batches(tok, batch_size)))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return without_autotune(dataset.prefetch(PREFETCH))
 
 
 def shard_batches(
@@ -806,12 +833,12 @@ def sorted_dataset(
 
     dataset = (
         tf.data.Dataset.from_tensor_slices(elements)
-        .map(_dense_elements, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .map(_dense_elements, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
         .padded_batch(batch_size)
-        .map(pad, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .prefetch(tf.data.AUTOTUNE)
+        .map(pad, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
+        .prefetch(PREFETCH)
     )
-    return dataset, order
+    return without_autotune(dataset), order
 
 
 def _pad_to_bucket(dense: tf.Tensor, bounds: tf.Tensor) -> tf.Tensor:
