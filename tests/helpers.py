@@ -121,3 +121,28 @@ def check_family(model, tmp_path, decay: float = 0.5) -> None:
     serve = tf.saved_model.load(str(path)).signatures["serving_default"]
     served = serve(text=tf.constant(TEXTS))["probabilities"].numpy()
     np.testing.assert_allclose(served, expected, atol=1e-5)
+
+
+def reference_graph(model):
+    """The model's functional graph as a plain Keras model: the reference computation."""
+    import keras
+
+    return keras.Model(model.input, model.output)
+
+
+def preprocessed(model, texts):
+    """The model's preprocessor outputs (the features, without labels) for ``texts``."""
+    import tensorflow as tf
+
+    x = model.preprocessor(tf.constant(texts))
+    return x[0] if isinstance(x, tuple) else x
+
+
+def loss_and_gradients(model, forward, x, y):
+    """Sparse cross-entropy of ``forward(x)`` and its gradients for the trainable weights."""
+    import keras
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, forward(x)))
+    return float(loss), tape.gradient(loss, model.trainable_variables)

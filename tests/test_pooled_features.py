@@ -12,6 +12,7 @@ import keras_hub
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import loss_and_gradients, preprocessed, reference_graph
 
 from tests.helpers import TEXTS, tiny_model
 from tfx_textzoo.families.common import first_position_encoder_output
@@ -19,20 +20,12 @@ from tfx_textzoo.families.common import first_position_encoder_output
 MIXED = ["short", *TEXTS, "a much longer text than the others, so that the rest are padded"]
 
 
-def _graph(model):
-    """The model's functional graph as a plain Keras model: the reference computation."""
-    return keras.Model(model.input, model.output)
+_graph = reference_graph
+_gradients = loss_and_gradients
 
 
 def _inputs(model, texts=MIXED):
-    x = model.preprocessor(tf.constant(texts))
-    return x[0] if isinstance(x, tuple) else x
-
-
-def _gradients(model, forward, x, y):
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, forward(x)))
-    return float(loss), tape.gradient(loss, model.trainable_variables)
+    return preprocessed(model, texts)
 
 
 @pytest.mark.parametrize("normalize_first", [False, True])

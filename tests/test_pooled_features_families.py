@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import TEXTS, tiny_model
+from helpers import TEXTS, loss_and_gradients, preprocessed, reference_graph, tiny_model
 
 MIXED = ["short", *TEXTS, "a much longer text than the others, so that the rest are padded"]
 
@@ -51,20 +51,12 @@ def _model(name, **overrides):
     return tiny_model(name, num_classes=3, **{"num_layers": 2, **overrides})
 
 
-def _graph(model):
-    """The model's functional graph as a plain Keras model: the reference computation."""
-    return keras.Model(model.input, model.output)
+_graph = reference_graph
+_gradients = loss_and_gradients
 
 
 def _inputs(model, texts=MIXED):
-    x = model.preprocessor(tf.constant(texts))
-    return x[0] if isinstance(x, tuple) else x
-
-
-def _gradients(model, forward, x, y):
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, forward(x)))
-    return float(loss), tape.gradient(loss, model.trainable_variables)
+    return preprocessed(model, texts)
 
 
 @pytest.mark.parametrize(("name", "overrides"), PARAMS)

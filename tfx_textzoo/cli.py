@@ -158,6 +158,15 @@ TensorFlow's start-up log lines are hidden unless --verbose or --debug is given.
 _JSON_HELP = "Print JSON on stdout instead of a table (logs and progress stay on stderr)."
 _ENCODING_HELP = "The encoding of a .csv/.tsv --dataset file, e.g. latin-1."
 
+_PRECISION_OPTION = click.option(
+    "--precision",
+    type=click.Choice(["auto", "float32", "mixed_bfloat16"]),
+    default="auto",
+    show_default=True,
+    help="What the backbone computes in: 'auto' is mixed_bfloat16 on a CPU with native "
+    "bfloat16 (AVX512_BF16, AMX) and no GPU, else float32.",
+)
+
 
 @click.group(
     context_settings=_CONTEXT,
@@ -548,14 +557,7 @@ def environment_report() -> dict[str, dict[str, Any]]:
 @click.option("--overwrite", is_flag=True, help="Replace --output if it holds a saved model.")
 @click.option("--encoding", default="utf-8", show_default=True, help=_ENCODING_HELP)
 @click.option("--skip-bad-rows", is_flag=True, help="Skip (and count) malformed data rows.")
-@click.option(
-    "--precision",
-    type=click.Choice(["auto", "float32", "mixed_bfloat16"]),
-    default="auto",
-    show_default=True,
-    help="What the backbone computes in: 'auto' is mixed_bfloat16 on a CPU with native "
-    "bfloat16 (AVX512_BF16, AMX) and no GPU, else float32.",
-)
+@_PRECISION_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or logs on stderr.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 def _train_command(
@@ -902,14 +904,7 @@ def _long_text_arguments(truncation, long_text, aggregate, stride) -> dict[str, 
 @_long_text_options
 @click.option("--encoding", default="utf-8", show_default=True, help=_ENCODING_HELP)
 @click.option("--skip-bad-rows", is_flag=True, help="Skip (and count) malformed data rows.")
-@click.option(
-    "--precision",
-    type=click.Choice(["auto", "float32", "mixed_bfloat16"]),
-    default="auto",
-    show_default=True,
-    help="What the backbone computes in: 'auto' is mixed_bfloat16 on a CPU with native "
-    "bfloat16 (AVX512_BF16, AMX) and no GPU, else float32.",
-)
+@_PRECISION_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or logs on stderr.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 def _evaluate_command(
